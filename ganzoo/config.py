@@ -1,0 +1,269 @@
+"""The experiment config: one dataclass schema, loaded from YAML with dotted overrides.
+
+OmegaConf merges the YAML file and the command-line overrides onto the schema, coercing types
+and refusing unknown keys; :func:`validate` then checks values that types cannot (a negative
+batch size, an image size the architecture cannot make, an unknown activation) before any work
+starts. Every error names the key and the file.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from ganzoo.errors import ConfigError, GanzooError
+
+
+@dataclass
+class DataConfig:
+    name: str = "mnist5k"  # a dataset name from ganzoo.data (mnist5k needs no network)
+    root: str = "data"  # where torchvision-style datasets live (or the image folder itself)
+    classes: list[str] | None = None  # keep only these classes, e.g. [automobile] for the paper
+    download: bool = False  # let torchvision download the dataset (needs internet)
+    image_size: int = 32  # DCGAN makes 28, 32 or 64; MNIST is resized from 28 when 32
+    channels: int | None = None  # None keeps the dataset's own (1 for MNIST, 3 for CIFAR-10)
+    limit: int | None = None  # use only the first N images (class-balanced), for quick runs
+    num_workers: int = 0  # DataLoader workers; 0 loads in the training process
+
+
+@dataclass
+class TrainConfig:
+    batch_size: int = 64
+    epochs: int = 5
+    iterations: int | None = None  # total generator updates; when set it wins over epochs
+    loss: str = "bce"  # bce (non-saturating, DCGAN's), hinge or lsgan
+    lr_g: float = 2e-4  # DCGAN: Adam, lr 2e-4, beta1 0.5 for both networks
+    lr_d: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    device: str = "auto"  # auto (CUDA when present), cpu, cuda, cuda:1 ...
+    amp: bool = False  # mixed precision on CUDA; refused on the CPU
+    log_every: int = 50  # iterations between metrics.jsonl / TensorBoard scalars
+    sample_every: int = 500  # iterations between fixed-noise sample grids
+    num_samples: int = 64  # images in the sample grid (a square number looks best)
+    checkpoint_every: int = 1000  # iterations between checkpoints (one is also written at the end)
+    keep_checkpoints: int = 3  # how many recent checkpoints to keep
+    progress: bool = True  # tqdm progress bar
+
+
+@dataclass
+class EvalConfig:
+    every: int | None = None  # iterations between evaluations during training; None: never
+    suite: str = "smoke"  # a suite name from evaluation/suites or a YAML path
+    num_samples: int | None = None  # override the suite's sample count
+    inception_weights: str | None = None  # explicit path to the FID Inception weights
+
+
+@dataclass
+class ExperimentConfig:
+    name: str | None = None  # run name; defaults to the config file's name
+    seed: int = 0
+    architecture: str = "dcgan"
+    data: DataConfig = field(default_factory=DataConfig)
+    # Keyword arguments of the architecture's generator / discriminator constructors, e.g.
+    # latent_dim, width, activation, activation_kwargs, layer_activations (one per hidden layer).
+    generator: dict[str, Any] = field(default_factory=lambda: {"activation": "relu"})
+    discriminator: dict[str, Any] = field(default_factory=lambda: {"activation": "leaky_relu"})
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+
+def load_config(
+    path: str | Path | None = None, overrides: Sequence[str] = (), validate_values: bool = True
+) -> ExperimentConfig:
+    """Load ``path`` (YAML) onto the schema and apply ``key=value`` overrides."""
+    source = str(path) if path is not None else "the defaults"
+    schema = OmegaConf.structured(ExperimentConfig)
+    layers = [schema]
+    if path is not None:
+        layers.append(_read_yaml(Path(path)))
+    layers.append(_parse_overrides(overrides))
+    try:
+        merged = OmegaConf.merge(*layers)
+        config: ExperimentConfig = OmegaConf.to_object(merged)
+    except OmegaConfBaseException as exc:
+        raise ConfigError(_explain(exc, source)) from None
+    if config.name is None:
+        config.name = Path(path).stem if path is not None else "experiment"
+    if validate_values:
+        validate(config, source)
+    return config
+
+
+def config_from_dict(data: dict[str, Any], source: str = "a checkpoint") -> ExperimentConfig:
+    """Rebuild a config from its saved dict (a checkpoint's or a run directory's)."""
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(ExperimentConfig), OmegaConf.create(data))
+        return OmegaConf.to_object(merged)
+    except OmegaConfBaseException as exc:
+        raise ConfigError(_explain(exc, source)) from None
+
+
+def to_dict(config: ExperimentConfig) -> dict[str, Any]:
+    """Plain containers (for YAML, JSON and checkpoints)."""
+    return OmegaConf.to_container(OmegaConf.structured(config), resolve=True)
+
+
+def to_yaml(config: ExperimentConfig) -> str:
+    return yaml.safe_dump(to_dict(config), sort_keys=False)
+
+
+def _read_yaml(path: Path) -> Any:
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist; give the path of a YAML file")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    if data is None:
+        raise ConfigError(f"{path} is empty; a config needs at least data: and train: sections")
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{path} must hold a mapping of keys (data:, train:, ...), not a {type(data).__name__}"
+        )
+    return OmegaConf.create(data)
+
+
+def _parse_overrides(overrides: Sequence[str]) -> Any:
+    for item in overrides:
+        if "=" not in item or item.startswith("="):
+            raise ConfigError(f"override {item!r} must look like key=value, e.g. train.epochs=5")
+    try:
+        return OmegaConf.from_dotlist(list(overrides))
+    except OmegaConfBaseException as exc:
+        raise ConfigError(f"cannot parse the overrides {list(overrides)}: {exc}") from None
+
+
+def _explain(exc: OmegaConfBaseException, source: str) -> str:
+    key = getattr(exc, "full_key", None) or "?"
+    first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if type(exc).__name__ == "ConfigKeyError":
+        section = key.rsplit(".", 1)[0] if "." in key else None
+        known = _known_keys(section)
+        return (
+            f"unknown config key {key!r} in {source}. Valid keys"
+            f"{' in ' + section if section else ''}: {', '.join(known)}."
+        )
+    return f"bad value for config key {key!r} in {source}: {first_line}"
+
+
+def _known_keys(section: str | None) -> list[str]:
+    node: Any = ExperimentConfig()
+    for part in (section or "").split(".") if section else []:
+        node = getattr(node, part, None)
+    return list(vars(node)) if node is not None and hasattr(node, "__dict__") else []
+
+
+# -- value checks -----------------------------------------------------------------------------
+
+
+def validate(config: ExperimentConfig, source: str = "the config") -> None:
+    """Refuse impossible values before any work starts; messages name the key and the file."""
+    from ganzoo.architectures import get_architecture
+    from ganzoo.data import dataset_info
+
+    def fail(key: str, problem: str) -> None:
+        raise ConfigError(f"config key {key!r} in {source}: {problem}")
+
+    t = config.train
+    for key, value in [
+        ("train.batch_size", t.batch_size),
+        ("train.epochs", t.epochs),
+        ("train.log_every", t.log_every),
+        ("train.sample_every", t.sample_every),
+        ("train.checkpoint_every", t.checkpoint_every),
+        ("train.keep_checkpoints", t.keep_checkpoints),
+        ("train.num_samples", t.num_samples),
+        ("data.image_size", config.data.image_size),
+    ]:
+        if value < 1:
+            fail(key, f"must be a positive whole number, got {value}")
+    if t.iterations is not None and t.iterations < 1:
+        fail("train.iterations", f"must be positive (or null to use epochs), got {t.iterations}")
+    for key, value in [("train.lr_g", t.lr_g), ("train.lr_d", t.lr_d)]:
+        if not value > 0:
+            fail(key, f"must be a positive learning rate, got {value}")
+    for key, value in [("train.beta1", t.beta1), ("train.beta2", t.beta2)]:
+        if not 0 <= value < 1:
+            fail(key, f"must be in [0, 1), got {value}")
+    if config.data.num_workers < 0:
+        fail("data.num_workers", f"must be 0 or more, got {config.data.num_workers}")
+    if config.eval.every is not None and config.eval.every < 1:
+        fail("eval.every", f"must be positive (or null for no evaluation), got {config.eval.every}")
+    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", t.device):
+        fail("train.device", f"must be auto, cpu, cuda or cuda:N, got {t.device!r}")
+    if not re.fullmatch(r"[\w.\-]+", config.name or ""):
+        fail("name", f"must be letters, digits, '_', '-' or '.', got {config.name!r}")
+
+    from ganzoo.losses import get_loss
+
+    get_loss(t.loss)
+
+    try:
+        info = dataset_info(config.data.name)
+        architecture = get_architecture(config.architecture)
+    except GanzooError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    shape = data_shape(config, info)
+    for section, cls in [
+        ("generator", architecture.generator),
+        ("discriminator", architecture.discriminator),
+    ]:
+        kwargs = getattr(config, section)
+        _check_constructor_keys(section, cls, kwargs, source)
+        try:
+            cls.check_data_shape(shape)
+            # Build once on the meta device (no memory, no compute): checks the activation
+            # names, each per-layer entry and its count, and the widths.
+            with torch.device("meta"):
+                cls(data_shape=shape, **kwargs)
+        except GanzooError as exc:
+            raise ConfigError(f"{section} in {source}: {exc}") from None
+        except (TypeError, ValueError, RuntimeError) as exc:
+            raise ConfigError(
+                f"cannot build the {section} ({cls.__name__}) from {section}: {kwargs} in "
+                f"{source}: {exc}"
+            ) from None
+
+
+def data_shape(config: ExperimentConfig, info: Any) -> tuple[int, ...]:
+    """The (C, H, W) (or flat) shape the networks produce and consume."""
+    if getattr(info, "data_shape", None) is not None:  # non-image data, e.g. 2-D points
+        return tuple(info.data_shape)
+    channels = config.data.channels or info.channels
+    return (channels, config.data.image_size, config.data.image_size)
+
+
+def _check_constructor_keys(section: str, cls: type, kwargs: dict[str, Any], source: str) -> None:
+    params = inspect.signature(cls).parameters
+    accepted = [n for n in params if n not in ("self", "data_shape")]
+    for key, value in kwargs.items():
+        if key not in accepted:
+            raise ConfigError(
+                f"unknown config key '{section}.{key}' in {source}: {cls.__name__} accepts "
+                f"{', '.join(accepted)}."
+            )
+        default = params[key].default
+        expected = type(default) if default not in (None, inspect.Parameter.empty) else None
+        if expected in (int, float, bool, str) and not _fits(value, expected):
+            raise ConfigError(
+                f"bad value for config key '{section}.{key}' in {source}: expected "
+                f"{expected.__name__}, got {value!r}"
+            )
+
+
+def _fits(value: Any, expected: type) -> bool:
+    if expected is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if expected is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, expected)

@@ -1,0 +1,135 @@
+"""Run directories and checkpoints on disk.
+
+A run directory is ``<root>/<config name>/<timestamp>/`` holding ``config.yaml``,
+``checkpoints/``, ``samples/``, ``tb/`` and ``metrics.jsonl``. Checkpoints are loaded with
+``torch.load(weights_only=True)``, so a file received from someone else cannot run code.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+
+from ganzoo.errors import CheckpointError
+
+logger = logging.getLogger(__name__)
+
+CONFIG_FILE = "config.yaml"
+CHECKPOINT_DIR = "checkpoints"
+SAMPLES_DIR = "samples"
+TENSORBOARD_DIR = "tb"
+METRICS_FILE = "metrics.jsonl"
+CHECKPOINT_PATTERN = re.compile(r"^checkpoint_(\d+)\.pt$")
+
+
+def create_run_dir(root: str | Path, name: str) -> Path:
+    """Make a new, empty ``root/name/<timestamp>/``; never reuses an existing directory."""
+    parent = Path(root) / name
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        for attempt in range(1000):
+            candidate = parent / (stamp if attempt == 0 else f"{stamp}-{attempt}")
+            try:
+                candidate.mkdir()  # atomic: fails if another run took this name
+            except FileExistsError:
+                continue
+            for sub in (CHECKPOINT_DIR, SAMPLES_DIR, TENSORBOARD_DIR):
+                (candidate / sub).mkdir()
+            return candidate
+    except OSError as exc:
+        raise CheckpointError(
+            f"cannot create a run directory under {parent}: {exc.strerror or exc}. "
+            f"Choose a writable place with --out DIR."
+        ) from None
+    raise CheckpointError(f"could not find a free run directory name under {parent}")
+
+
+def is_run_dir(path: Path) -> bool:
+    return (path / CONFIG_FILE).is_file() and (path / CHECKPOINT_DIR).is_dir()
+
+
+def require_run_dir(path: str | Path) -> Path:
+    """``path`` as a run directory, or an error saying what a run directory holds."""
+    path = Path(path)
+    if not path.is_dir():
+        raise CheckpointError(f"run directory {path} does not exist")
+    if not is_run_dir(path):
+        raise CheckpointError(
+            f"{path} is not a ganzoo run directory: it needs {CONFIG_FILE} and {CHECKPOINT_DIR}/ "
+            f"(the directory that `ganzoo train` printed last)"
+        )
+    return path
+
+
+def read_run_config(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / CONFIG_FILE
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise CheckpointError(f"cannot read {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{path} does not hold a config mapping")
+    return data
+
+
+def list_checkpoints(run_dir: Path) -> list[Path]:
+    """The run's checkpoints, oldest first (by iteration)."""
+    directory = Path(run_dir) / CHECKPOINT_DIR
+    found = []
+    for path in directory.glob("checkpoint_*.pt"):
+        match = CHECKPOINT_PATTERN.match(path.name)
+        if match:
+            found.append((int(match.group(1)), path))
+    return [path for _, path in sorted(found)]
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Read a checkpoint safely (``weights_only``); a corrupt file is a :class:`CheckpointError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # truncated zip, pickle carrying code, wrong format...
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CheckpointError(
+            f"checkpoint {path} cannot be loaded safely ({type(exc).__name__}: {reason}). It is "
+            f"corrupt, truncated, or holds more than tensors and plain containers."
+        ) from None
+    if not isinstance(data, dict) or "generator" not in data or "config" not in data:
+        raise CheckpointError(f"{path} is not a ganzoo checkpoint (no generator or config in it)")
+    return data
+
+
+def load_latest_checkpoint(run_dir: Path) -> tuple[Path, dict[str, Any]]:
+    """The newest checkpoint that loads; corrupt newer ones are reported and skipped."""
+    checkpoints = list_checkpoints(run_dir)
+    if not checkpoints:
+        raise CheckpointError(
+            f"{run_dir} has no checkpoints in {CHECKPOINT_DIR}/; nothing to resume or evaluate"
+        )
+    problems = []
+    for path in reversed(checkpoints):
+        try:
+            return path, load_checkpoint(path)
+        except CheckpointError as exc:
+            logger.warning("skipping %s", exc)
+            problems.append(str(exc))
+    raise CheckpointError(
+        f"no checkpoint in {run_dir / CHECKPOINT_DIR} can be loaded: " + " | ".join(problems)
+    )
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
