@@ -1,0 +1,137 @@
+"""What every dataset source shares: its description, its builder, and the in-memory dataset.
+
+A source that fits in memory (MNIST, CIFAR-10, mnist5k) only has to read its files into uint8
+``(N, C, H, W)`` images and int64 labels; :func:`in_memory_builder` adds the class filter, the
+class-balanced ``limit``, resizing and channel conversion, once, at build time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple, Protocol
+
+import torch
+from torch.utils.data import Dataset
+
+from ganzoo.data.transforms import (
+    balanced_selection,
+    class_indices,
+    filter_by_class,
+    prepare,
+    to_unit_range,
+)
+from ganzoo.errors import DataError
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What a dataset is, known without reading it (for config validation).
+
+    ``image_size`` is the native side length (None when it depends on the files), ``channels``
+    the channels its images load with by default, ``classes`` the class names in label order
+    (empty when unlabelled or when the folder decides), ``labelled`` whether items carry labels
+    (None: it depends on the folder layout), ``splits`` the splits ``train=`` can choose.
+    """
+
+    name: str
+    image_size: int | None
+    channels: int
+    classes: tuple[str, ...] = ()
+    labelled: bool | None = True
+    splits: tuple[str, ...] = ("train", "test")
+    description: str = ""
+
+
+class BuildDataset(Protocol):
+    def __call__(
+        self,
+        root: Path,
+        *,
+        image_size: int | None,
+        channels: int | None,
+        classes: Sequence[str | int] | None,
+        download: bool,
+        train: bool,
+        limit: int | None,
+    ) -> Dataset: ...
+
+
+@dataclass(frozen=True)
+class DatasetBuilder:
+    """A registered dataset: its :class:`DatasetInfo` and the function that builds it."""
+
+    info: DatasetInfo
+    build: BuildDataset
+
+
+class Images(NamedTuple):
+    """A whole split as read from disk: uint8 (N, C, H, W), int64 labels (-1: none), names."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    classes: tuple[str, ...]
+
+
+class ImageTensorDataset(Dataset):
+    """Images held in memory as uint8; an item is ``(float image in [-1, 1], int label)``.
+
+    ``images`` (uint8, N x C x H x W, already resized and converted) and ``labels`` (int64, -1
+    when unlabelled; original class indices, not renumbered after a class filter) are public:
+    evaluation code may take the uint8 images directly.
+    """
+
+    def __init__(
+        self, images: torch.Tensor, labels: torch.Tensor, classes: Sequence[str] = ()
+    ) -> None:
+        if images.dtype != torch.uint8 or images.ndim != 4:
+            raise ValueError(
+                f"images must be uint8 (N, C, H, W), not {images.dtype} {images.shape}"
+            )
+        if len(labels) != len(images):
+            raise ValueError(f"{len(images)} images but {len(labels)} labels")
+        self.images = images
+        self.labels = labels.to(torch.int64)
+        self.classes = tuple(classes)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        return to_unit_range(self.images[index]), int(self.labels[index])
+
+    def uint8(self, index: int) -> torch.Tensor:
+        """Item ``index`` as uint8 (C, H, W), as evaluation wants it."""
+        return self.images[index]
+
+
+def in_memory_builder(
+    info: DatasetInfo, read: Callable[[Path, bool, bool], Images]
+) -> DatasetBuilder:
+    """A builder from ``read(root, train, download) -> Images`` (the files of one split)."""
+
+    def build(
+        root: Path,
+        *,
+        image_size: int | None = None,
+        channels: int | None = None,
+        classes: Sequence[str | int] | None = None,
+        download: bool = False,
+        train: bool = True,
+        limit: int | None = None,
+    ) -> ImageTensorDataset:
+        split = "train" if train else "test"
+        if split not in info.splits:
+            raise DataError(
+                f"dataset {info.name!r} has no {split} split (it has: {', '.join(info.splits)}); "
+                f"use train=True, or take a held-out part with limit"
+            )
+        data = read(Path(root), train, download)
+        keep = None if classes is None else class_indices(classes, data.classes, info.name)
+        chosen = filter_by_class(data.labels, keep)
+        chosen = chosen[balanced_selection(data.labels[chosen], limit)]
+        images = prepare(data.images[chosen], image_size, channels)
+        return ImageTensorDataset(images, data.labels[chosen], data.classes)
+
+    return DatasetBuilder(info, build)
