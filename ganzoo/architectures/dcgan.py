@@ -122,14 +122,8 @@ class DCGANGenerator(_DCGANBase):
         )
         acts = build_activations("dcgan generator", plan, widths)
 
-        blocks = [
-            _Block(
-                nn.ConvTranspose2d(latent_dim, widths[0], 4, 1, 0, bias=False),
-                widths[0],
-                True,
-                acts[0],
-            )
-        ]
+        projection = nn.ConvTranspose2d(latent_dim, widths[0], 4, 1, 0, bias=False)  # 1 -> 4
+        blocks = [_Block(projection, widths[0], True, acts[0])]
         for i in range(1, count):
             k, s, p = _kernel(sizes[i - 1], sizes[i])
             conv = nn.ConvTranspose2d(widths[i - 1], widths[i], k, s, p, bias=False)

@@ -33,7 +33,10 @@ class LayerActivation:
 
     def build(self, channels: int) -> nn.Module:
         """A new, tagged activation module; ``"channels"`` kwarg values become ``channels``."""
-        kwargs = {k: (channels if v == CHANNELS else v) for k, v in self.kwargs.items()}
+        kwargs = {
+            k: (channels if isinstance(v, str) and v == CHANNELS else v)
+            for k, v in self.kwargs.items()
+        }
         module = create_activation(self.spec, **kwargs)
         setattr(module, HIDDEN_ACTIVATION_TAG, True)
         return module
@@ -124,7 +127,7 @@ def build_activations(
     for i, (layer, width) in enumerate(zip(plan, channels, strict=True)):
         try:
             modules.append(layer.build(width))
-        except RegistryError as exc:
+        except (RegistryError, ConfigError) as exc:  # unknown name, bad kwargs
             raise ConfigError(
                 f"{network} hidden activation layer {i + 1} of {len(plan)}: {exc}"
             ) from exc
