@@ -22,19 +22,26 @@ from typing import Any
 
 import numpy as np
 import torch
-import torchvision.datasets as tvd
-from torchvision.datasets.utils import download_and_extract_archive
 
 from ganzoo.data.base import DatasetInfo, Images, in_memory_builder
 from ganzoo.errors import DataError
 
 logger = logging.getLogger(__name__)
 
-FOLDER = tvd.CIFAR10.base_folder  # "cifar-10-batches-py"
-TRAIN_FILES = {name: md5 for name, md5 in tvd.CIFAR10.train_list}
-TEST_FILES = {name: md5 for name, md5 in tvd.CIFAR10.test_list}
-META_FILE = tvd.CIFAR10.meta["filename"]  # "batches.meta"
-META_MD5 = tvd.CIFAR10.meta["md5"]
+# The layout torchvision.datasets.CIFAR10 uses (its base_folder, train_list, test_list and meta),
+# written out so that reading needs no torchvision import; MD5s of the official files.
+FOLDER = "cifar-10-batches-py"
+TRAIN_FILES = {
+    "data_batch_1": "c99cafc152244af753f735de768cd75f",
+    "data_batch_2": "d4bba439e000b95fd0a9bffe97cbabec",
+    "data_batch_3": "54ebc095f3ab1f0389bbae665268c751",
+    "data_batch_4": "634d18415352ddfa80567beed471001a",
+    "data_batch_5": "482c414d41f54cd18b22e5b47cb7c3cb",
+}
+TEST_FILES = {"test_batch": "40351d587109b95175f43aff81a1287e"}
+META_FILE = "batches.meta"
+META_MD5 = "5ff9c542aee3614f3951f8cda6e48888"
+ARCHIVE_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 
 CLASSES = (
     "airplane",
@@ -141,12 +148,22 @@ def _warn_if_unofficial(paths: dict[Path, str]) -> None:
         )
 
 
+def download_archive(root: Path) -> None:
+    """Fetch and unpack the official archive into ``root``, as ``CIFAR10.download`` does."""
+    from torchvision.datasets import CIFAR10
+    from torchvision.datasets.utils import download_and_extract_archive
+
+    download_and_extract_archive(
+        CIFAR10.url, str(root), filename=CIFAR10.filename, md5=CIFAR10.tgz_md5
+    )
+
+
 def _missing_message(missing: list[Path], root: Path) -> str:
     listing = "\n  ".join(str(p) for p in missing)
     return (
         f"dataset 'cifar10' is not in {root}: these files are missing:\n  {listing}\n"
         f"To get them: set data.download: true on a machine with internet (or pass "
-        f"download=True; torchvision fetches {tvd.CIFAR10.url} and unpacks it into {root}), or "
+        f"download=True; torchvision fetches {ARCHIVE_URL} and unpacks it into {root}), or "
         f"unpack cifar-10-python.tar.gz yourself so that {root / FOLDER}/ holds those files."
     )
 
@@ -160,9 +177,7 @@ def read(root: Path, train: bool, download: bool) -> Images:
     missing = [p for p in expected if not p.is_file()]
     if missing and download:
         try:  # only when files are missing: never overwrite a user's files
-            download_and_extract_archive(
-                tvd.CIFAR10.url, str(root), filename=tvd.CIFAR10.filename, md5=tvd.CIFAR10.tgz_md5
-            )
+            download_archive(root)
         except Exception as exc:  # URLError offline, an MD5 mismatch of the archive, ...
             raise DataError(
                 f"downloading 'cifar10' into {root} failed ({type(exc).__name__}: {exc}).\n"

@@ -3,9 +3,10 @@
 ``root`` is the folder itself. When every image lies below a first-level subfolder (torchvision's
 ``ImageFolder`` layout, ``root/<class>/.../*.png``), the subfolder names are the classes (sorted,
 as ``ImageFolder`` numbers them); when any image lies directly in ``root``, items are unlabelled
-(label -1). Images load as RGB unless ``channels=1`` is asked for (so the channel count is known
-before any file is opened). Without ``image_size`` every image is brought to the first image's
-size; with it, the shorter side is scaled to ``image_size`` and the centre cropped.
+(label -1). Hidden files and folders (names starting with ".") are skipped. Images load as RGB
+unless ``channels=1`` is asked for (so the channel count is known before any file is opened).
+Without ``image_size`` every image is brought to the first image's size; with it, the shorter
+side is scaled to ``image_size`` and the centre cropped.
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
-import torchvision.transforms.v2.functional as TF
 from PIL import Image, UnidentifiedImageError
 from torch.utils.data import Dataset
-from torchvision.datasets.folder import IMG_EXTENSIONS
 
 from ganzoo.data.base import DatasetBuilder, DatasetInfo
 from ganzoo.data.transforms import (
@@ -50,7 +50,15 @@ def find_images(root: Path) -> tuple[list[Path], torch.Tensor, tuple[str, ...]]:
             f"the image folder {root} does not exist or is not a folder; set data.root to a "
             f"folder of images"
         )
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMG_EXTENSIONS and p.is_file())
+    from torchvision.datasets.folder import IMG_EXTENSIONS
+
+    files = sorted(
+        p
+        for p in root.rglob("*")
+        if p.suffix.lower() in IMG_EXTENSIONS
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+        and p.is_file()
+    )
     if not files:
         raise DataError(
             f"the image folder {root} holds no images (searched recursively for "
@@ -72,7 +80,11 @@ def read_image(path: Path, channels: int) -> torch.Tensor:
     try:
         with Image.open(path) as image:
             image = image.convert("L" if channels == 1 else "RGB")
-            return TF.pil_to_tensor(image)
+            return (
+                torch.from_numpy(np.array(image, dtype=np.uint8, copy=True))
+                .reshape(image.height, image.width, channels)
+                .permute(2, 0, 1)
+            )
     except (OSError, UnidentifiedImageError, ValueError) as exc:
         raise DataError(
             f"cannot read the image {path} ({type(exc).__name__}: {exc}); the file is corrupt "
@@ -120,7 +132,9 @@ class ImageFileDataset(Dataset):
                     self._size,
                 )
                 self._warned = True
-            image = TF.resize(image, list(self._size), antialias=True)
+            from torchvision.transforms.v2.functional import resize
+
+            image = resize(image, list(self._size), antialias=True)
         return image
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:

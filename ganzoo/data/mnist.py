@@ -16,8 +16,6 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
-import torchvision.datasets as tvd
-
 from ganzoo.data.base import DatasetInfo, Images, in_memory_builder
 from ganzoo.errors import DataError
 
@@ -58,7 +56,7 @@ FASHION_INFO = DatasetInfo(
 )
 
 
-def idx_files(cls: type[tvd.MNIST]) -> list[str]:
+def idx_files(cls: type) -> list[str]:
     """The unpacked IDX file names torchvision needs in ``raw/`` (both splits: it checks all)."""
     return [Path(urlparse(url).path).name.removesuffix(".gz") for url, _ in cls.resources]
 
@@ -109,11 +107,14 @@ def _missing_message(dataset: str, folder: str, missing: list[Path]) -> str:
     )
 
 
-def _reader(info: DatasetInfo, cls: type[tvd.MNIST]) -> Callable[[Path, bool, bool], Images]:
-    """``read(root, train, download)`` for torchvision's ``cls`` (MNIST or FashionMNIST)."""
-    dataset, folder = info.name, cls.__name__
+def _reader(info: DatasetInfo, folder: str) -> Callable[[Path, bool, bool], Images]:
+    """``read(root, train, download)`` for torchvision's class ``folder`` (MNIST, FashionMNIST)."""
+    dataset = info.name
 
     def read(root: Path, train: bool, download: bool) -> Images:
+        import torchvision.datasets  # imported here: it takes seconds, validation needs none
+
+        cls = getattr(torchvision.datasets, folder)
         raw = root / folder / "raw"
         names = idx_files(cls)
         _fill_from_gz(raw, folder, names)
@@ -142,5 +143,5 @@ def _reader(info: DatasetInfo, cls: type[tvd.MNIST]) -> Callable[[Path, bool, bo
     return read
 
 
-MNIST_BUILDER = in_memory_builder(MNIST_INFO, _reader(MNIST_INFO, tvd.MNIST))
-FASHION_BUILDER = in_memory_builder(FASHION_INFO, _reader(FASHION_INFO, tvd.FashionMNIST))
+MNIST_BUILDER = in_memory_builder(MNIST_INFO, _reader(MNIST_INFO, "MNIST"))
+FASHION_BUILDER = in_memory_builder(FASHION_INFO, _reader(FASHION_INFO, "FashionMNIST"))

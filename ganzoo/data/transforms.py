@@ -2,6 +2,8 @@
 
 Every dataset is held (or read) as uint8 ``(N, C, H, W)``; these functions work on that form, so
 the same code serves training (which then scales to [-1, 1]) and evaluation (which wants uint8).
+torchvision is imported only when an image is resized or converted: importing it costs seconds
+on a small CPU, and config validation needs none of it.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ import difflib
 from collections.abc import Sequence
 
 import torch
-import torchvision.transforms.v2.functional as TF
 
 from ganzoo.errors import DataError
 
@@ -37,7 +38,9 @@ def convert_channels(images: torch.Tensor, channels: int | None) -> torch.Tensor
     if channels == 3 and have == 1:
         return images.expand(-1, 3, -1, -1).contiguous()
     if channels == 1 and have == 3:
-        return TF.rgb_to_grayscale(images, num_output_channels=1)
+        from torchvision.transforms.v2.functional import rgb_to_grayscale
+
+        return rgb_to_grayscale(images, num_output_channels=1)
     raise DataError(f"cannot convert {have}-channel images to {channels} channels; use 1 or 3")
 
 
@@ -54,10 +57,12 @@ def resize_square(images: torch.Tensor, image_size: int | None) -> torch.Tensor:
     height, width = images.shape[-2:]
     if (height, width) == (image_size, image_size):
         return images
+    from torchvision.transforms.v2.functional import center_crop, resize
+
     if height != width:
-        images = TF.resize(images, image_size, antialias=True)
-        return TF.center_crop(images, [image_size, image_size])
-    return TF.resize(images, [image_size, image_size], antialias=True)
+        images = resize(images, image_size, antialias=True)
+        return center_crop(images, [image_size, image_size])
+    return resize(images, [image_size, image_size], antialias=True)
 
 
 def prepare(

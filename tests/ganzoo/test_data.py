@@ -268,7 +268,7 @@ def test_cifar10_failed_download_is_one_clear_error(tmp_path, monkeypatch) -> No
     def offline(*args, **kwargs):
         raise URLError("[Errno -2] Name or service not known")
 
-    monkeypatch.setattr(gcifar, "download_and_extract_archive", offline)
+    monkeypatch.setattr(gcifar, "download_archive", offline)
     with pytest.raises(DataError, match="downloading 'cifar10'") as info:
         build_dataset("cifar10", tmp_path, download=True)
     assert "Name or service not known" in str(info.value)
@@ -365,7 +365,8 @@ def test_fashion_mnist_missing_without_debian_says_how_to_get_it(tmp_path, monke
 
 def test_image_folder_round_trip_with_class_subfolders(tmp_path) -> None:
     """PNGs under root/cat and root/dog (nested deeper too) load with labels from the first
-    subfolder (sorted: cat=0, dog=1) and exact pixels; a class filter and channels=1 apply."""
+    subfolder (sorted: cat=0, dog=1) and exact pixels, hidden folders skipped; a class filter,
+    channels=1 and image_size apply."""
     crops = photo_crops(4, seed=7)
     paths = [
         tmp_path / "cat" / "a.png",
@@ -376,8 +377,10 @@ def test_image_folder_round_trip_with_class_subfolders(tmp_path) -> None:
     for path, crop in zip(paths, crops, strict=True):
         path.parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(crop).save(path)
+    (tmp_path / ".ipynb_checkpoints").mkdir()  # hidden folders are skipped, not a class
+    Image.fromarray(crops[0]).save(tmp_path / ".ipynb_checkpoints" / "a.png")
     ds = build_dataset("image_folder", tmp_path)
-    assert ds.classes == ("cat", "dog")
+    assert ds.classes == ("cat", "dog") and len(ds) == 4
     order = sorted(range(4), key=lambda i: paths[i])  # files are read in sorted path order
     assert ds.labels.tolist() == [0 if "cat" in str(paths[i]) else 1 for i in order]
     for position, i in enumerate(order):
@@ -419,6 +422,18 @@ def test_unknown_dataset_name_suggests_the_closest() -> None:
     assert "Did you mean 'cifar10'" in str(info.value)
     assert all(n in str(info.value) for n in gdata.DATASETS.names())
     assert dataset_info("Fashion-MNIST").name == "fashion_mnist"
+
+
+def test_cifar10_layout_matches_torchvision() -> None:
+    """The file names and MD5s ganzoo writes out equal torchvision's CIFAR10 class attributes,
+    so ganzoo and torchvision look for, and download, the same files."""
+    from torchvision.datasets import CIFAR10
+
+    assert CIFAR10.base_folder == gcifar.FOLDER
+    assert list(gcifar.TRAIN_FILES.items()) == [tuple(x) for x in CIFAR10.train_list]
+    assert list(gcifar.TEST_FILES.items()) == [tuple(x) for x in CIFAR10.test_list]
+    assert (CIFAR10.meta["filename"], CIFAR10.meta["md5"]) == (gcifar.META_FILE, gcifar.META_MD5)
+    assert CIFAR10.url == gcifar.ARCHIVE_URL
 
 
 def test_dataset_info_describes_without_reading() -> None:
