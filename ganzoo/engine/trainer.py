@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 import torch
 from ignite.engine import Engine, Events
-from ignite.engine.deterministic import DeterministicEngine
+from ignite.engine.deterministic import DeterministicEngine, ReproducibleBatchSampler
 from ignite.handlers import Checkpoint, DiskSaver
 from ignite.metrics import RunningAverage
 from torch import nn
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler
 
 from ganzoo.architectures import activation_layers, get_architecture
 from ganzoo.config import ExperimentConfig, data_shape, to_dict
@@ -77,14 +77,27 @@ def build_loader(config: ExperimentConfig, dataset: Dataset) -> DataLoader:
             f"train.batch_size is {config.train.batch_size} but dataset {config.data.name!r} "
             f"has only {len(dataset)} images; lower train.batch_size or raise data.limit"
         )
+    # drop_last: every update sees a full batch, so losses are comparable across iterations.
+    batches = BatchSampler(RandomSampler(dataset), config.train.batch_size, drop_last=True)
     return DataLoader(
         dataset,
-        batch_size=config.train.batch_size,
-        shuffle=True,
-        drop_last=True,  # every update sees a full batch, so losses are comparable
+        batch_sampler=EagerReproducibleBatchSampler(batches),
         num_workers=config.data.num_workers,
         pin_memory=torch.cuda.is_available(),
     )
+
+
+class EagerReproducibleBatchSampler(ReproducibleBatchSampler):
+    """Ignite's reproducible batch sampler, drawing the epoch's order when iterated.
+
+    Ignite's draws lazily, at the first batch; on a resume in mid-epoch that is after the engine
+    has restored the checkpoint's RNG state, so the epoch's order would differ from the
+    uninterrupted run's. Drawing at ``iter()`` uses the epoch seed, as a fresh run does.
+    """
+
+    def __iter__(self) -> Iterator[list[int]]:
+        self.setup_batch_indices()
+        return iter(self.batch_indices)
 
 
 # -- the engine -------------------------------------------------------------------------------

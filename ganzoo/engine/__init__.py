@@ -1,0 +1,1 @@
+"""Training: one GAN update (step.py) and the Ignite engine around it (trainer.py)."""
