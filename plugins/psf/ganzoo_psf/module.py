@@ -1,0 +1,109 @@
+"""``ParametricSoftsign``: the PSF activation as an ``nn.Module`` with a learnable alpha."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.autograd.function import once_differentiable
+
+from ganzoo.errors import ConfigError
+from ganzoo_psf import _fused, _math
+
+
+def _layout(x: torch.Tensor, channels: int) -> torch.Tensor:
+    """``x`` as 1-D for one alpha, as ``(A, C, B)`` for one alpha per channel (dim 1)."""
+    if channels == 1:
+        return x.reshape(-1)
+    return x.reshape(x.shape[0], channels, -1)
+
+
+class _PSFFunction(torch.autograd.Function):
+    """PSF with the spec's analytic derivatives; saves only ``x`` and ``alpha``."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, alpha: torch.Tensor, fused: bool) -> torch.Tensor:
+        ctx.save_for_backward(x, alpha)
+        ctx.fused = fused
+        x3 = _layout(x, alpha.numel())
+        t = _math.inverse_scale(alpha, _math.compute_dtype(x.dtype))
+        fused = fused and _fused.fused_available(x)
+        out = _fused.forward(x3, t) if fused else _math.psf_forward(x3, t)
+        return out.view(x.shape)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, None]:
+        x, alpha = ctx.saved_tensors
+        x3 = _layout(x, alpha.numel())
+        g3 = _layout(grad, alpha.numel())
+        t = _math.inverse_scale(alpha, _math.compute_dtype(x.dtype))
+        if ctx.fused:
+            grad_x, grad_alpha = _fused.backward(x3, t, g3)
+        else:
+            grad_x, grad_alpha = _math.psf_backward(x3, t, g3)
+        return grad_x.view(x.shape), grad_alpha.to(alpha.dtype), None
+
+
+def parametric_softsign(x: torch.Tensor, alpha: torch.Tensor, fused: bool = False) -> torch.Tensor:
+    """Functional PSF: ``alpha`` has one element, or one per channel (dim 1) of ``x``."""
+    if alpha.dim() != 1:
+        raise ConfigError(f"PSF alpha must be 1-D (one value per channel), got {alpha.shape}")
+    channels = alpha.numel()
+    if channels != 1 and (x.dim() < 2 or x.shape[1] != channels):
+        got = f"{x.shape[1]} channels" if x.dim() >= 2 else f"a {x.dim()}-D input"
+        raise ConfigError(
+            f"PSF has num_parameters={channels} (one alpha per channel, dim 1) but the input "
+            f"of shape {tuple(x.shape)} has {got}. Set num_parameters to the channel count of "
+            f"the layer before it, or to 1 for one alpha per layer."
+        )
+    if torch.compiler.is_compiling():
+        fused = False  # inside a compiled model, inductor fuses the portable maths itself
+    return _PSFFunction.apply(x, alpha, fused)
+
+
+class ParametricSoftsign(nn.Module):
+    """Parametric Softsign Function (PSF): ``f(x) = x`` for x >= 0, ``e^a x / (e^a + |x|)`` below.
+
+    Args:
+        num_parameters: 1 for one alpha per layer (the paper's setting), or the number of
+            channels (dim 1 of the input) for one alpha per channel, like ``nn.PReLU``.
+        alpha_init: initial alpha. 0 gives ``x / (1 + |x|)`` on the negative side; large
+            negative values approach ReLU, large positive values the identity.
+        fused: True for the ``torch.compile``-fused kernels, False for the portable
+            autograd.Function, None (default) for fused unless ``GANZOO_PSF_FUSED=0``. Where
+            compiling fails, the fused path falls back to the portable one with one warning.
+    """
+
+    def __init__(
+        self, num_parameters: int = 1, alpha_init: float = 0.0, fused: bool | None = None
+    ) -> None:
+        super().__init__()
+        if isinstance(num_parameters, bool) or not isinstance(num_parameters, int):
+            raise ConfigError(f"PSF num_parameters must be an int, got {num_parameters!r}")
+        if num_parameters < 1:
+            raise ConfigError(
+                f"PSF num_parameters must be >= 1 (1 per layer, or the channel count), "
+                f"got {num_parameters}"
+            )
+        if not isinstance(alpha_init, int | float) or not math.isfinite(alpha_init):
+            raise ConfigError(f"PSF alpha_init must be a finite number, got {alpha_init!r}")
+        if fused is not None and not isinstance(fused, bool):
+            raise ConfigError(f"PSF fused must be true, false or null, got {fused!r}")
+        self.num_parameters = num_parameters
+        self.alpha_init = float(alpha_init)
+        self.fused = fused
+        self.alpha = nn.Parameter(torch.full((num_parameters,), self.alpha_init))
+
+    def uses_fused(self) -> bool:
+        """Whether calls try the fused path (``fused``, or for None ``GANZOO_PSF_FUSED``)."""
+        wanted = _fused.fused_by_default() if self.fused is None else self.fused
+        return wanted
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return parametric_softsign(x, self.alpha, self.uses_fused())
+
+    def extra_repr(self) -> str:
+        fused = "auto" if self.fused is None else self.fused
+        return f"num_parameters={self.num_parameters}, alpha_init={self.alpha_init}, fused={fused}"
