@@ -1,0 +1,169 @@
+"""Training throughput: ganzoo's Ignite engine against a plain PyTorch loop, and PSF against
+LeakyReLU in the same DCGAN.
+
+Everything is measured in one run, interleaved in rounds (so a slow moment of the machine hits
+every contender alike), and reported as the median ratio over rounds:
+
+- ``ganzoo / plain``: time per iteration of `ganzoo train`'s engine, with its handlers as a user
+  runs it (running averages, NaN guard, metrics file, TensorBoard, checkpoints), against a plain
+  loop of the same DCGAN, batch, data loader and optimizer. Target: ganzoo at least 0.95x the
+  plain loop's speed, i.e. a time ratio of at most 1/0.95 = 1.053.
+- ``psf / leaky_relu``: time per iteration of the plain loop with PSF in every hidden layer
+  against LeakyReLU(0.2). Target: at most 1.10 with the fused PSF.
+
+Usage: python benchmarks/bench_training.py [--rounds 7] [--iters 20] [--batch-size 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from torch.utils.data import TensorDataset
+
+from ganzoo.config import DataConfig, ExperimentConfig, TrainConfig
+from ganzoo.engine.trainer import build_loader, build_models, build_optimizers, create_training
+from ganzoo.losses import get_loss
+
+SHAPE = (3, 32, 32)
+
+
+def make_config(activation: str, batch_size: int, kwargs: dict) -> ExperimentConfig:
+    return ExperimentConfig(
+        name="bench",
+        data=DataConfig(name="cifar10", image_size=32),
+        generator={"activation": activation, "activation_kwargs": kwargs, "width": 64},
+        discriminator={"activation": activation, "activation_kwargs": kwargs, "width": 64},
+        train=TrainConfig(
+            batch_size=batch_size,
+            iterations=10**9,  # extended round by round
+            log_every=50,
+            sample_every=10**9,  # a grid costs a forward pass; not part of the step
+            checkpoint_every=10**9,
+            progress=False,
+        ),
+    )
+
+
+class PlainLoop:
+    """The same DCGAN update, written as a user would without Ignite."""
+
+    def __init__(self, config: ExperimentConfig, dataset: TensorDataset) -> None:
+        torch.manual_seed(0)
+        self.generator, self.discriminator = build_models(config, SHAPE)
+        self.opt_g, self.opt_d = build_optimizers(config, self.generator, self.discriminator)
+        self.loss = get_loss("bce")
+        self.loader = build_loader(config, dataset)
+        self.batches = iter(self.loader)
+
+    def next_batch(self) -> torch.Tensor:
+        try:
+            return next(self.batches)[0]
+        except StopIteration:
+            self.batches = iter(self.loader)
+            return next(self.batches)[0]
+
+    def run(self, iterations: int) -> None:
+        g, d = self.generator, self.discriminator
+        for _ in range(iterations):
+            real = self.next_batch()
+            z = torch.randn(real.shape[0], g.latent_dim)
+            fake = g(z)
+            loss_d = self.loss.discriminator(d(real), d(fake.detach()))
+            self.opt_d.zero_grad()
+            loss_d.backward()
+            self.opt_d.step()
+            d.requires_grad_(False)
+            loss_g = self.loss.generator(d(fake))
+            self.opt_g.zero_grad()
+            loss_g.backward()
+            self.opt_g.step()
+            d.requires_grad_(True)
+            loss_d.item(), loss_g.item()
+
+
+class GanzooLoop:
+    """`ganzoo train`'s engine and handlers, run a few iterations at a time."""
+
+    def __init__(self, config: ExperimentConfig, dataset: TensorDataset, run_dir: Path) -> None:
+        for sub in ("checkpoints", "samples", "tb"):
+            (run_dir / sub).mkdir(parents=True, exist_ok=True)
+        self.training = create_training(config, run_dir, dataset, progress=False)
+        self.done = 0
+
+    def run(self, iterations: int) -> None:
+        self.done += iterations
+        engine = self.training.engine
+        if engine.state.iteration == 0:
+            engine.run(self.training.loader, max_iters=self.done)
+        else:
+            engine.state.max_iters = self.done
+            engine.run(self.training.loader)
+
+
+def timed(loop, iterations: int) -> float:
+    start = time.perf_counter()
+    loop.run(iterations)
+    return (time.perf_counter() - start) / iterations
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--iters", type=int, default=20, help="iterations per contender per round")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    import ganzoo.data  # noqa: F401  (the trainer looks up the dataset's shape by name)
+    from ganzoo.activations import ACTIVATIONS
+
+    generator = torch.Generator().manual_seed(0)
+    dataset = TensorDataset(torch.rand(1024, *SHAPE, generator=generator) * 2 - 1)
+    contenders = {
+        "plain leaky_relu": PlainLoop(make_config("leaky_relu", args.batch_size, {}), dataset),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        contenders["ganzoo leaky_relu"] = GanzooLoop(
+            make_config("leaky_relu", args.batch_size, {}), dataset, Path(tmp) / "run"
+        )
+        if "psf" in ACTIVATIONS.names():
+            contenders["plain psf"] = PlainLoop(make_config("psf", args.batch_size, {}), dataset)
+        print("warming up (includes PSF's one-time compile) ...", flush=True)
+        start = time.perf_counter()
+        for loop in contenders.values():
+            loop.run(3)
+        print(f"warm-up: {time.perf_counter() - start:.1f} s")
+
+        times: dict[str, list[float]] = {name: [] for name in contenders}
+        for _ in range(args.rounds):
+            for name, loop in contenders.items():
+                times[name].append(timed(loop, args.iters))
+
+    def ratio(a: str, b: str) -> float:
+        return statistics.median(x / y for x, y in zip(times[a], times[b]))
+
+    print(
+        f"\nDCGAN-32 (width 64), batch {args.batch_size}, CPU, {args.threads} threads, "
+        f"{args.rounds} rounds x {args.iters} iterations, median of per-round ratios"
+    )
+    results = []
+    speed = 1 / ratio("ganzoo leaky_relu", "plain leaky_relu")
+    results.append(("ganzoo engine speed / plain loop speed", speed, ">= 0.95", speed >= 0.95))
+    if "plain psf" in times:
+        cost = ratio("plain psf", "plain leaky_relu")
+        results.append(("PSF DCGAN time / LeakyReLU DCGAN time", cost, "<= 1.10", cost <= 1.10))
+    for label, value, target, ok in results:
+        print(f"  {label:<42} {value:6.3f}   target {target:<8} {'PASS' if ok else 'FAIL'}")
+    return 1 if args.strict and not all(ok for *_, ok in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
