@@ -1,0 +1,172 @@
+"""Activation cost on the CPU: PSF (fused and portable), PReLU and ELU against LeakyReLU(0.2).
+
+Forward+backward of a float32 (64, 128, 16, 16) tensor with 2 threads. Every round runs each
+activation (in a rotating order) for a few steps, and each time is divided by LeakyReLU's time
+in the same round; the table shows the median of those ratios, so machine-wide slowdowns (the
+cores are shared) cancel out. Also: bytes saved for backward (summed through
+``saved_tensors_hooks``, one count per storage) relative to LeakyReLU, and the one-time
+compile cost of the fused PSF in a fresh inductor cache.
+
+    python benchmarks/bench_activations.py [--rounds 25] [--steps 3] [--strict]
+
+``--strict`` exits 1 when a target fails; without it the script only reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+# A private, empty inductor cache: the compile cost measured is what a fresh machine pays.
+os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", tempfile.mkdtemp(prefix="ganzoo-bench-inductor-"))
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+from ganzoo.activations import create_activation  # noqa: E402
+
+SHAPE = (64, 128, 16, 16)
+FUSED_TARGET = 1.3  # fused PSF time / LeakyReLU time
+
+
+class TextbookPSF(nn.Module):
+    """The obvious ``torch.where`` PSF with autograd's derivatives: the reference point."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.alpha = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        s = torch.exp(self.alpha)
+        return torch.where(x >= 0, x, s * x / (s + x.abs()))
+
+
+def step(module: nn.Module, x: torch.Tensor, grad: torch.Tensor) -> None:
+    """One forward+backward; gradients are dropped, not accumulated."""
+    x.grad = None
+    for p in module.parameters():
+        p.grad = None
+    module(x).backward(grad)
+
+
+def saved_bytes(module: nn.Module, x: torch.Tensor) -> int:
+    """Bytes the forward keeps for backward, counting each storage once."""
+    storages: dict[int, int] = {}
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        storage = t.untyped_storage()
+        storages[storage.data_ptr()] = storage.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        module(x)
+    return sum(storages.values())
+
+
+def timed(module: nn.Module, x: torch.Tensor, grad: torch.Tensor, steps: int) -> float:
+    start = time.perf_counter()
+    for _ in range(steps):
+        step(module, x, grad)
+    return (time.perf_counter() - start) / steps
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=25, help="interleaved rounds (median)")
+    parser.add_argument("--steps", type=int, default=3, help="steps per activation per round")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target fails")
+    args = parser.parse_args(argv)
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    x = torch.randn(SHAPE, requires_grad=True)
+    grad = torch.randn(SHAPE)
+
+    candidates: dict[str, nn.Module] = {
+        "LeakyReLU(0.2)": create_activation("leaky_relu"),
+        "PSF fused": create_activation("psf", fused=True),
+        "PSF portable": create_activation("psf", fused=False),
+        "PSF fused, per-channel": create_activation("psf", num_parameters=SHAPE[1], fused=True),
+        "PReLU": create_activation("prelu"),
+        "ELU": create_activation("elu"),
+        "PSF textbook (torch.where)": TextbookPSF(),
+    }
+    baseline = "LeakyReLU(0.2)"
+
+    # One LeakyReLU step for scale, then the fused path's first call (it compiles).
+    for _ in range(3):
+        step(candidates[baseline], x, grad)
+    lrelu_step = timed(candidates[baseline], x, grad, 5)
+    start = time.perf_counter()
+    step(candidates["PSF fused"], x, grad)
+    first_call = time.perf_counter() - start
+    for module in candidates.values():  # warm up everything (per-channel reuses the kernels)
+        step(module, x, grad)
+    compile_cost = first_call - timed(candidates["PSF fused"], x, grad, 3)
+
+    names = list(candidates)
+    ratios: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(args.rounds):
+        order = names[r % len(names) :] + names[: r % len(names)]  # rotate: no fixed position
+        times = {name: timed(candidates[name], x, grad, args.steps) for name in order}
+        for name in names:
+            ratios[name].append(times[name] / times[baseline])
+
+    saved = {name: saved_bytes(module, x) for name, module in candidates.items()}
+    alpha_bytes = {
+        name: sum(p.numel() * p.element_size() for p in m.parameters())
+        for name, m in candidates.items()
+    }
+    median = {name: statistics.median(values) for name, values in ratios.items()}
+
+    print(
+        f"Activation forward+backward, float32 {SHAPE}, CPU, {args.threads} threads, "
+        f"{args.rounds} interleaved rounds x {args.steps} steps; torch {torch.__version__}"
+    )
+    print(f"{'activation':<28} {'time / LeakyReLU':>17} {'(p25 - p75)':>16} {'saved / LReLU':>14}")
+    for name in names:
+        q = statistics.quantiles(ratios[name], n=4) if len(ratios[name]) > 1 else [median[name]] * 3
+        print(
+            f"{name:<28} {median[name]:>16.2f}x {f'({q[0]:.2f} - {q[2]:.2f})':>16} "
+            f"{saved[name] / saved[baseline]:>13.4f}x"
+        )
+    print(
+        f"\nOne-time compile cost of the fused PSF (fresh inductor cache, forward+backward): "
+        f"{compile_cost:.1f} s = {compile_cost / lrelu_step:,.0f} LeakyReLU steps."
+    )
+
+    checks = [
+        (
+            f"fused PSF time <= {FUSED_TARGET}x LeakyReLU",
+            median["PSF fused"] <= FUSED_TARGET,
+            f"{median['PSF fused']:.2f}x",
+        ),
+        (
+            "portable PSF time <= ELU time",
+            median["PSF portable"] <= median["ELU"],
+            f"{median['PSF portable']:.2f}x vs {median['ELU']:.2f}x",
+        ),
+    ]
+    for name in ("PSF fused", "PSF portable"):
+        limit = saved[baseline] + alpha_bytes[name]
+        checks.append(
+            (
+                f"{name} saves <= LeakyReLU + alpha",
+                saved[name] <= limit,
+                f"{saved[name]:,} B vs {limit:,} B",
+            )
+        )
+    print("\nTargets:")
+    for label, ok, detail in checks:
+        print(f"  {'PASS' if ok else 'FAIL'}  {label}  ({detail})")
+    failed = not all(ok for _, ok, _ in checks)
+    return 1 if (failed and args.strict) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
