@@ -7,8 +7,8 @@ import logging
 
 import pytest
 import torch
-from conftest import compiled_graphs, reference_check
 from ganzoo_psf import ParametricSoftsign, _fused, parametric_softsign
+from psf_helpers import compiled_graphs, reference_check
 
 
 def test_reference_table_fused() -> None:

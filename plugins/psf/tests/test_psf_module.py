@@ -11,8 +11,8 @@ import math
 
 import pytest
 import torch
-from conftest import REFERENCE, compiled_graphs, reference_check
 from ganzoo_psf import ParametricSoftsign, parametric_softsign
+from psf_helpers import REFERENCE, compiled_graphs, reference_check
 
 from ganzoo.activations import ACTIVATIONS, create_activation, get_activation
 from ganzoo.errors import ConfigError
