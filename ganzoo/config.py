@@ -47,6 +47,9 @@ class TrainConfig:
     beta2: float = 0.999
     device: str = "auto"  # auto (CUDA when present), cpu, cuda, cuda:1 ...
     amp: bool = False  # mixed precision on CUDA; refused on the CPU
+    # Decay of an exponential moving average of the generator's weights (e.g. 0.999), used for
+    # the sample grids and evaluation and saved in checkpoints; null: no average.
+    ema: float | None = None
     log_every: int = 50  # iterations between metrics.jsonl / TensorBoard scalars
     sample_every: int = 500  # iterations between fixed-noise sample grids
     num_samples: int = 64  # images in the sample grid (a square number looks best)
@@ -195,6 +198,8 @@ def validate(config: ExperimentConfig, source: str = "the config") -> None:
     for key, value in [("train.beta1", t.beta1), ("train.beta2", t.beta2)]:
         if not 0 <= value < 1:
             fail(key, f"must be in [0, 1), got {value}")
+    if t.ema is not None and not 0 < t.ema < 1:
+        fail("train.ema", f"must be a decay in (0, 1) such as 0.999, or null for none, got {t.ema}")
     if config.data.num_workers < 0:
         fail("data.num_workers", f"must be 0 or more, got {config.data.num_workers}")
     if config.eval.every is not None and config.eval.every < 1:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ganzoo.config import ExperimentConfig, config_from_dict, load_config, to_yaml, validate
-from ganzoo.errors import ConfigError
+from ganzoo.errors import CheckpointError, ConfigError, GanzooError
 from ganzoo.runs import (
     CONFIG_FILE,
     atomic_write_text,
     create_run_dir,
+    load_checkpoint,
     load_latest_checkpoint,
     read_run_config,
     require_run_dir,
@@ -50,7 +54,28 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--dry-run", action="store_true", help="validate, print the resolved config and exit"
     )
+    parser.add_argument(
+        "--nproc-per-node",
+        type=int,
+        default=1,
+        metavar="N",
+        help="train on N processes of this machine (one per GPU; gloo on the CPU); "
+        "train.batch_size is the global batch, split between them. For several machines "
+        "start `ganzoo train` under torchrun instead (see the README)",
+    )
     parser.set_defaults(func=train_command)
+
+
+@dataclass
+class Job:
+    """What every training process needs: a new run (``out``) or a resumed one (``run_dir``)."""
+
+    config: ExperimentConfig
+    out: Path | None = None
+    run_dir: Path | None = None
+    checkpoint_path: Path | None = None
+    checkpoint: dict[str, Any] | None = None  # already loaded (single process only)
+    log_level: int = logging.INFO
 
 
 def train_command(args: argparse.Namespace) -> int:
@@ -59,21 +84,104 @@ def train_command(args: argparse.Namespace) -> int:
         if args.config is not None:
             # argparse puts the first override into `config` when --resume is used.
             overrides.insert(0, str(args.config))
-        return _resume(args.resume, overrides, dry_run=args.dry_run)
+        return _resume(args.resume, overrides, args)
     if args.config is None:
         raise ConfigError("give a config file (ganzoo train CONFIG.yaml) or --resume RUN_DIR")
     config = load_config(args.config, overrides)
     if args.dry_run:
         print(to_yaml(config), end="")
         return 0
-    run_dir = create_run_dir(args.out, config.name)
-    atomic_write_text(run_dir / CONFIG_FILE, to_yaml(config))
-    _train(config, run_dir, checkpoint=None)
-    print(run_dir)
+    return _launch(Job(config, out=args.out), args)
+
+
+def _launch(job: Job, args: argparse.Namespace) -> int:
+    """Check the device, then train on one process or several; print the run directory."""
+    from ganzoo.engine import distributed
+    from ganzoo.engine.signals import RunInterrupted
+    from ganzoo.engine.trainer import check_device, per_process_batch_size
+
+    if args.nproc_per_node < 1:
+        raise ConfigError(f"--nproc-per-node must be 1 or more, got {args.nproc_per_node}")
+    device = check_device(job.config)
+    world_size = distributed.world_size_hint(args.nproc_per_node)
+    per_process_batch_size(job.config, world_size)
+    job.log_level = logging.getLogger().getEffectiveLevel()
+    if world_size == 1:
+        try:
+            _worker(0, job)
+        except RunInterrupted as exc:
+            print(f"ganzoo train: {exc}", file=sys.stderr)
+            return exc.exit_code
+        return 0
+    job.checkpoint = None  # each process loads it itself
+    from torch.multiprocessing import ProcessExitedException
+
+    try:
+        distributed.launch(_spawned, args.nproc_per_node, distributed.backend_for(device), job)
+    except ProcessExitedException as exc:
+        return exc.exit_code if exc.exit_code > 0 else 1  # rank 0 has printed why
     return 0
 
 
-def _resume(run_dir: Path, overrides: list[str], dry_run: bool) -> int:
+def _spawned(local_rank: int, job: Job) -> None:
+    """Entry point of a spawned process: a :class:`GanzooError` is printed once (rank 0) and
+    becomes the exit status, as ``ganzoo train`` on one process does."""
+    import ignite.distributed as idist
+
+    from ganzoo.engine.signals import RunInterrupted
+
+    rank = idist.get_rank()
+    logging.basicConfig(
+        level=job.log_level if rank == 0 else logging.WARNING,
+        format=f"%(levelname)s [rank {rank}] %(name)s: %(message)s",
+    )
+    try:
+        _worker(local_rank, job)
+    except GanzooError as exc:
+        if rank == 0:
+            prefix = "" if isinstance(exc, RunInterrupted) else "error: "
+            print(f"ganzoo train: {prefix}{exc}", file=sys.stderr, flush=True)
+        if isinstance(exc, RunInterrupted):
+            idist.barrier()  # rank 0's checkpoint is written before anyone exits
+        sys.stdout.flush()
+        sys.exit(getattr(exc, "exit_code", 2))
+
+
+def _worker(local_rank: int, job: Job) -> None:
+    """Train ``job`` in this process (one rank of several, or the only one)."""
+    import ignite.distributed as idist
+
+    from ganzoo.engine.trainer import create_training, restore
+
+    dataset = _build_dataset(job.config)  # before creating anything on disk
+    rank = idist.get_rank()
+    run_dir = job.run_dir
+    if run_dir is None:
+        problem = None
+        if rank == 0:
+            try:
+                run_dir = create_run_dir(job.out, job.config.name)
+                atomic_write_text(run_dir / CONFIG_FILE, to_yaml(job.config))
+            except (CheckpointError, OSError) as exc:
+                problem = exc
+        shared = idist.broadcast(str(run_dir or "") if rank == 0 else None, 0, safe_mode=True)
+        if problem is not None:
+            raise CheckpointError(str(problem)) from None
+        if not shared:
+            raise CheckpointError("rank 0 could not create the run directory; see its message")
+        run_dir = Path(shared)
+    checkpoint = job.checkpoint
+    if checkpoint is None and job.checkpoint_path is not None:
+        checkpoint = load_checkpoint(job.checkpoint_path)
+    training = create_training(job.config, run_dir, dataset)
+    if checkpoint is not None:
+        restore(training, checkpoint)
+    training.run()
+    if rank == 0:
+        print(run_dir, flush=True)
+
+
+def _resume(run_dir: Path, overrides: list[str], args: argparse.Namespace) -> int:
     run_dir = require_run_dir(run_dir)
     for item in overrides:
         key = item.split("=", 1)[0]
@@ -93,24 +201,22 @@ def _resume(run_dir: Path, overrides: list[str], dry_run: bool) -> int:
     )
     config = config_from_dict(merged, source)
     validate(config, source)
-    if dry_run:
+    if args.dry_run:
         print(to_yaml(config), end="")
         return 0
     path, checkpoint = load_latest_checkpoint(run_dir)
     logger.info("resuming %s from %s", run_dir, path.name)
     if overrides:
         atomic_write_text(run_dir / CONFIG_FILE, to_yaml(config))
-    _train(config, run_dir, checkpoint=checkpoint)
-    print(run_dir)
-    return 0
+    job = Job(config, run_dir=run_dir, checkpoint_path=path, checkpoint=checkpoint)
+    return _launch(job, args)
 
 
-def _train(config: ExperimentConfig, run_dir: Path, checkpoint: dict | None) -> None:
+def _build_dataset(config: ExperimentConfig) -> Any:
     from ganzoo.data import build_dataset
-    from ganzoo.engine.trainer import create_training, restore
 
     d = config.data
-    dataset = build_dataset(
+    return build_dataset(
         d.name,
         d.root,
         image_size=d.image_size,
@@ -120,7 +226,3 @@ def _train(config: ExperimentConfig, run_dir: Path, checkpoint: dict | None) -> 
         train=True,
         limit=d.limit,
     )
-    training = create_training(config, run_dir, dataset)
-    if checkpoint is not None:
-        restore(training, checkpoint)
-    training.run()

@@ -26,6 +26,12 @@ class GANStep:
     ``scaler`` (CUDA mixed precision) the forward passes run under autocast in float16.
     ``grad_norm_every`` adds ``grad_norm_d`` and ``grad_norm_g`` on those iterations only, since
     the norms cost a pass over every parameter.
+
+    Under torch.distributed the networks come wrapped in DistributedDataParallel; ``rank`` and
+    ``world_size`` then pick this process's slice of a noise batch drawn for the global batch
+    (every rank's RNG is in the same state, so the slices differ and the RNG state in a
+    checkpoint serves every rank). The generator's update goes through the unwrapped
+    discriminator, whose own gradients are not wanted.
     """
 
     def __init__(
@@ -39,6 +45,8 @@ class GANStep:
         scaler: torch.amp.GradScaler | None = None,
         grad_norm_every: int = 0,
         after_generator_update: Callable[[], None] | None = None,
+        rank: int = 0,
+        world_size: int = 1,
     ) -> None:
         self.generator = generator
         self.discriminator = discriminator
@@ -49,6 +57,10 @@ class GANStep:
         self.scaler = scaler
         self.grad_norm_every = grad_norm_every
         self.after_generator_update = after_generator_update
+        self.rank = rank
+        self.world_size = world_size
+        self.latent_dim = getattr(generator, "module", generator).latent_dim
+        self.discriminator_module = getattr(discriminator, "module", discriminator)
 
     def _autocast(self) -> Any:
         if self.scaler is None:
@@ -69,7 +81,8 @@ class GANStep:
         batch_size = real.shape[0]
         self.generator.train()
         self.discriminator.train()
-        z = torch.randn(batch_size, self.generator.latent_dim, device=self.device)
+        z = torch.randn(batch_size * self.world_size, self.latent_dim, device=self.device)
+        z = z[self.rank * batch_size : (self.rank + 1) * batch_size]
         want_norms = self.grad_norm_every and engine.state.iteration % self.grad_norm_every == 0
 
         with self._autocast():
@@ -81,12 +94,12 @@ class GANStep:
         norms = {"grad_norm_d": gradient_norm(self.discriminator)} if want_norms else {}
 
         # The generator's loss flows through D, but D's own weight gradients are not needed.
-        self.discriminator.requires_grad_(False)
+        self.discriminator_module.requires_grad_(False)
         with self._autocast():
-            fake_logits_g = self.discriminator(fake)
+            fake_logits_g = self.discriminator_module(fake)
             loss_g = self.loss.generator(fake_logits_g.float())
         self._update(loss_g, self.optimizer_g)
-        self.discriminator.requires_grad_(True)
+        self.discriminator_module.requires_grad_(True)
         if want_norms:
             norms["grad_norm_g"] = gradient_norm(self.generator)
         if self.scaler is not None:

@@ -3,6 +3,11 @@
 Small factories wired together, in the shape of ignite's cifar10 example: models, optimizers,
 data loader, the engine, then one ``attach_*`` function per concern (running averages,
 progress bar, NaN guard, samples, metrics file, TensorBoard, checkpoints).
+
+Under torch.distributed (``ganzoo train --nproc-per-node N`` or ``torchrun``) every process
+builds the same models from the same seed, wraps them in DistributedDataParallel and trains on
+its own slice of each global batch; only rank 0 logs, samples and writes checkpoints, which hold
+the unwrapped modules' weights so that they load into a single process too.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import ignite.distributed as idist
 import numpy as np
 import torch
 from ignite.engine import Engine, Events
@@ -26,6 +32,7 @@ from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler
 
 from ganzoo.architectures import activation_layers, get_architecture
 from ganzoo.config import ExperimentConfig, data_shape, to_dict
+from ganzoo.engine.signals import RunInterrupted, StopOnSignal
 from ganzoo.engine.step import GANStep
 from ganzoo.errors import CheckpointError, ConfigError, GanzooError
 from ganzoo.losses import get_loss
@@ -51,6 +58,28 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
+def check_device(config: ExperimentConfig) -> torch.device:
+    """The device ``config`` trains on; refuses ``train.amp`` where there is no CUDA."""
+    device = resolve_device(config.train.device)
+    if config.train.amp and device.type != "cuda":
+        raise ConfigError(
+            "train.amp: true needs a CUDA device (float16 mixed precision with a GradScaler); "
+            f"this run is on {device}. Set train.amp=false to train on the CPU."
+        )
+    return device
+
+
+def per_process_batch_size(config: ExperimentConfig, world_size: int) -> int:
+    """``train.batch_size`` is the global batch, split evenly over the processes."""
+    batch_size = config.train.batch_size
+    if batch_size % world_size:
+        raise ConfigError(
+            f"train.batch_size is {batch_size}, which {world_size} processes cannot share "
+            f"evenly; it is the global batch, so make it a multiple of {world_size}"
+        )
+    return batch_size // world_size
+
+
 def build_models(config: ExperimentConfig, shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
     """The generator and discriminator of ``config.architecture`` for data of ``shape``."""
     architecture = get_architecture(config.architecture)
@@ -70,8 +99,16 @@ def build_optimizers(
     )
 
 
-def build_loader(config: ExperimentConfig, dataset: Dataset) -> DataLoader:
-    """Shuffled batches of full size; the engine makes the order reproducible per epoch."""
+def build_loader(
+    config: ExperimentConfig, dataset: Dataset, rank: int = 0, world_size: int = 1
+) -> DataLoader:
+    """Shuffled batches of full size; the engine makes the order reproducible per epoch.
+
+    With several processes every rank draws the same order of global batches (the engine seeds
+    each epoch alike everywhere) and takes its own slice of each, so the shards never overlap
+    and an epoch is as long as on one process.
+    """
+    per_process_batch_size(config, world_size)
     if len(dataset) < config.train.batch_size:
         raise ConfigError(
             f"train.batch_size is {config.train.batch_size} but dataset {config.data.name!r} "
@@ -79,12 +116,31 @@ def build_loader(config: ExperimentConfig, dataset: Dataset) -> DataLoader:
         )
     # drop_last: every update sees a full batch, so losses are comparable across iterations.
     batches = BatchSampler(RandomSampler(dataset), config.train.batch_size, drop_last=True)
+    if world_size > 1:
+        batches = ShardedBatchSampler(batches, rank, world_size)
     return DataLoader(
         dataset,
         batch_sampler=EagerReproducibleBatchSampler(batches),
         num_workers=config.data.num_workers,
         pin_memory=torch.cuda.is_available(),
     )
+
+
+class ShardedBatchSampler(BatchSampler):
+    """Rank ``rank``'s slice of each of ``batches``' global batches."""
+
+    def __init__(self, batches: BatchSampler, rank: int, world_size: int) -> None:
+        super().__init__(batches.sampler, batches.batch_size // world_size, batches.drop_last)
+        self.batches = batches
+        self.rank = rank
+
+    def __iter__(self) -> Iterator[list[int]]:
+        start = self.rank * self.batch_size
+        for batch in self.batches:
+            yield batch[start : start + self.batch_size]
+
+    def __len__(self) -> int:
+        return len(self.batches)
 
 
 class EagerReproducibleBatchSampler(ReproducibleBatchSampler):
@@ -171,6 +227,15 @@ class Training:
     to_save: dict[str, Any] = field(default_factory=dict)
     closers: list[Callable[[], None]] = field(default_factory=list)
     checkpoint: Checkpoint | None = None
+    generator_ema: nn.Module | None = None  # the EMA of the generator when train.ema is set
+    rank: int = 0
+    world_size: int = 1
+    stopper: StopOnSignal | None = None
+
+    @property
+    def sampling_generator(self) -> nn.Module:
+        """The generator to draw samples from: its moving average when train.ema is set."""
+        return self.generator_ema if self.generator_ema is not None else self.generator
 
     def set_length(self) -> None:
         """Apply train.iterations (wins) or train.epochs as the engine's end."""
@@ -183,8 +248,11 @@ class Training:
             self.engine.state.max_epochs = t.epochs
 
     def run(self) -> None:
+        """Train to the end; a NaN loss or a stop signal raises a :class:`GanzooError`."""
         t = self.config.train
+        stopper = self.stopper or StopOnSignal(self.engine)
         try:
+            stopper.__enter__()
             if self.engine.state.iteration == 0:
                 if t.iterations is not None:
                     self.engine.run(self.loader, max_iters=t.iterations)
@@ -197,6 +265,7 @@ class Training:
                     return
                 self.engine.run(self.loader)
         finally:
+            stopper.__exit__(None, None, None)
             for close in self.closers:
                 close()
         if getattr(self.engine.state, "nan_iteration", None) is not None:
@@ -206,6 +275,8 @@ class Training:
                 f"before it and untouched. Lower the learning rates or change the activation, "
                 f"then resume with --resume {self.run_dir}."
             )
+        if stopper.received is not None:
+            raise RunInterrupted(stopper.received, self.run_dir, self.engine.state.iteration)
 
     def _done(self) -> bool:
         state = self.engine.state
@@ -218,12 +289,12 @@ def create_training(
     config: ExperimentConfig, run_dir: Path, dataset: Dataset, progress: bool | None = None
 ) -> Training:
     """Build the models, optimizers, engine and handlers for ``config`` writing into ``run_dir``."""
-    device = resolve_device(config.train.device)
-    if config.train.amp and device.type != "cuda":
-        raise ConfigError(
-            "train.amp: true needs a CUDA device (float16 mixed precision with a GradScaler); "
-            f"this run is on {device}. Set train.amp=false to train on the CPU."
-        )
+    device = check_device(config)
+    rank, world_size = idist.get_rank(), idist.get_world_size()
+    if world_size > 1 and device.type == "cuda":
+        device = idist.device()  # this process's own GPU
+    # Every rank starts from the same seed: same initial weights, same engine seed, hence the
+    # same order of global batches; each rank then uses its own slice of data and noise.
     torch.manual_seed(config.seed)
     from ganzoo.data import dataset_info
 
@@ -233,21 +304,38 @@ def create_training(
     discriminator.to(device)
     optimizer_g, optimizer_d = build_optimizers(config, generator, discriminator)
     scaler = torch.amp.GradScaler("cuda") if config.train.amp else None
+    if world_size > 1:
+        train_g, train_d = idist.auto_model(generator), idist.auto_model(discriminator)
+    else:
+        train_g, train_d = generator, discriminator
     step = GANStep(
-        generator,
-        discriminator,
+        train_g,
+        train_d,
         optimizer_g,
         optimizer_d,
         get_loss(config.train.loss),
         device,
         scaler=scaler,
         grad_norm_every=config.train.log_every,
+        rank=rank,
+        world_size=world_size,
     )
     engine = GANEngine(step)
-    loader = build_loader(config, dataset)
+    loader = build_loader(config, dataset, rank, world_size)
+    if rank == 0:
+        per_process = per_process_batch_size(config, world_size)
+        logger.info(
+            "batch size %d per process x %d process(es) = %d global, on %s",
+            per_process,
+            world_size,
+            per_process * world_size,
+            device,
+        )
     training = Training(
         config, run_dir, engine, loader, generator, discriminator, optimizer_g, optimizer_d, device
     )
+    training.rank, training.world_size = rank, world_size
+    training.stopper = StopOnSignal(engine, distributed=world_size > 1)
     training.to_save = {
         "trainer": engine,
         "generator": generator,
@@ -259,8 +347,11 @@ def create_training(
     if scaler is not None:
         training.to_save["scaler"] = scaler
 
+    attach_ema(training)  # first, so the handlers below see this iteration's average
     attach_running_averages(engine)
     attach_nan_guard(engine)
+    if rank != 0:
+        return training  # logging, samples, metrics and checkpoints are rank 0's
     if config.train.progress if progress is None else progress:
         attach_progress_bar(engine)
     attach_sample_grid(training)
@@ -271,6 +362,20 @@ def create_training(
 
 
 # -- handlers ---------------------------------------------------------------------------------
+
+
+def attach_ema(training: Training) -> None:
+    """With ``train.ema: DECAY``, keep ignite's EMA of the generator, checkpointed with it."""
+    decay = training.config.train.ema
+    if decay is None:
+        return
+    from ignite.handlers import EMAHandler
+
+    # Ignite's momentum is the weight of the new value: ema = (1 - m) * ema + m * weights.
+    handler = EMAHandler(training.generator, momentum=1.0 - decay)
+    handler.attach(training.engine, name="ema_momentum", event=Events.ITERATION_COMPLETED)
+    training.generator_ema = handler.ema_model
+    training.to_save["generator_ema"] = handler.ema_model
 
 
 def attach_running_averages(engine: Engine) -> None:
@@ -286,7 +391,11 @@ def attach_nan_guard(engine: Engine) -> None:
 
     @engine.on(Events.ITERATION_COMPLETED)
     def _check(engine: Engine) -> None:
-        if not all(math.isfinite(engine.state.output[k]) for k in ("loss_d", "loss_g")):
+        bad = not all(math.isfinite(engine.state.output[k]) for k in ("loss_d", "loss_g"))
+        if idist.get_world_size() > 1:  # every rank stops together
+            flag = torch.tensor([float(bad)], device=idist.device())
+            bad = bool(idist.all_reduce(flag, "MAX").item())
+        if bad:
             engine.state.nan_iteration = engine.state.iteration
             logger.error(
                 "non-finite loss at iteration %d: %s", engine.state.iteration, engine.state.output
@@ -320,7 +429,7 @@ def attach_sample_grid(training: Training) -> None:
     def save(engine: Engine) -> None:
         if not _healthy(engine):
             return
-        images = sample_images(training.generator, noise)
+        images = sample_images(training.sampling_generator, noise)
         if images.dim() != 4:  # non-image data (2-D points) has no grid
             return
         grid = make_grid(images, nrow=nrow, normalize=True, value_range=(-1, 1))
@@ -368,16 +477,30 @@ def _scalars(training: Training, engine: Engine) -> dict[str, float]:
 
 
 def attach_metrics_file(training: Training) -> None:
-    """One JSON line per logged iteration in ``metrics.jsonl`` (appended on resume)."""
+    """One JSON line per logged iteration in ``metrics.jsonl`` (appended on resume).
+
+    The file is opened when the run starts, so a run that fails while being set up (a
+    checkpoint that does not fit, say) leaves the run directory as it was.
+    """
     path = training.run_dir / METRICS_FILE
-    handle = path.open("a")
-    training.closers.append(handle.close)
+    handles: list[Any] = []
+
+    def open_file(engine: Engine) -> None:
+        if not handles:
+            handles.append(path.open("a"))
+
+    def close() -> None:
+        while handles:
+            handles.pop().close()
+
+    training.closers.append(close)
+    training.engine.add_event_handler(Events.STARTED, open_file)
 
     def write(engine: Engine) -> None:
         record = {"iteration": engine.state.iteration, "epoch": engine.state.epoch}
         record.update(_scalars(training, engine))
-        handle.write(json.dumps(record) + "\n")
-        handle.flush()
+        handles[0].write(json.dumps(record) + "\n")
+        handles[0].flush()
 
     training.engine.add_event_handler(
         Events.ITERATION_COMPLETED(every=training.config.train.log_every), write
@@ -386,14 +509,26 @@ def attach_metrics_file(training: Training) -> None:
 
 def attach_tensorboard(training: Training) -> None:
     """Scalars (losses, D outputs, learning rates, gradient norms, activation parameters),
-    histograms of per-channel activation parameters, and the sample grids, in ``tb/``."""
+    histograms of per-channel activation parameters, and the sample grids, in ``tb/``.
+    The event file is created when the run starts (see :func:`attach_metrics_file`)."""
     from torch.utils.tensorboard import SummaryWriter
 
-    writer = SummaryWriter(log_dir=str(training.run_dir / TENSORBOARD_DIR))
-    training.closers.append(writer.close)
+    writers: list[SummaryWriter] = []
+
+    def open_writer(engine: Engine) -> None:
+        if not writers:
+            writers.append(SummaryWriter(log_dir=str(training.run_dir / TENSORBOARD_DIR)))
+
+    def close() -> None:
+        while writers:
+            writers.pop().close()
+
+    training.closers.append(close)
+    training.engine.add_event_handler(Events.STARTED, open_writer)
     config = training.config
 
     def log(engine: Engine) -> None:
+        writer = writers[0]
         step = engine.state.iteration
         for key, value in _scalars(training, engine).items():
             tag = key if "/" in key else f"train/{key}"
@@ -409,7 +544,7 @@ def attach_tensorboard(training: Training) -> None:
     def log_grid(engine: Engine) -> None:
         grid = getattr(engine.state, "last_grid", None)
         if grid is not None:
-            writer.add_image("samples", grid, engine.state.iteration)
+            writers[0].add_image("samples", grid, engine.state.iteration)
 
     training.engine.add_event_handler(Events.ITERATION_COMPLETED(every=config.train.log_every), log)
     training.engine.add_event_handler(
