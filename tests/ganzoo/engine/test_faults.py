@@ -1,0 +1,144 @@
+"""Runs that survive faults: Ctrl-C and SIGTERM checkpoint and stop, SIGKILL loses only the steps
+since the last checkpoint, a corrupt newest checkpoint is skipped, a full disk is one message."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ganzoo.cli import main
+from ganzoo.runs import list_checkpoints, load_checkpoint
+
+
+def iterations_logged(run_dir: Path) -> list[int]:
+    path = run_dir / "metrics.jsonl"
+    if not path.exists():
+        return []
+    lines = path.read_text().splitlines()
+    return [json.loads(line)["iteration"] for line in lines if line.endswith("}")]
+
+
+def start_training(config: Path, out: Path) -> subprocess.Popen:
+    """A real `python -m ganzoo train` process, as a user would start it."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "ganzoo", "train", str(config), "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def wait_for(condition, process: subprocess.Popen, timeout: float = 180.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if process.poll() is not None:
+            raise AssertionError(f"training exited early: {process.communicate()[1][-2000:]}")
+        if time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError("training made no progress in time")
+        time.sleep(0.05)
+
+
+def the_run_dir(out: Path) -> Path | None:
+    found = list(out.glob("*/*/checkpoints"))
+    return found[0].parent if found else None
+
+
+def test_sigkill_loses_only_steps_since_last_checkpoint(tmp_path, tiny_config, capsys, caplog):
+    """A training process killed with SIGKILL, whose newest checkpoint is then truncated, resumes
+    from the newest good checkpoint: the truncated one is named on stderr, the run restarts at the
+    iteration after the good checkpoint and ends at the requested iteration."""
+    out = tmp_path / "runs"
+    process = start_training(tiny_config(iterations=100_000, checkpoint_every=2), out)
+    wait_for(lambda: (r := the_run_dir(out)) is not None and len(list_checkpoints(r)) >= 2, process)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    run_dir = the_run_dir(out)
+    *_, good, newest = list_checkpoints(run_dir)
+    newest.write_bytes(newest.read_bytes()[: newest.stat().st_size // 2])  # torn write
+    good_iteration = load_checkpoint(good)["trainer"]["iteration"]
+    before = iterations_logged(run_dir)
+    assert before[-1] >= good_iteration  # the killed run got at least this far
+
+    end = good_iteration + 3
+    assert main(["train", "--resume", str(run_dir), f"train.iterations={end}"]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+    assert f"skipping checkpoint {newest}" in caplog.text  # the CLI logs it to stderr
+    after = iterations_logged(run_dir)[len(before) :]
+    assert after == list(range(good_iteration + 1, end + 1))
+    assert load_checkpoint(list_checkpoints(run_dir)[-1])["trainer"]["iteration"] == end
+
+
+def test_sigterm_checkpoints_the_current_iteration_and_says_how_to_resume(tmp_path, tiny_config):
+    """SIGTERM to a training process: it exits with 143 after writing a checkpoint of the
+    iteration it had reached (not a multiple of checkpoint_every), and stderr says
+    `ganzoo train --resume RUN_DIR` without a traceback."""
+    out = tmp_path / "runs"
+    process = start_training(tiny_config(iterations=100_000, checkpoint_every=100_000), out)
+    wait_for(lambda: len(iterations_logged(the_run_dir(out) or tmp_path)) >= 3, process)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 143, err[-2000:]
+    run_dir = the_run_dir(out)
+    assert f"ganzoo train --resume {run_dir}" in err and "Traceback" not in err
+    (checkpoint,) = list_checkpoints(run_dir)
+    assert load_checkpoint(checkpoint)["trainer"]["iteration"] == iterations_logged(run_dir)[-1]
+
+
+def test_ctrl_c_in_process_checkpoints_and_exits_130(tmp_path, tiny_config, capsys, monkeypatch):
+    """A SIGINT arriving during iteration 3 stops the run after that iteration: exit code 130,
+    a checkpoint for iteration 3 next to the periodic one at 2, and the resume hint."""
+    from ganzoo.engine import step as step_module
+
+    original = step_module.GANStep.__call__
+
+    def interrupted(self, engine, batch):
+        if engine.state.iteration == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(self, engine, batch)
+
+    monkeypatch.setattr(step_module.GANStep, "__call__", interrupted)
+    out = tmp_path / "runs"
+    assert main(["train", str(tiny_config(iterations=50)), "--out", str(out)]) == 130
+    err = capsys.readouterr().err
+    run_dir = the_run_dir(out)
+    assert "SIGINT" in err and f"--resume {run_dir}" in err
+    assert [p.name for p in list_checkpoints(run_dir)] == ["checkpoint_2.pt", "checkpoint_3.pt"]
+    assert iterations_logged(run_dir) == [1, 2, 3]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+
+
+def test_full_disk_is_one_clear_error(tmp_path, tiny_config, capsys, monkeypatch):
+    """When writing a checkpoint fails with ENOSPC the run stops with exit code 2 and a message
+    naming the checkpoint folder and the cause, not a traceback."""
+    from ignite.handlers import DiskSaver
+
+    def no_space(self, checkpoint, path, func):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(DiskSaver, "_save_func", no_space)
+    out = tmp_path / "runs"
+    assert main(["train", str(tiny_config(iterations=4)), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "checkpoints" in err
+    assert "Traceback" not in err
+    assert list_checkpoints(the_run_dir(out)) == []
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGTERM"), reason="POSIX signals")
+def test_signal_handlers_restored_after_a_normal_run(tmp_path, tiny_config):
+    """After a run that ends normally, SIGTERM's handler is what it was before the run."""
+    before = signal.getsignal(signal.SIGTERM)
+    assert main(["train", str(tiny_config(iterations=1)), "--out", str(tmp_path / "r")]) == 0
+    assert signal.getsignal(signal.SIGTERM) is before
