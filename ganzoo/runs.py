@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import re
 from datetime import datetime
 from pathlib import Path
@@ -98,11 +99,20 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"checkpoint {path} does not exist")
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # truncated zip, pickle carrying code, wrong format...
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    except Exception as exc:  # a pickle naming code to run, a truncated zip, another format
+        text = str(exc).strip()
+        unpickling = isinstance(exc, pickle.UnpicklingError)
+        found = re.search(r"GLOBAL (\S+)", text) if unpickling else None
+        if found:
+            raise CheckpointError(
+                f"checkpoint {path} was refused: it holds a reference to {found.group(1)}, and "
+                f"unpickling it could run code. ganzoo loads only tensors and plain containers "
+                f"(torch.load weights_only=True); use checkpoints that ganzoo wrote."
+            ) from None
+        reason = text.splitlines()[0].split(". ")[0] if text else type(exc).__name__
         raise CheckpointError(
-            f"checkpoint {path} cannot be loaded safely ({type(exc).__name__}: {reason}). It is "
-            f"corrupt, truncated, or holds more than tensors and plain containers."
+            f"checkpoint {path} cannot be read ({reason}): it is truncated or corrupt, or not a "
+            f"checkpoint file"
         ) from None
     if not isinstance(data, dict) or "generator" not in data or "config" not in data:
         raise CheckpointError(f"{path} is not a ganzoo checkpoint (no generator or config in it)")
