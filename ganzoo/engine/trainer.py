@@ -358,6 +358,9 @@ def create_training(
     attach_metrics_file(training)
     attach_tensorboard(training)
     attach_checkpoints(training)
+    from ganzoo.engine.evaluation import attach_periodic_evaluation
+
+    attach_periodic_evaluation(training)
     return training
 
 

@@ -1,0 +1,220 @@
+"""Periodic evaluation during training: metrics, a best-by-FID checkpoint and a collapse signal.
+
+Every ``eval.every`` iterations (and at the end) the generator is sampled with fixed noise and
+scored by an evaluation suite against the training data. Each result goes to TensorBoard
+(``eval/<metric>``) and to ``metrics.jsonl`` as ``{"iteration", "epoch", "eval": {...}}``. The
+checkpoint with the lowest FID so far is kept as ``checkpoints/best_fid.pt`` (DCGAN's FID often
+worsens late in training: the best generator is not the last). After each evaluation the history
+is checked for a sustained drop in diversity (coverage, recall, modes) while training goes on;
+the first such point is logged as ``{"iteration", "collapse": {...}}`` and as
+``eval/collapse`` in TensorBoard.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from typing import TYPE_CHECKING, Any
+
+from ignite.engine import Engine, Events
+from ignite.handlers import Checkpoint, DiskSaver
+
+from ganzoo.errors import GanzooError
+from ganzoo.runs import CHECKPOINT_DIR, METRICS_FILE
+
+if TYPE_CHECKING:
+    from ganzoo.engine.trainer import Training
+
+logger = logging.getLogger(__name__)
+
+BEST_CHECKPOINT = "best_fid.pt"
+SCALAR_METRICS = (
+    "fid",
+    "kid_mean",
+    "kid_std",
+    "precision",
+    "recall",
+    "density",
+    "coverage",
+    "modes_covered",
+    "mode_kl",
+    "top_mode_share",
+)
+
+
+def reference_name(config: Any) -> str:
+    """A name for the reference set: the dataset's own when unfiltered (so digit datasets get
+    mode counts), else the dataset with its class filter."""
+    data = config.data
+    if data.classes:
+        return f"{data.name}[{','.join(str(c) for c in data.classes)}]"
+    return data.name
+
+
+def build_evaluator(config: Any, device: Any) -> Any:
+    """An :class:`evaluation.Evaluator` for ``config.eval`` against the training data.
+
+    Built before training starts, so missing Inception weights fail at once.
+    """
+    from evaluation import EvaluationError, Evaluator, load_suite
+    from ganzoo.data import build_dataset, load_images
+
+    try:
+        suite = load_suite(config.eval.suite)
+        if config.eval.num_samples is not None:
+            suite = suite.replace(num_samples=config.eval.num_samples)
+        d = config.data
+        available = len(
+            build_dataset(
+                d.name, d.root, classes=d.classes, download=d.download, train=True, limit=d.limit
+            )
+        )
+        count = min(suite.reference_count, available)
+        reference = load_images(
+            d.name,
+            d.root,
+            count,
+            train=True,
+            image_size=d.image_size,
+            channels=d.channels,
+            classes=d.classes,
+            download=d.download,
+        )
+        return Evaluator(
+            suite,
+            reference,
+            reference_name=reference_name(config),
+            reference_split="train",
+            reference_num_samples=count,
+            inception_weights=config.eval.inception_weights,
+            device=device,
+        )
+    except EvaluationError as exc:
+        raise GanzooError(f"eval: {exc}") from None
+
+
+def attach_periodic_evaluation(training: Training) -> None:
+    """Evaluate every ``eval.every`` iterations and at the end (no-op when ``eval.every`` is
+    null)."""
+    config = training.config
+    if config.eval.every is None:
+        return
+    from evaluation import detect_collapse
+    from ganzoo.sampling import make_sampler
+
+    evaluator = build_evaluator(config, training.device)
+    metrics_path = training.run_dir / METRICS_FILE
+    history = _previous_evaluations(metrics_path)
+    best = _BestByFid(training, history)
+    collapse_logged = any("collapse" in line for line in _read_lines(metrics_path))
+    writer = _summary_writer(training)
+    last_evaluated = -1
+
+    def evaluate(engine: Engine) -> None:
+        nonlocal last_evaluated, collapse_logged
+        iteration = engine.state.iteration
+        if getattr(engine.state, "nan_iteration", None) is not None or last_evaluated == iteration:
+            return  # NaN weights, or the end fell on an evaluation iteration
+        last_evaluated = iteration
+        # After a resume, results from beyond the checkpoint belong to the lost steps.
+        history[:] = [h for h in history if h["iteration"] < iteration]
+        generator = getattr(training, "sampling_generator", training.generator)
+        sample = make_sampler(generator, seed=config.seed, device=training.device)
+        try:
+            results = evaluator.evaluate(sample)
+        finally:
+            generator.train()
+        values = {k: float(results[k]) for k in SCALAR_METRICS if results.get(k) is not None}
+        history.append({"iteration": iteration, **values})
+        record = {"iteration": iteration, "epoch": engine.state.epoch, "eval": values}
+        record["protocol"] = {
+            k: results["protocol"].get(k) for k in ("suite", "num_generated", "num_reference")
+        }
+        _append(metrics_path, record)
+        for key, value in values.items():
+            writer.add_scalar(f"eval/{key}", value, iteration)
+        logger.info(
+            "evaluation at iteration %d: %s",
+            iteration,
+            ", ".join(f"{k}={v:.4g}" for k, v in values.items()),
+        )
+        best.update(engine, values.get("fid"))
+
+        report = detect_collapse(history)
+        writer.add_scalar("eval/collapse", float(report.collapsed), iteration)
+        if report.collapsed and not collapse_logged:
+            collapse_logged = True
+            event = report.events[0]
+            logger.warning(
+                "diversity collapse flagged at iteration %d: %s fell %.0f%% from %.4g "
+                "(iteration %d) to %.4g",
+                report.iteration,
+                event.metric,
+                100 * event.relative_drop,
+                event.peak_value,
+                event.peak_iteration,
+                event.value,
+            )
+            _append(metrics_path, {"iteration": iteration, "collapse": report.to_dict()})
+        writer.flush()
+
+    training.engine.add_event_handler(
+        Events.ITERATION_COMPLETED(every=config.eval.every) | Events.COMPLETED, evaluate
+    )
+
+
+class _BestByFid:
+    """Keeps ``checkpoints/best_fid.pt`` for the lowest FID seen, across resumes."""
+
+    def __init__(self, training: Training, history: list[dict[str, Any]]) -> None:
+        self.best = min((h["fid"] for h in history if "fid" in h), default=math.inf)
+        saver = DiskSaver(str(training.run_dir / CHECKPOINT_DIR), require_empty=False, atomic=True)
+        # A fixed file name: each better result replaces the previous best atomically.
+        self.checkpoint = Checkpoint(
+            training.to_save,
+            saver,
+            filename_pattern=BEST_CHECKPOINT.replace(".pt", ".{ext}"),
+            n_saved=None,
+        )
+
+    def update(self, engine: Engine, fid: float | None) -> None:
+        if fid is None or not fid < self.best:
+            return
+        self.best = fid
+        self.checkpoint(engine)
+        logger.info("new best FID %.4g at iteration %d", fid, engine.state.iteration)
+
+
+def _summary_writer(training: Training) -> Any:
+    from torch.utils.tensorboard import SummaryWriter
+
+    writer = SummaryWriter(log_dir=str(training.run_dir / "tb"), filename_suffix=".eval")
+    training.closers.append(writer.close)
+    return writer
+
+
+def _read_lines(path: Any) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    lines = []
+    for text in path.read_text().splitlines():
+        try:
+            lines.append(json.loads(text))
+        except json.JSONDecodeError:
+            continue  # a line cut short by a kill; the rest of the file is still good
+    return lines
+
+
+def _previous_evaluations(path: Any) -> list[dict[str, Any]]:
+    """Evaluation results already in ``metrics.jsonl`` (a resumed run continues its history)."""
+    return [
+        {"iteration": line["iteration"], **line["eval"]}
+        for line in _read_lines(path)
+        if isinstance(line.get("eval"), dict)
+    ]
+
+
+def _append(path: Any, record: dict[str, Any]) -> None:
+    with path.open("a") as handle:
+        handle.write(json.dumps(record) + "\n")
