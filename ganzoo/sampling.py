@@ -46,7 +46,7 @@ def load_generator(
         data = load_checkpoint(path)
     config = config_from_dict(data["config"], str(path))
     generator = build_generator(config)
-    state = data.get("ema_generator") if prefer_ema and "ema_generator" in data else None
+    state = data.get("generator_ema") if prefer_ema and "generator_ema" in data else None
     state = state if state is not None else data["generator"]
     try:
         generator.load_state_dict(state)
