@@ -105,7 +105,7 @@ def _launch(job: Job, args: argparse.Namespace) -> int:
     device = check_device(job.config)
     world_size = distributed.world_size_hint(args.nproc_per_node)
     per_process_batch_size(job.config, world_size)
-    job.log_level = logging.getLogger().getEffectiveLevel()
+    job.log_level = logging.DEBUG if getattr(args, "verbose", False) else logging.INFO
     if world_size == 1:
         try:
             _worker(0, job)
