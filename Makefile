@@ -31,8 +31,10 @@ test: setup
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow"
 
+BENCHMARKS ?= bench_activations bench_training bench_eval
+
 bench: setup
-	$(BIN)/python benchmarks/bench_activations.py
+	for b in $(BENCHMARKS); do echo "== $$b"; $(BIN)/python benchmarks/$$b.py || exit 1; done
 
 demo: setup
 	$(BIN)/ganzoo train configs/quickstart.yaml
