@@ -126,7 +126,7 @@ def _read_yaml(path: Path) -> Any:
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+        raise ConfigError(f"{path} is not valid YAML: {_yaml_problem(exc)}") from None
     if data is None:
         raise ConfigError(f"{path} is empty; a config needs at least data: and train: sections")
     if not isinstance(data, dict):
@@ -134,6 +134,17 @@ def _read_yaml(path: Path) -> Any:
             f"{path} must hold a mapping of keys (data:, train:, ...), not a {type(data).__name__}"
         )
     return OmegaConf.create(data)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """PyYAML's multi-line report as one line: what was wrong, and where."""
+    problem = getattr(exc, "problem", None)
+    mark = getattr(exc, "problem_mark", None)
+    if problem is None:
+        return " ".join(str(exc).split())
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    context = getattr(exc, "context", None)
+    return f"{problem}{where}" + (f" ({context})" if context else "")
 
 
 def _parse_overrides(overrides: Sequence[str]) -> Any:

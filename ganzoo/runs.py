@@ -7,10 +7,12 @@ A run directory is ``<root>/<config name>/<timestamp>/`` holding ``config.yaml``
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import pickle
 import re
+import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -51,6 +53,20 @@ def create_run_dir(root: str | Path, name: str) -> Path:
             f"Choose a writable place with --out DIR."
         ) from None
     raise CheckpointError(f"could not find a free run directory name under {parent}")
+
+
+def remove_unused_run_dir(path: Path) -> bool:
+    """Delete a run directory that holds nothing but its config.yaml and empty folders (a run
+    that failed while being set up), and its parent when left empty; returns whether it was
+    removed."""
+    path = Path(path)
+    files = [p for p in path.rglob("*") if not p.is_dir()]
+    if any(p != path / CONFIG_FILE for p in files):
+        return False
+    shutil.rmtree(path, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        path.parent.rmdir()  # the config name's folder, when this was its only run
+    return True
 
 
 def is_run_dir(path: Path) -> bool:

@@ -18,6 +18,7 @@ from ganzoo.runs import (
     load_checkpoint,
     load_latest_checkpoint,
     read_run_config,
+    remove_unused_run_dir,
     require_run_dir,
 )
 
@@ -173,7 +174,12 @@ def _worker(local_rank: int, job: Job) -> None:
     checkpoint = job.checkpoint
     if checkpoint is None and job.checkpoint_path is not None:
         checkpoint = load_checkpoint(job.checkpoint_path)
-    training = create_training(job.config, run_dir, dataset)
+    try:
+        training = create_training(job.config, run_dir, dataset)
+    except GanzooError:
+        if job.run_dir is None and rank == 0:
+            remove_unused_run_dir(run_dir)  # failed before writing anything: leave no trace
+        raise
     if checkpoint is not None:
         restore(training, checkpoint)
     training.run()

@@ -600,8 +600,17 @@ def restore(training: Training, checkpoint: dict[str, Any]) -> None:
     try:
         Checkpoint.load_objects(to_load=to_load, checkpoint=checkpoint)
     except (RuntimeError, KeyError, ValueError) as exc:
-        reason = str(exc).splitlines()[0]
         raise CheckpointError(
-            f"the checkpoint does not fit this run's models ({reason}); was it written by a "
-            f"different architecture or config?"
+            f"the checkpoint does not fit this run's models ({_first_problem(exc)}); was it "
+            f"written by a different architecture or config? Compare the run's config.yaml "
+            f"with the config saved in the checkpoint."
         ) from None
+
+
+def _first_problem(exc: Exception) -> str:
+    """The informative part of a load_state_dict error: its heading and first detail line."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].endswith(":"):
+        detail = lines[1].split(". ")[0]
+        return f"{lines[0]} {detail[:300]}"
+    return lines[0] if lines else type(exc).__name__
