@@ -1,0 +1,60 @@
+"""``ganzoo study``: train every combination of a study config, resumably."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from ganzoo.studies import load_study, plan_study, run_study
+
+logger = logging.getLogger(__name__)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "study",
+        help="train every combination of a study (activations x seeds ...)",
+        description="Train every combination of a study config (configs/studies/*.yaml) into "
+        "its study directory, skipping finished runs and resuming unfinished ones. "
+        "Then `ganzoo report STUDY_DIR -o DIR` compares them.",
+    )
+    parser.add_argument("study", type=Path, help="study YAML file")
+    parser.add_argument("--jobs", type=int, default=1, help="trainings at once (default 1)")
+    parser.add_argument("--out", type=Path, help="root of study directories (replaces out:)")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="validate every run's config, print the plan, exit"
+    )
+    parser.set_defaults(func=study_command)
+
+
+def study_command(args: argparse.Namespace) -> int:
+    study = load_study(args.study, out=args.out)
+    if args.dry_run:
+        plans = plan_study(study)
+        print(f"study {study.name}: {len(plans)} runs in {study.directory}")
+        for plan in plans:
+            where = f" ({plan.run_dir}, iteration {plan.iteration})" if plan.run_dir else ""
+            print(f"  {plan.run.name}: {plan.action}{where}")
+            if plan.problem:
+                print(f"    {plan.problem}")
+            elif plan.argv:
+                print(f"    ganzoo {' '.join(plan.argv)}")
+        return 0
+    plans = run_study(study, jobs=args.jobs)
+    print(f"study {study.name}: {study.directory}")
+    width = max(len(p.run.name) for p in plans)
+    for plan in plans:
+        end = f"/{plan.end}" if plan.end else ""
+        print(
+            f"  {plan.run.name:<{width}}  {plan.action:<8} {plan.status:<7} "
+            f"iteration {plan.iteration}{end}  {plan.run_dir or '-'}"
+        )
+        if plan.status == "failed":
+            print(f"    {plan.problem} (log: {plan.log})")
+    failed = [p for p in plans if p.status == "failed"]
+    if failed:
+        print(f"{len(failed)} of {len(plans)} runs failed; rerun the same command to retry them")
+        return 1
+    print(f"all {len(plans)} runs finished; next: ganzoo report {study.directory} -o REPORT_DIR")
+    return 0

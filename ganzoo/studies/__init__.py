@@ -1,0 +1,28 @@
+"""Multi-seed studies: a study config (base experiment, factors, seeds) and its runner."""
+
+from ganzoo.studies.config import Factor, Level, Study, StudyRun, load_study, study_from_dict
+from ganzoo.studies.runner import (
+    INDEX_FILE,
+    PlannedRun,
+    find_run_dir,
+    plan_study,
+    read_index,
+    run_study,
+    subprocess_execute,
+)
+
+__all__ = [
+    "INDEX_FILE",
+    "Factor",
+    "Level",
+    "PlannedRun",
+    "Study",
+    "StudyRun",
+    "find_run_dir",
+    "load_study",
+    "plan_study",
+    "read_index",
+    "run_study",
+    "study_from_dict",
+    "subprocess_execute",
+]

@@ -1,0 +1,291 @@
+"""Run a study: every combination in its own run directory, skipping finished runs and resuming
+unfinished ones.
+
+Layout of a study directory ``<out>/<name>/``::
+
+    study.json                 # the index: the study and, per run, its levels, seed and run dir
+    runs/<run name>/<stamp>/   # ordinary ganzoo run directories (run name: psf_seed0, ...)
+    logs/<run name>.log        # each training's output (appended across resumes)
+
+Each training is ``python -m ganzoo train ...`` in a subprocess, so one crash cannot take the
+others down and ``--jobs N`` trains N at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ganzoo.config import ExperimentConfig, load_config, to_dict
+from ganzoo.errors import GanzooError
+from ganzoo.runs import (
+    CHECKPOINT_PATTERN,
+    atomic_write_text,
+    is_run_dir,
+    list_checkpoints,
+    load_latest_checkpoint,
+    read_run_config,
+)
+from ganzoo.studies.config import Study, StudyRun
+
+logger = logging.getLogger(__name__)
+
+INDEX_FILE = "study.json"
+RUNS_DIR = "runs"
+LOGS_DIR = "logs"
+
+# Keys that may differ between a run directory and the study without making it another
+# experiment (the same list `ganzoo train --resume` accepts).
+RESUMABLE_PREFIXES = (
+    "train.iterations",
+    "train.epochs",
+    "train.progress",
+    "train.log_every",
+    "train.sample_every",
+    "train.checkpoint_every",
+    "train.keep_checkpoints",
+    "eval.",
+)
+
+# Runs one ganzoo command (argv after `ganzoo`), writing its output to the log; returns the
+# exit status.
+Execute = Callable[[Sequence[str], Path, dict[str, str]], int]
+
+
+@dataclass
+class PlannedRun:
+    run: StudyRun
+    config: ExperimentConfig
+    action: str  # new, resume, skip, conflict
+    run_dir: Path | None = None
+    iteration: int = 0  # where the run stands now
+    end: int | None = None  # the configured last iteration (None: unknown until trained)
+    argv: list[str] = field(default_factory=list)
+    problem: str = ""
+    status: str = "pending"  # pending, done, failed, skipped
+    log: Path | None = None
+
+
+def subprocess_execute(argv: Sequence[str], log: Path, env: dict[str, str]) -> int:
+    """``python -m ganzoo ARGV`` with stdout and stderr appended to ``log``."""
+    with log.open("a") as handle:
+        handle.write(f"$ ganzoo {' '.join(argv)}\n")
+        handle.flush()
+        done = subprocess.run(
+            [sys.executable, "-m", "ganzoo", *argv],
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **env},
+            check=False,
+        )
+    return done.returncode
+
+
+def plan_study(study: Study) -> list[PlannedRun]:
+    """What each run needs; every run's config is resolved and validated first."""
+    index = read_index(study.directory)
+    plans = []
+    for run in study.runs():
+        config = load_config(study.base, run.overrides)
+        plan = PlannedRun(run=run, config=config, action="new")
+        plan.end = config.train.iterations
+        plan.log = study.directory / LOGS_DIR / f"{run.name}.log"
+        run_dir = find_run_dir(study.directory, run.name, index)
+        if run_dir is not None and list_checkpoints(run_dir):
+            plan.run_dir = run_dir
+            _plan_existing(plan, run_dir)
+        if plan.action == "new":
+            plan.argv = [
+                "train",
+                str(study.base),
+                *run.overrides,
+                "train.progress=false",
+                "--out",
+                str(study.directory / RUNS_DIR),
+            ]
+        plans.append(plan)
+    return plans
+
+
+def _plan_existing(plan: PlannedRun, run_dir: Path) -> None:
+    expected = _flatten(to_dict(plan.config))
+    actual = _flatten(read_run_config(run_dir))
+    changed = sorted(
+        k
+        for k in set(expected) | set(actual)
+        if not _resumable(k) and expected.get(k, "<unset>") != actual.get(k, "<unset>")
+    )
+    if changed:
+        plan.action = "conflict"
+        plan.problem = (
+            f"{run_dir} was trained with a different config ({', '.join(changed)} differ from "
+            f"the study's); move that directory away to train it afresh, or restore the study"
+        )
+        return
+    last = CHECKPOINT_PATTERN.match(list_checkpoints(run_dir)[-1].name)
+    plan.iteration = int(last.group(1)) if last else 0
+    if plan.end is None:  # epochs: the end needs the epoch length the trainer recorded
+        _, checkpoint = load_latest_checkpoint(run_dir)
+        trainer = checkpoint.get("trainer") or {}
+        if trainer.get("epoch_length"):
+            plan.end = int(plan.config.train.epochs) * int(trainer["epoch_length"])
+    if plan.end is not None and plan.iteration >= plan.end:
+        plan.action = "skip"
+        return
+    plan.action = "resume"
+    changes = [
+        f"{k}={_to_text(v)}"
+        for k, v in expected.items()
+        if _resumable(k) and actual.get(k) != v and k != "train.progress"
+    ]
+    plan.argv = ["train", "--resume", str(run_dir), *changes]
+
+
+def run_study(study: Study, jobs: int = 1, execute: Execute | None = None) -> list[PlannedRun]:
+    """Train what is missing, ``jobs`` at a time; failures are recorded, never raised."""
+    if jobs < 1:
+        raise GanzooError(f"--jobs must be at least 1, got {jobs}")
+    execute = execute or subprocess_execute
+    plans = plan_study(study)
+    directory = study.directory
+    (directory / LOGS_DIR).mkdir(parents=True, exist_ok=True)
+    (directory / RUNS_DIR).mkdir(parents=True, exist_ok=True)
+    lock = threading.Lock()
+    env = {}
+    if jobs > 1 and "OMP_NUM_THREADS" not in os.environ:
+        # N trainings at once: split the cores instead of oversubscribing them.
+        env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // jobs))
+
+    def save_index() -> None:
+        with lock:
+            write_index(directory, study, plans)
+
+    for plan in plans:
+        if plan.action == "skip":
+            plan.status = "skipped"
+        elif plan.action == "conflict":
+            plan.status = "failed"
+    save_index()
+
+    def train(plan: PlannedRun) -> None:
+        logger.info("%s: %s", plan.run.name, plan.action)
+        try:
+            code = execute(plan.argv, plan.log, env)
+        except Exception as exc:  # a launcher failure is this run's failure only
+            code = -1
+            plan.problem = f"could not start: {exc}"
+        found = find_run_dir(directory, plan.run.name, {}) if plan.run_dir is None else None
+        plan.run_dir = plan.run_dir or found
+        if plan.run_dir is not None and list_checkpoints(plan.run_dir):
+            last = CHECKPOINT_PATTERN.match(list_checkpoints(plan.run_dir)[-1].name)
+            plan.iteration = int(last.group(1)) if last else plan.iteration
+        if code == 0:
+            plan.status = "done"
+        else:
+            plan.status = "failed"
+            plan.problem = plan.problem or f"exit status {code}; {_tail(plan.log)}"
+        logger.info("%s: %s", plan.run.name, plan.status)
+        save_index()
+
+    todo = [p for p in plans if p.action in ("new", "resume")]
+    if jobs == 1:
+        for plan in todo:
+            train(plan)
+    else:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            list(pool.map(train, todo))
+    return plans
+
+
+# -- the index and finding run directories ----------------------------------------------------
+
+
+def read_index(directory: Path) -> dict[str, Any]:
+    path = Path(directory) / INDEX_FILE
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        logger.warning("ignoring unreadable %s (%s); run directories are found by name", path, exc)
+        return {}
+
+
+def write_index(directory: Path, study: Study, plans: Sequence[PlannedRun]) -> None:
+    runs = {}
+    for plan in plans:
+        runs[plan.run.name] = {
+            "variant": plan.run.variant,
+            "seed": plan.run.seed,
+            "levels": plan.run.levels,
+            "overrides": plan.run.overrides,
+            "run_dir": _relative(plan.run_dir, directory),
+            "status": plan.status,
+            "iteration": plan.iteration,
+            "end": plan.end,
+            "problem": plan.problem or None,
+        }
+    data = {"study": study.to_dict(), "runs": runs}
+    directory.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(directory / INDEX_FILE, json.dumps(data, indent=2) + "\n")
+
+
+def find_run_dir(directory: Path, name: str, index: dict[str, Any]) -> Path | None:
+    """The run directory of run ``name``: the index's, else the newest under runs/<name>/."""
+    entry = (index.get("runs") or {}).get(name) or {}
+    if entry.get("run_dir"):
+        path = Path(entry["run_dir"])
+        path = path if path.is_absolute() else Path(directory) / path
+        if is_run_dir(path):
+            return path
+    parent = Path(directory) / RUNS_DIR / name
+    if not parent.is_dir():
+        return None
+    candidates = sorted(p for p in parent.iterdir() if is_run_dir(p))
+    with_checkpoints = [p for p in candidates if list_checkpoints(p)]
+    pick = with_checkpoints or candidates
+    return pick[-1] if pick else None
+
+
+def _relative(path: Path | None, directory: Path) -> str | None:
+    if path is None:
+        return None
+    try:
+        return str(Path(path).resolve().relative_to(Path(directory).resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict) and data:
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out.update(_flatten(value, f"{prefix}{key}."))
+        return out
+    return {prefix[:-1]: data}
+
+
+def _resumable(key: str) -> bool:
+    return any(key == k or (k.endswith(".") and key.startswith(k)) for k in RESUMABLE_PREFIXES)
+
+
+def _to_text(value: Any) -> str:
+    return (
+        "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+    )
+
+
+def _tail(log: Path | None, lines: int = 3) -> str:
+    if log is None or not log.is_file():
+        return "no log"
+    text = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    return "last output: " + " | ".join(text[-lines:]) if text else "no output"
