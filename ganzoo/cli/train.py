@@ -136,6 +136,8 @@ def _spawned(local_rank: int, job: Job) -> None:
         level=job.log_level if rank == 0 else logging.WARNING,
         format=f"%(levelname)s [rank {rank}] %(name)s: %(message)s",
     )
+    if rank != 0:  # under torchrun `main` has configured logging already
+        logging.getLogger().setLevel(logging.WARNING)
     try:
         _worker(local_rank, job)
     except GanzooError as exc:
