@@ -4,7 +4,11 @@ and resuming its checkpoint on one process; the sharding of data and noise betwe
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
+import pytest
 import torch
 from torch import nn
 from torch.utils.data import BatchSampler, RandomSampler
@@ -105,3 +109,32 @@ def test_each_rank_draws_its_own_slice_of_the_global_noise():
     first, second = noise(0, 2, 2), noise(1, 2, 2)
     assert not torch.equal(first, second)
     torch.testing.assert_close(torch.cat([first, second]), whole)
+
+
+@pytest.mark.slow
+def test_under_torchrun(tmp_path, tiny_config):
+    """`torchrun --standalone --nproc-per-node 2 -m ganzoo train` joins torchrun's group: one
+    run directory, printed once, with one metrics line per iteration and the last checkpoint."""
+    out = tmp_path / "runs"
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node",
+        "2",
+        "-m",
+        "ganzoo",
+        "train",
+        str(tiny_config(iterations=4, checkpoint_every=2)),
+        "--out",
+        str(out),
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    (run_dir,) = (out / "tiny").iterdir()
+    assert done.stdout.split() == [str(run_dir)]
+    lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["iteration"] for line in lines] == [1, 2, 3, 4]
+    assert load_checkpoint(list_checkpoints(run_dir)[-1])["trainer"]["iteration"] == 4
