@@ -1,0 +1,185 @@
+"""The report's figures (matplotlib, Agg backend): losses, evaluation metrics and activation
+parameters over training as mean and spread over seeds per group, and the final sample grids."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ganzoo.report.runs import RunData
+from ganzoo.report.stats import EVAL_METRICS, Group, first_collapse
+
+logger = logging.getLogger(__name__)
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def aligned(series: Sequence[tuple[list[int], list[float]]]) -> tuple[np.ndarray, np.ndarray]:
+    """Iterations (union) and a (runs, iterations) array with nan where a run has no value."""
+    iterations = sorted({i for its, _ in series for i in its})
+    position = {it: k for k, it in enumerate(iterations)}
+    values = np.full((len(series), len(iterations)), np.nan)
+    for row, (its, vals) in enumerate(series):
+        for it, v in zip(its, vals):
+            values[row, position[it]] = v
+    return np.asarray(iterations), values
+
+
+def _band(ax, groups: Sequence[Group], get, colors: dict[str, str], marker: str = "") -> bool:
+    """Mean line and +-1 std band (over seeds) per group; False when nothing was drawn."""
+    drew = False
+    for group in groups:
+        series = [get(run) for run in group.runs]
+        series = [s for s in series if s[0]]
+        if not series:
+            continue
+        x, values = aligned(series)
+        count = np.sum(~np.isnan(values), axis=0)
+        with np.errstate(invalid="ignore"):
+            mean = np.nanmean(values, axis=0)
+            std = np.where(count > 1, np.nanstd(values, axis=0, ddof=min(1, len(series) - 1)), 0)
+        label = f"{group.label} (n={len(series)})"
+        ax.plot(x, mean, marker=marker, color=colors[group.label], label=label, linewidth=1.2)
+        ax.fill_between(x, mean - std, mean + std, color=colors[group.label], alpha=0.2)
+        drew = True
+    return drew
+
+
+def group_colors(groups: Sequence[Group]) -> dict[str, str]:
+    palette = ["C0", "C3", "C2", "C1", "C4", "C5", "C6", "C7", "C8", "C9"]
+    return {g.label: palette[i % len(palette)] for i, g in enumerate(groups)}
+
+
+def plot_losses(groups: Sequence[Group], output: Path) -> Path | None:
+    """D and G losses per group over iterations (the paper's Fig. 5, 6, 9, 10)."""
+    plt = _pyplot()
+    colors = group_colors(groups)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    drew = False
+    for ax, key, title in [
+        (axes[0], "loss_d", "Discriminator loss"),
+        (axes[1], "loss_g", "Generator loss"),
+    ]:
+        drew |= _band(ax, groups, lambda r, k=key: r.series(k), colors)
+        ax.set_title(f"{title} (mean ± std over seeds)")
+        ax.set_xlabel("iteration")
+        ax.set_ylabel(key)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small")
+    return _save(fig, output, drew)
+
+
+def plot_eval_metrics(groups: Sequence[Group], output: Path) -> Path | None:
+    """FID, KID, coverage, modes... over training per group; collapse points as dotted lines."""
+    present = [m for m in EVAL_METRICS if any(r.eval_series(m)[0] for g in groups for r in g.runs)]
+    present = [m for m in present if m != "kid_std"]
+    if not present:
+        return None
+    plt = _pyplot()
+    colors = group_colors(groups)
+    cols = min(3, len(present))
+    rows = -(-len(present) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.5 * cols, 3.4 * rows), squeeze=False)
+    for ax, metric in zip(axes.flat, present):
+        _band(ax, groups, lambda r, m=metric: r.eval_series(m), colors, marker="o")
+        for group in groups:
+            for run in group.runs:
+                collapse = first_collapse(run)
+                if collapse is not None:
+                    ax.axvline(collapse, color=colors[group.label], linestyle=":", linewidth=1)
+        ax.set_title(metric)
+        ax.set_xlabel("iteration")
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(present) :]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize="small")
+    return _save(fig, output, True)
+
+
+def plot_activation_parameters(groups: Sequence[Group], output: Path) -> Path | None:
+    """Each learnable activation scalar (each PSF layer's alpha) over training, per group."""
+    keys: dict[str, None] = {}
+    for group in groups:
+        for run in group.runs:
+            keys.update(dict.fromkeys(run.parameter_keys()))
+    if not keys:
+        return None
+    plt = _pyplot()
+    colors = group_colors(groups)
+    names = list(keys)
+    cols = min(4, len(names))
+    rows = -(-len(names) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False)
+    for ax, key in zip(axes.flat, names):
+        _band(ax, groups, lambda r, k=key: r.series(k), colors)
+        ax.set_title(key, fontsize="small")
+        ax.set_xlabel("iteration")
+        ax.axhline(0, color="grey", linewidth=0.5)
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(names) :]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize="small")
+    return _save(fig, output, True)
+
+
+def plot_final_samples(groups: Sequence[Group], output: Path) -> Path | None:
+    """The last fixed-noise grid of every run: a row per group, a column per seed (the paper's
+    Fig. 3, 4, 7, 8)."""
+    rows = [(g, sorted(g.runs, key=lambda r: r.seed)) for g in groups]
+    cols = max(len(runs) for _, runs in rows)
+    if not any(r.final_sample for _, runs in rows for r in runs):
+        return None
+    plt = _pyplot()
+    from matplotlib.image import imread
+
+    fig, axes = plt.subplots(len(rows), cols, figsize=(3.2 * cols, 3.4 * len(rows)), squeeze=False)
+    for i, (group, runs) in enumerate(rows):
+        for j in range(cols):
+            ax = axes[i][j]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if j >= len(runs) or runs[j].final_sample is None:
+                ax.axis("off")
+                continue
+            run = runs[j]
+            image = imread(run.final_sample)
+            ax.imshow(image, cmap="gray" if image.ndim == 2 else None)
+            ax.set_title(
+                f"{group.label}, seed {run.seed}\niteration {run.samples[-1][0]}", fontsize="small"
+            )
+    return _save(fig, output, True)
+
+
+def _save(fig, output: Path, drew: bool) -> Path | None:
+    plt = _pyplot()
+    if not drew:
+        plt.close(fig)
+        return None
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(output, dpi=110)
+    plt.close(fig)
+    return output
+
+
+def used_activations(runs: Sequence[RunData]) -> list[str]:
+    """Activation names the runs' generators and discriminators use (per-layer lists too)."""
+    names: dict[str, None] = {}
+    for run in runs:
+        for section in ("generator", "discriminator"):
+            spec = run.config.get(section) or {}
+            for value in [spec.get("activation"), *(spec.get("layer_activations") or [])]:
+                if isinstance(value, str):
+                    names[value] = None
+    return list(names)

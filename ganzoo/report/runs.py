@@ -1,0 +1,151 @@
+"""Load run directories (or a study's) for a report: config, metrics, evaluations, samples."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ganzoo.errors import GanzooError
+from ganzoo.runs import METRICS_FILE, SAMPLES_DIR, is_run_dir, read_run_config
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_PATTERN = re.compile(r"^iter_(\d+)\.png$")
+
+
+@dataclass
+class RunData:
+    """Everything a report reads from one run directory."""
+
+    path: Path
+    config: dict[str, Any]
+    train: list[dict[str, Any]] = field(default_factory=list)  # metrics.jsonl training lines
+    evals: list[dict[str, Any]] = field(default_factory=list)  # {"iteration", **metrics}
+    collapses: list[dict[str, Any]] = field(default_factory=list)  # {"iteration", "collapse"}
+    eval_files: dict[str, dict[str, Any]] = field(default_factory=dict)  # suite -> eval JSON
+    samples: list[tuple[int, Path]] = field(default_factory=list)  # (iteration, grid PNG)
+    levels: dict[str, str] | None = None  # a study's factor -> level label, when known
+
+    @property
+    def seed(self) -> int:
+        return int(self.config.get("seed", 0))
+
+    @property
+    def name(self) -> str:
+        return str(self.config.get("name") or self.path.name)
+
+    def series(self, key: str) -> tuple[list[int], list[float]]:
+        """(iterations, values) of a training-line key, skipping lines without it."""
+        points = [(r["iteration"], r[key]) for r in self.train if _number(r.get(key))]
+        return [p[0] for p in points], [float(p[1]) for p in points]
+
+    def eval_series(self, key: str) -> tuple[list[int], list[float]]:
+        points = [(r["iteration"], r[key]) for r in self.evals if _number(r.get(key))]
+        return [p[0] for p in points], [float(p[1]) for p in points]
+
+    def parameter_keys(self) -> list[str]:
+        """Learnable activation scalars logged per layer, e.g. generator/blocks.0.act/alpha."""
+        keys: dict[str, None] = {}
+        for record in self.train:
+            for key in record:
+                if key.startswith(("generator/", "discriminator/")):
+                    keys[key] = None
+        return list(keys)
+
+    @property
+    def final_sample(self) -> Path | None:
+        return self.samples[-1][1] if self.samples else None
+
+
+def load_run(path: str | Path, levels: dict[str, str] | None = None) -> RunData:
+    path = Path(path)
+    run = RunData(path=path, config=read_run_config(path), levels=levels)
+    metrics = path / METRICS_FILE
+    if metrics.is_file():
+        for number, line in enumerate(metrics.read_text().splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                logger.warning("%s line %d is not JSON; skipped", metrics, number)
+                continue
+            if not isinstance(record, dict) or "iteration" not in record:
+                continue
+            if isinstance(record.get("eval"), dict):
+                run.evals.append({"iteration": record["iteration"], **record["eval"]})
+            elif isinstance(record.get("collapse"), dict):
+                run.collapses.append(record)
+            else:
+                run.train.append(record)
+    # A resumed run may repeat iterations after its checkpoint: keep the last line for each.
+    run.train = _dedupe(run.train)
+    run.evals = _dedupe(run.evals)
+    for file in sorted((path / "eval").glob("*.json")) if (path / "eval").is_dir() else []:
+        try:
+            data = json.loads(file.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            logger.warning("cannot read %s: %s", file, exc)
+            continue
+        if isinstance(data, dict):
+            run.eval_files[file.stem] = data
+    samples_dir = path / SAMPLES_DIR
+    if samples_dir.is_dir():
+        found = [(SAMPLE_PATTERN.match(p.name), p) for p in samples_dir.iterdir()]
+        run.samples = sorted((int(m.group(1)), p) for m, p in found if m)
+    return run
+
+
+def load_runs(paths: Iterable[str | Path]) -> list[RunData]:
+    """Runs from run directories, study directories (study.json) or folders holding runs."""
+    from ganzoo.studies.runner import INDEX_FILE, find_run_dir, read_index
+
+    runs: list[RunData] = []
+    seen: set[Path] = set()
+
+    def add(path: Path, levels: dict[str, str] | None = None) -> None:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            runs.append(load_run(path, levels))
+
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_dir():
+            raise GanzooError(f"{path} does not exist or is not a directory")
+        if is_run_dir(path):
+            add(path)
+        elif (path / INDEX_FILE).is_file():
+            index = read_index(path)
+            for name, entry in (index.get("runs") or {}).items():
+                run_dir = find_run_dir(path, name, index)
+                if run_dir is None:
+                    logger.warning("study run %s has no run directory yet; skipped", name)
+                    continue
+                add(run_dir, entry.get("levels"))
+        else:
+            found = sorted(p.parent for p in path.rglob("config.yaml") if is_run_dir(p.parent))
+            if not found:
+                raise GanzooError(
+                    f"{path} is neither a run directory (config.yaml + checkpoints/), a study "
+                    f"directory ({INDEX_FILE}) nor a folder containing run directories"
+                )
+            for run_dir in found:
+                add(run_dir)
+    if not runs:
+        raise GanzooError("no runs to report on")
+    return runs
+
+
+def _dedupe(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_iteration = {int(r["iteration"]): r for r in records}
+    return [by_iteration[k] for k in sorted(by_iteration)]
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -1,0 +1,263 @@
+"""Grouping runs by what varies, per-run summary values, and paired tests between groups."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ganzoo.report.runs import RunData
+
+# Config keys that never define a group: the seed is what a study repeats; the rest is
+# bookkeeping that does not change the experiment.
+IGNORED_KEYS = ("seed", "name", "train.progress", "train.device", "data.num_workers", "data.root")
+
+# Metrics where lower is better (for the table's wording only).
+LOWER_IS_BETTER = {"fid", "kid_mean", "mode_kl", "loss_d", "loss_g", "collapse_iteration"}
+
+EVAL_METRICS = (
+    "fid",
+    "kid_mean",
+    "kid_std",
+    "precision",
+    "recall",
+    "density",
+    "coverage",
+    "modes_covered",
+    "mode_kl",
+)
+
+# Below this many pairs the Wilcoxon signed-rank test cannot reach p < 0.05 (two-sided: the
+# smallest exact p-value is 2 / 2**n).
+WILCOXON_MIN_PAIRS = 6
+
+
+@dataclass
+class Group:
+    label: str
+    runs: list[RunData] = field(default_factory=list)
+
+
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict) and data:
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out.update(flatten(value, f"{prefix}{key}."))
+        return out
+    return {prefix[:-1]: data}
+
+
+def varied_keys(runs: Sequence[RunData]) -> list[str]:
+    """Config keys (dotted) whose values differ between runs, except seeds and bookkeeping."""
+    flat = [flatten(r.config) for r in runs]
+    keys = sorted({k for f in flat for k in f})
+    out = []
+    for key in keys:
+        if key in IGNORED_KEYS or any(key.startswith(k + ".") for k in IGNORED_KEYS):
+            continue
+        values = {repr(f.get(key, "<unset>")) for f in flat}
+        if len(values) > 1:
+            out.append(key)
+    return out
+
+
+def group_runs(runs: Sequence[RunData], by: Sequence[str] | None = None) -> list[Group]:
+    """Runs grouped by the given config keys, a study's factors, or the keys that vary.
+
+    Keys that split the runs the same way (generator.activation and discriminator.activation
+    swapped together) are tied, and each tie is labelled by one key: the one ending in
+    ``activation`` first, then the shortest. A single tie is labelled by its values alone.
+    """
+    if by is None and all(r.levels for r in runs):
+        factor_names = list(runs[0].levels)
+        if all(list(r.levels) == factor_names for r in runs):
+            return _make_groups(runs, lambda r: "__".join(r.levels[f] for f in factor_names))
+    keys = list(by) if by else varied_keys(runs)
+    if not keys:
+        return [Group("all", list(runs))]
+    flat = [flatten(r.config) for r in runs]
+    ties: dict[tuple, list[str]] = {}
+    for key in keys:
+        partition = _partition([repr(f.get(key, "<unset>")) for f in flat])
+        ties.setdefault(partition, []).append(key)
+    representatives = [
+        sorted(tied, key=lambda k: (not k.endswith("activation"), len(k), k))[0]
+        for tied in ties.values()
+    ]
+    single = len(representatives) == 1
+
+    def label(run: RunData) -> str:
+        f = flatten(run.config)
+        parts = [
+            _text(f.get(k, "unset")) if single else f"{k}={_text(f.get(k))}"
+            for k in representatives
+        ]
+        return ", ".join(parts)
+
+    return _make_groups(runs, label)
+
+
+def _make_groups(runs: Sequence[RunData], label) -> list[Group]:
+    groups: dict[str, Group] = {}
+    for run in runs:
+        name = label(run)
+        groups.setdefault(name, Group(name)).runs.append(run)
+    return list(groups.values())
+
+
+def _partition(values: list[str]) -> tuple:
+    first: dict[str, int] = {}
+    return tuple(first.setdefault(v, len(first)) for v in values)
+
+
+def _text(value: Any) -> str:
+    return str(value)
+
+
+# -- per-run summary values -------------------------------------------------------------------
+
+
+def run_summary(run: RunData) -> dict[str, float]:
+    """One number per metric for a run: the last logged training values, the last periodic
+    evaluation, the best FID seen, each eval JSON's metrics, learnable activation parameters,
+    and the first collapse iteration (when a collapse was flagged)."""
+    out: dict[str, float] = {}
+    if run.train:
+        last = run.train[-1]
+        for key in ("avg_loss_d", "avg_loss_g", "avg_d_real", "avg_d_fake"):
+            if _finite(last.get(key)):
+                out[f"final {key[4:]} (running avg)"] = float(last[key])
+        for key in run.parameter_keys():
+            values = run.series(key)[1]
+            if values:
+                out[f"final {key}"] = values[-1]
+    if run.evals:
+        last = run.evals[-1]
+        for key in EVAL_METRICS:
+            if _finite(last.get(key)):
+                out[f"{key} (last periodic eval)"] = float(last[key])
+        fids = [float(e["fid"]) for e in run.evals if _finite(e.get("fid"))]
+        if len(fids) > 1:
+            out["fid (best periodic eval)"] = min(fids)
+    for suite, data in run.eval_files.items():
+        metrics = data.get("metrics") if isinstance(data.get("metrics"), dict) else data
+        for key in EVAL_METRICS:
+            if _finite(metrics.get(key)):
+                out[f"{key} (eval {suite})"] = float(metrics[key])
+    collapse = first_collapse(run)
+    if collapse is not None:
+        out["collapse iteration"] = float(collapse)
+    return out
+
+
+def first_collapse(run: RunData) -> int | None:
+    iterations = [
+        c["collapse"].get("iteration") or c["iteration"]
+        for c in run.collapses
+        if c["collapse"].get("collapsed", True)
+    ]
+    return min(int(i) for i in iterations) if iterations else None
+
+
+# -- statistics -------------------------------------------------------------------------------
+
+
+@dataclass
+class Describe:
+    n: int
+    mean: float
+    std: float  # sample standard deviation (ddof=1); nan when n < 2
+
+
+def describe(values: Sequence[float]) -> Describe:
+    array = np.asarray(values, dtype=float)
+    n = int(array.size)
+    if n == 0:
+        return Describe(0, math.nan, math.nan)
+    std = float(np.std(array, ddof=1)) if n > 1 else math.nan
+    return Describe(n, float(np.mean(array)), std)
+
+
+@dataclass
+class PairedTest:
+    n: int  # pairs (same seed in both groups)
+    mean_difference: float  # other - baseline
+    t_p: float  # scipy.stats.ttest_rel two-sided p; nan when it cannot be computed
+    wilcoxon_p: float
+    note: str = ""
+
+
+def paired_test(baseline: dict[int, float], other: dict[int, float]) -> PairedTest:
+    """Paired by seed: t-test and Wilcoxon signed-rank on (other - baseline)."""
+    from scipy import stats
+
+    seeds = sorted(set(baseline) & set(other))
+    a = np.array([baseline[s] for s in seeds], dtype=float)
+    b = np.array([other[s] for s in seeds], dtype=float)
+    n = len(seeds)
+    if n == 0:
+        return PairedTest(0, math.nan, math.nan, math.nan, "no seed in both groups")
+    diff = float(np.mean(b - a))
+    if n < 2:
+        return PairedTest(n, diff, math.nan, math.nan, "n too small for a test (needs 2 pairs)")
+    notes = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t_p = float(stats.ttest_rel(b, a).pvalue)
+        if np.all(b - a == 0):
+            w_p = math.nan
+            notes.append("all differences are 0")
+        else:
+            try:
+                w_p = float(stats.wilcoxon(b, a).pvalue)
+            except ValueError as exc:
+                w_p = math.nan
+                notes.append(f"Wilcoxon: {exc}")
+    if n < WILCOXON_MIN_PAIRS:
+        notes.append(f"n={n}: Wilcoxon cannot reach p<0.05 (needs {WILCOXON_MIN_PAIRS} pairs)")
+    if n < 5:
+        notes.append("few pairs: treat p as indicative")
+    return PairedTest(n, diff, t_p, w_p, "; ".join(notes))
+
+
+@dataclass
+class SummaryRow:
+    metric: str
+    groups: dict[str, Describe]
+    tests: dict[str, PairedTest]  # other group label -> test against the baseline
+
+
+def summary_table(groups: Sequence[Group], baseline: str | None = None) -> list[SummaryRow]:
+    """Per metric: mean +- std per group and each group's paired test against the baseline
+    (the first group unless named)."""
+    summaries = {g.label: [(r.seed, run_summary(r)) for r in g.runs] for g in groups}
+    base = baseline or groups[0].label
+    if base not in summaries:
+        raise ValueError(f"baseline group {base!r} is not one of {list(summaries)}")
+    metrics: dict[str, None] = {}
+    for rows in summaries.values():
+        for _, values in rows:
+            for key in values:
+                metrics[key] = None
+    table = []
+    for metric in metrics:
+        per_group = {
+            label: {seed: v[metric] for seed, v in rows if metric in v}
+            for label, rows in summaries.items()
+        }
+        described = {label: describe(list(values.values())) for label, values in per_group.items()}
+        tests = {
+            label: paired_test(per_group[base], values)
+            for label, values in per_group.items()
+            if label != base and values and per_group[base]
+        }
+        table.append(SummaryRow(metric, described, tests))
+    return table
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
