@@ -55,6 +55,17 @@ def create_run_dir(root: str | Path, name: str) -> Path:
     raise CheckpointError(f"could not find a free run directory name under {parent}")
 
 
+def remove_partial_checkpoints(run_dir: Path) -> list[Path]:
+    """Delete the temporary files of checkpoint writes that were cut off (a SIGKILL or power
+    loss between writing and renaming); ignite's DiskSaver names them ``tmp*``. Returns them."""
+    removed = []
+    for path in (Path(run_dir) / CHECKPOINT_DIR).glob("tmp*"):
+        if path.is_file():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
 def remove_unused_run_dir(path: Path) -> bool:
     """Delete a run directory that holds nothing but its config.yaml and empty folders (a run
     that failed while being set up), and its parent when left empty; returns whether it was

@@ -18,6 +18,7 @@ from ganzoo.runs import (
     load_checkpoint,
     load_latest_checkpoint,
     read_run_config,
+    remove_partial_checkpoints,
     remove_unused_run_dir,
     require_run_dir,
 )
@@ -106,6 +107,14 @@ def _launch(job: Job, args: argparse.Namespace) -> int:
     device = check_device(job.config)
     world_size = distributed.world_size_hint(args.nproc_per_node)
     per_process_batch_size(job.config, world_size)
+    if device.type == "cuda" and not distributed.launched_by_torchrun():
+        gpus = torch_cuda_count()
+        if args.nproc_per_node > gpus:
+            raise ConfigError(
+                f"--nproc-per-node {args.nproc_per_node} needs one GPU per process but {gpus} "
+                f"GPU(s) are visible; use --nproc-per-node {gpus}, or train.device=cpu for "
+                f"CPU processes"
+            )
     job.log_level = logging.DEBUG if getattr(args, "verbose", False) else logging.INFO
     if world_size == 1:
         try:
@@ -120,8 +129,21 @@ def _launch(job: Job, args: argparse.Namespace) -> int:
     try:
         distributed.launch(_spawned, args.nproc_per_node, distributed.backend_for(device), job)
     except ProcessExitedException as exc:
-        return exc.exit_code if exc.exit_code > 0 else 1  # rank 0 has printed why
+        if exc.exit_code in (2, 130, 143):
+            return exc.exit_code  # rank 0 has printed why
+        print(
+            f"ganzoo train: error: a training process died ({exc}); the checkpoints written "
+            f"so far are in the run directory: continue with ganzoo train --resume RUN_DIR",
+            file=sys.stderr,
+        )
+        return exc.exit_code if exc.exit_code > 0 else 1
     return 0
+
+
+def torch_cuda_count() -> int:
+    import torch
+
+    return torch.cuda.device_count()
 
 
 def _spawned(local_rank: int, job: Job) -> None:
@@ -173,6 +195,9 @@ def _worker(local_rank: int, job: Job) -> None:
         if not shared:
             raise CheckpointError("rank 0 could not create the run directory; see its message")
         run_dir = Path(shared)
+    if job.run_dir is not None and rank == 0:
+        for partial in remove_partial_checkpoints(run_dir):
+            logger.warning("removed %s, a checkpoint whose writing was cut off", partial.name)
     checkpoint = job.checkpoint
     if checkpoint is None and job.checkpoint_path is not None:
         checkpoint = load_checkpoint(job.checkpoint_path)

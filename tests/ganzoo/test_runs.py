@@ -16,6 +16,7 @@ from ganzoo.runs import (
     list_checkpoints,
     load_checkpoint,
     load_latest_checkpoint,
+    remove_partial_checkpoints,
 )
 
 
@@ -119,3 +120,13 @@ def test_atomic_write_replaces_and_leaves_no_temporary_file(tmp_path):
     atomic_write_text(target, "new")
     assert target.read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["config.yaml"]
+
+
+def test_partial_checkpoint_writes_are_removed(tmp_path):
+    """Temporary files of cut-off checkpoint writes (ignite names them tmp*) are deleted and
+    returned; real checkpoints stay."""
+    good = write_checkpoint(tmp_path / "checkpoints", 2)
+    partial = tmp_path / "checkpoints" / "tmpk3j_x9"
+    partial.write_bytes(b"half a checkpoint")
+    assert remove_partial_checkpoints(tmp_path) == [partial]
+    assert sorted((tmp_path / "checkpoints").iterdir()) == [good]

@@ -138,3 +138,15 @@ def test_under_torchrun(tmp_path, tiny_config):
     lines = (run_dir / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(line)["iteration"] for line in lines] == [1, 2, 3, 4]
     assert load_checkpoint(list_checkpoints(run_dir)[-1])["trainer"]["iteration"] == 4
+
+
+def test_more_processes_than_gpus_is_refused(tiny_config, capsys, monkeypatch):
+    """On CUDA, --nproc-per-node above the visible GPU count is refused before spawning, with
+    the count to use instead."""
+    from ganzoo.cli import train as train_cli
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(train_cli, "torch_cuda_count", lambda: 1)
+    assert main(["train", str(tiny_config()), "--nproc-per-node", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "1 GPU(s) are visible" in err and "--nproc-per-node 1" in err
