@@ -35,6 +35,12 @@ def one_thread():
     torch.set_num_threads(before)
 
 
+@pytest.fixture(scope="session")
+def tiny_config_data() -> dict:
+    """The tiny config as a dict (for module-scoped fixtures)."""
+    return {key: dict(value) for key, value in TINY_CONFIG.items()}
+
+
 @pytest.fixture
 def tiny_config(tmp_path: Path) -> Callable[..., Path]:
     """``tiny_config(name="tiny", **train_keys)`` writes the tiny config as YAML."""

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ganzoo.cli import main
 from ganzoo.runs import list_checkpoints, load_checkpoint
@@ -54,12 +55,29 @@ def the_run_dir(out: Path) -> Path | None:
     return found[0].parent if found else None
 
 
-def test_sigkill_loses_only_steps_since_last_checkpoint(tmp_path, tiny_config, capsys, caplog):
+@pytest.fixture(scope="module")
+def processes(tmp_path_factory: pytest.TempPathFactory, tiny_config_data: dict):
+    """Two real training processes started together (their slow start-up overlaps): "kill"
+    checkpoints every 2 iterations, "term" only when stopped. Each runs until its test stops it."""
+    started = {}
+    for name, every in (("kill", 2), ("term", 100_000)):
+        tmp = tmp_path_factory.mktemp(name)
+        config = {**tiny_config_data, "train": {**tiny_config_data["train"], "iterations": 100_000}}
+        config["train"]["checkpoint_every"] = every
+        (tmp / "tiny.yaml").write_text(yaml.safe_dump(config))
+        started[name] = (start_training(tmp / "tiny.yaml", tmp / "runs"), tmp / "runs")
+    yield started
+    for process, _ in started.values():
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+def test_sigkill_loses_only_steps_since_last_checkpoint(processes, capsys, caplog):
     """A training process killed with SIGKILL, whose newest checkpoint is then truncated, resumes
     from the newest good checkpoint: the truncated one is named on stderr, the run restarts at the
     iteration after the good checkpoint and ends at the requested iteration."""
-    out = tmp_path / "runs"
-    process = start_training(tiny_config(iterations=100_000, checkpoint_every=2), out)
+    process, out = processes["kill"]
     wait_for(lambda: (r := the_run_dir(out)) is not None and len(list_checkpoints(r)) >= 2, process)
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
@@ -80,13 +98,12 @@ def test_sigkill_loses_only_steps_since_last_checkpoint(tmp_path, tiny_config, c
     assert load_checkpoint(list_checkpoints(run_dir)[-1])["trainer"]["iteration"] == end
 
 
-def test_sigterm_checkpoints_the_current_iteration_and_says_how_to_resume(tmp_path, tiny_config):
+def test_sigterm_checkpoints_the_current_iteration_and_says_how_to_resume(processes):
     """SIGTERM to a training process: it exits with 143 after writing a checkpoint of the
     iteration it had reached (not a multiple of checkpoint_every), and stderr says
     `ganzoo train --resume RUN_DIR` without a traceback."""
-    out = tmp_path / "runs"
-    process = start_training(tiny_config(iterations=100_000, checkpoint_every=100_000), out)
-    wait_for(lambda: len(iterations_logged(the_run_dir(out) or tmp_path)) >= 3, process)
+    process, out = processes["term"]
+    wait_for(lambda: len(iterations_logged(the_run_dir(out) or out)) >= 3, process)
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 143, err[-2000:]
