@@ -252,20 +252,19 @@ class Training:
         t = self.config.train
         stopper = self.stopper or StopOnSignal(self.engine)
         try:
-            stopper.__enter__()
-            if self.engine.state.iteration == 0:
-                if t.iterations is not None:
-                    self.engine.run(self.loader, max_iters=t.iterations)
+            with stopper:
+                if self.engine.state.iteration == 0:
+                    if t.iterations is not None:
+                        self.engine.run(self.loader, max_iters=t.iterations)
+                    else:
+                        self.engine.run(self.loader, max_epochs=t.epochs)
                 else:
-                    self.engine.run(self.loader, max_epochs=t.epochs)
-            else:
-                self.set_length()
-                if self._done():
-                    logger.info("the run already reached its end; nothing to do")
-                    return
-                self.engine.run(self.loader)
+                    self.set_length()
+                    if self._done():
+                        logger.info("the run already reached its end; nothing to do")
+                        return
+                    self.engine.run(self.loader)
         finally:
-            stopper.__exit__(None, None, None)
             for close in self.closers:
                 close()
         if getattr(self.engine.state, "nan_iteration", None) is not None:
