@@ -178,6 +178,8 @@ class Evaluator:
     Floats are read in ``value_range`` (default: a tanh generator's (-1, 1)).
     ``digits``: count modes with the digit classifier (default: when the reference is a digit
     dataset such as mnist5k or mnist).
+    ``extractor``: replaces the Inception net (a callable images -> (N, D) array with an
+    ``extractor_id`` and a ``describe()`` dict, like ``evaluation.features.InceptionFeatures``).
     """
 
     def __init__(
@@ -196,6 +198,7 @@ class Evaluator:
         device: str | torch.device = "cpu",
         value_range: tuple[float, float] = DEFAULT_VALUE_RANGE,
         progress: bool = False,
+        extractor: Any = None,
     ) -> None:
         self.suite = load_suite(suite)
         if reference_num_samples is not None:
@@ -208,8 +211,8 @@ class Evaluator:
         self.reference_name = reference_name or _describe_source(reference)
         self.digits = digits
         self.progress = progress
-        self.extractor = None
-        if INCEPTION_METRICS & set(self.suite.metrics):
+        self.extractor = extractor
+        if extractor is None and INCEPTION_METRICS & set(self.suite.metrics):
             from evaluation.features import InceptionFeatures
 
             # Resolve the weights now: a missing file fails before any sampling or training.
@@ -270,7 +273,9 @@ class Evaluator:
                 atomic_write(path, write)
                 ref.cache = "miss"
         ref.seconds["reference_features"] = time.perf_counter() - started
-        log.debug("reference features (%s cache) in %.1f s", ref.cache, ref.seconds)
+        log.debug(
+            "reference features (cache %s) in %.1f s", ref.cache, ref.seconds["reference_features"]
+        )
 
     def reference_features(self) -> np.ndarray:
         """The reference set's Inception features (computed or read from the cache once)."""
@@ -451,18 +456,17 @@ def _resolve_counted(
     what: str,
 ) -> torch.Tensor:
     """Images from any source; a finite source with fewer than ``count`` gives all it has."""
-    if not callable(source) or isinstance(source, torch.Tensor):
-        available = _available(source)
-        if available is not None and available < count:
-            log.warning(
-                "the %s images number %d, fewer than the suite's %d: using %d (FID depends on "
-                "the count; the result records it)",
-                what,
-                available,
-                count,
-                available,
-            )
-            count = available
+    available = _available(source)
+    if available is not None and available < count:
+        log.warning(
+            "the %s images number %d, fewer than the suite's %d: using %d (FID depends on "
+            "the count; the result records it)",
+            what,
+            available,
+            count,
+            available,
+        )
+        count = available
     images = resolve_images(
         source, count, batch_size=suite.batch_size, value_range=value_range, seed=suite.seed
     )

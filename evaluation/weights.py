@@ -24,6 +24,7 @@ import logging
 import os
 import socket
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -160,7 +161,9 @@ def convert_fid_helper_weights(torchscript_path: Path, cache_dir: Path) -> Path:
         return dest
     if sha1 != FID_HELPER_SHA1:
         log.warning("%s has sha1 %s, not the known %s", torchscript_path, sha1, FID_HELPER_SHA1)
-    scripted = torch.jit.load(str(torchscript_path), map_location="cpu").eval()
+    with warnings.catch_warnings():  # "torch.jit.load is deprecated": it is what the file is
+        warnings.simplefilter("ignore", FutureWarning)
+        scripted = torch.jit.load(str(torchscript_path), map_location="cpu").eval()
     state = _convert_state_dict(scripted.state_dict())
 
     def write_checked(tmp: Path) -> None:

@@ -1,0 +1,236 @@
+"""``ganzoo eval``: score a trained run, or any folder of images, with an evaluation suite.
+
+    ganzoo eval RUN_DIR [--checkpoint FILE] [--suite NAME_OR_FILE] [--num-samples N]
+    ganzoo eval --images DIR --reference DATASET_OR_DIR [--suite ...] [--out FILE.json]
+
+Prints a table and writes the results JSON (``RUN_DIR/eval/<suite>.json`` for a run). The maths
+lives in the ``evaluation`` package; this module finds the images and turns the evaluation's
+errors into ganzoo's one-paragraph messages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import Any
+
+from ganzoo.errors import ConfigError, GanzooError
+
+logger = logging.getLogger(__name__)
+
+TABLE_KEYS = (
+    "fid",
+    "kid_mean",
+    "kid_std",
+    "precision",
+    "recall",
+    "density",
+    "coverage",
+    "modes_covered",
+    "mode_kl",
+    "top_mode_share",
+)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "eval",
+        help="FID, KID, precision/recall, density/coverage and mode counts",
+        description="Evaluate a trained run (RUN_DIR) or a folder of images (--images) against "
+        "a reference dataset or folder with an evaluation suite; prints a table and writes JSON.",
+    )
+    parser.add_argument("run_dir", nargs="?", type=Path, metavar="RUN_DIR", help="a run directory")
+    parser.add_argument("--checkpoint", type=Path, help="checkpoint file (default: the newest)")
+    parser.add_argument("--images", type=Path, metavar="DIR", help="folder of PNG/JPEG images")
+    parser.add_argument(
+        "--reference",
+        metavar="DATASET_OR_DIR",
+        help="a folder of images or a dataset name (mnist5k, mnist, fashion_mnist, cifar10...); "
+        "default for a run: its training data",
+    )
+    parser.add_argument("--suite", default="default", metavar="NAME_OR_FILE")
+    parser.add_argument("--num-samples", type=int, metavar="N", help="generated images to score")
+    parser.add_argument("--out", type=Path, metavar="FILE.json", help="where to write the JSON")
+    parser.add_argument("--inception-weights", type=Path, metavar="PATH")
+    parser.add_argument("--data-root", default="data", help="root of torchvision-style datasets")
+    parser.add_argument(
+        "--reference-split", choices=("train", "test"), default=None, help="default: the suite's"
+    )
+    parser.add_argument(
+        "--digits", action="store_true", help="count digit modes even for a non-digit reference"
+    )
+    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
+    parser.add_argument("--cache-dir", type=Path, help="evaluation cache (default: ~/.cache/...)")
+    parser.add_argument("--progress", action="store_true", help="show a progress bar")
+    parser.set_defaults(func=eval_command)
+
+
+def eval_command(args: argparse.Namespace) -> int:
+    from evaluation import EvaluationError
+
+    if (args.run_dir is None) == (args.images is None):
+        raise ConfigError(
+            "give either a run directory (`ganzoo eval RUN_DIR`) or a folder of images "
+            "(`ganzoo eval --images DIR --reference DATASET_OR_DIR`), not both or neither"
+        )
+    if args.num_samples is not None and args.num_samples < 1:
+        raise ConfigError(f"--num-samples must be positive, got {args.num_samples}")
+    try:
+        if args.run_dir is not None:
+            results, out = _evaluate_run(args)
+        else:
+            results, out = _evaluate_folder(args)
+        from evaluation import write_results_json
+
+        write_results_json(results, out)
+    except EvaluationError as exc:
+        raise GanzooError(str(exc)) from None
+    print(format_table(results))
+    print(out)
+    return 0
+
+
+def _device(name: str) -> str:
+    import torch
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return name
+
+
+def _suite(args: argparse.Namespace):
+    from evaluation import load_suite
+
+    suite = load_suite(args.suite)
+    if args.num_samples is not None:
+        suite = suite.replace(num_samples=args.num_samples)
+    if args.reference_split is not None:
+        suite = suite.replace(reference_split=args.reference_split)
+    return suite
+
+
+def _evaluator_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "inception_weights": args.inception_weights,
+        "cache_dir": args.cache_dir,
+        "device": _device(args.device),
+        "progress": args.progress,
+        "digits": True if args.digits else None,
+    }
+
+
+def _evaluate_folder(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
+    from evaluation import Evaluator
+    from evaluation.images import list_image_files
+
+    if args.reference is None:
+        raise ConfigError("--images needs --reference DATASET_OR_DIR to compare against")
+    suite = _suite(args)
+    files = list_image_files(args.images)  # fails early, with the evaluation's message
+    reference, name, note = _reference(args, suite, _image_size(files[0]))
+    evaluator = Evaluator(suite, reference, reference_name=name, **_evaluator_kwargs(args))
+    results = evaluator.evaluate(str(args.images))
+    results["protocol"]["generated"] = str(args.images.resolve())
+    if note:
+        results["protocol"]["reference_note"] = note
+    out = args.out or Path(f"eval-{suite.name}.json")
+    return results, out
+
+
+def _image_size(path: Path) -> int | None:
+    from PIL import Image
+
+    with Image.open(path) as img:
+        width, height = img.size
+    return width if width == height else None
+
+
+def _reference(args: argparse.Namespace, suite, image_size: int | None) -> tuple[Any, str, str]:
+    """(images or folder, name, note): a folder as it is, a dataset name through ganzoo.data
+    at the generated images' size (what a GAN trained on that data was shown)."""
+    candidate = Path(args.reference).expanduser()
+    if candidate.is_dir():
+        return str(candidate), str(candidate.resolve()), ""
+    from ganzoo.data import build_dataset, dataset_info, load_images
+
+    name = args.reference
+    info = dataset_info(name)  # unknown names: a DataError listing the datasets
+    train = suite.reference_split == "train"
+    available = len(build_dataset(name, args.data_root, train=train))
+    count = min(suite.reference_count, available)
+    if count < suite.reference_count:
+        logger.warning("%s has %d images, fewer than the suite's %d", name, available, count)
+    resize = image_size if image_size and image_size != info.image_size else None
+    images = load_images(name, args.data_root, count, train=train, image_size=resize)
+    note = f"reference resized from {info.image_size} to {resize} pixels" if resize else ""
+    return images, name, note
+
+
+def _evaluate_run(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
+    from evaluation import Evaluator
+    from ganzoo.data import build_dataset, load_images
+    from ganzoo.engine.evaluation import reference_name
+    from ganzoo.sampling import describe, load_generator, make_sampler
+
+    loaded = load_generator(args.run_dir, args.checkpoint)
+    config = loaded.config
+    suite = _suite(args)
+    kwargs = _evaluator_kwargs(args)
+    inception_weights = kwargs.pop("inception_weights") or config.eval.inception_weights
+    d = config.data
+    if args.reference is not None:
+        reference, name, note = _reference(args, suite, d.image_size)
+    else:
+        train = suite.reference_split == "train"
+        available = len(
+            build_dataset(d.name, d.root, classes=d.classes, train=train, limit=d.limit)
+        )
+        count = min(suite.reference_count, available)
+        reference = load_images(
+            d.name,
+            d.root,
+            count,
+            train=train,
+            image_size=d.image_size,
+            channels=d.channels,
+            classes=d.classes,
+        )
+        name, note = reference_name(config), ""
+    evaluator = Evaluator(
+        suite, reference, reference_name=name, inception_weights=inception_weights, **kwargs
+    )
+    sample = make_sampler(loaded.generator, seed=config.seed, device=kwargs["device"])
+    results = evaluator.evaluate(sample)
+    results["protocol"]["generated"] = describe(loaded)
+    if note:
+        results["protocol"]["reference_note"] = note
+    out = args.out or Path(args.run_dir) / "eval" / f"{suite.name}.json"
+    return results, out
+
+
+def format_table(results: dict[str, Any]) -> str:
+    """The metrics, then the protocol facts a reader needs to compare numbers."""
+    rows = [(key, _fmt(results[key])) for key in TABLE_KEYS if key in results]
+    protocol = results.get("protocol", {})
+    for key in (
+        "suite",
+        "num_generated",
+        "num_reference",
+        "reference",
+        "reference_split",
+        "weights_source",
+        "reference_cache",
+    ):
+        if key in protocol:
+            rows.append((key, str(protocol[key])))
+    for metric, why in protocol.get("skipped", {}).items():
+        rows.append((f"{metric} skipped", why))
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}" if abs(value) < 1000 else f"{value:.1f}"
+    return str(value)
