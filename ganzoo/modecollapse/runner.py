@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -70,51 +72,24 @@ def run_mixture_benchmark(
     if settings.iterations < 1 or settings.batch_size < 1 or settings.num_samples < 1:
         raise ValueError(f"iterations, batch_size and num_samples must be >= 1: {settings}")
     mixture = get_mixture(task)
-    loss = get_loss(settings.loss)
     arch = get_architecture("mlp")
-    previous_threads = torch.get_num_threads()
-    torch.set_num_threads(threads)
     start = time.perf_counter()
-    try:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)  # weight initialisation
-            common = dict(
-                data_shape=(2,),
-                hidden_dim=settings.hidden_dim,
-                depth=settings.depth,
-                activation=activation,
-                activation_kwargs=activation_kwargs,
-            )
-            generator = arch.generator(latent_dim=settings.latent_dim, **common)
-            discriminator = arch.discriminator(**common)
-            betas = (settings.beta1, settings.beta2)
-            opt_g = torch.optim.Adam(generator.parameters(), lr=settings.lr, betas=betas)
-            opt_d = torch.optim.Adam(discriminator.parameters(), lr=settings.lr, betas=betas)
-            data_rng = torch.Generator().manual_seed(seed)
-            noise_rng = torch.Generator().manual_seed(seed + 1_000_003)
-            n = settings.batch_size
-            for _ in range(settings.iterations):
-                real = mixture.sample(n, data_rng)
-                z = torch.randn(n, settings.latent_dim, generator=noise_rng)
-                with torch.no_grad():
-                    fake = generator(z)
-                loss_d = loss.discriminator(discriminator(real), discriminator(fake))
-                opt_d.zero_grad(set_to_none=True)
-                loss_d.backward()
-                opt_d.step()
-
-                z = torch.randn(n, settings.latent_dim, generator=noise_rng)
-                loss_g = loss.generator(discriminator(generator(z)))
-                opt_g.zero_grad(set_to_none=True)
-                loss_g.backward()
-                opt_g.step()
-
-            eval_rng = torch.Generator().manual_seed(seed + 2_000_003)
-            z = torch.randn(settings.num_samples, settings.latent_dim, generator=eval_rng)
-            with torch.no_grad():
-                samples = generator(z)
-    finally:
-        torch.set_num_threads(previous_threads)
+    with isolated_run(seed, threads):  # seed: weight initialisation
+        common = dict(
+            data_shape=(2,),
+            hidden_dim=settings.hidden_dim,
+            depth=settings.depth,
+            activation=activation,
+            activation_kwargs=activation_kwargs,
+        )
+        generator = arch.generator(latent_dim=settings.latent_dim, **common)
+        discriminator = arch.discriminator(**common)
+        data_rng = torch.Generator().manual_seed(seed)
+        noise_rng = torch.Generator().manual_seed(seed + 1_000_003)
+        loss_d, loss_g = train_plain_gan(
+            generator, discriminator, lambda n: mixture.sample(n, data_rng), settings, noise_rng
+        )
+        samples = draw_samples(generator, settings.num_samples, settings.latent_dim, seed)
     seconds = time.perf_counter() - start
     metrics = mixture_metrics(samples, mixture.centers, mixture.std)
     result: dict[str, Any] = {
@@ -124,8 +99,8 @@ def run_mixture_benchmark(
         "settings": settings.as_dict(),
         "threads": threads,
         **metrics.as_dict(),
-        "final_loss_d": loss_d.item(),
-        "final_loss_g": loss_g.item(),
+        "final_loss_d": loss_d,
+        "final_loss_g": loss_g,
         "seconds": round(seconds, 3),
     }
     logger.info(
@@ -140,3 +115,57 @@ def run_mixture_benchmark(
         seconds,
     )
     return result
+
+
+def train_plain_gan(
+    generator: torch.nn.Module,
+    discriminator: torch.nn.Module,
+    sample_real: Callable[[int], torch.Tensor],
+    settings: Any,
+    noise_rng: torch.Generator,
+) -> tuple[float, float]:
+    """``settings.iterations`` updates (D, then G) with Adam and ``settings.loss``; returns the
+    last (loss_d, loss_g). ``settings`` needs iterations, batch_size, lr, beta1, beta2,
+    latent_dim and loss."""
+    loss = get_loss(settings.loss)
+    betas = (settings.beta1, settings.beta2)
+    opt_g = torch.optim.Adam(generator.parameters(), lr=settings.lr, betas=betas)
+    opt_d = torch.optim.Adam(discriminator.parameters(), lr=settings.lr, betas=betas)
+    n = settings.batch_size
+    for _ in range(settings.iterations):
+        real = sample_real(n)
+        z = torch.randn(n, settings.latent_dim, generator=noise_rng)
+        with torch.no_grad():
+            fake = generator(z)
+        loss_d = loss.discriminator(discriminator(real), discriminator(fake))
+        opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        opt_d.step()
+
+        z = torch.randn(n, settings.latent_dim, generator=noise_rng)
+        loss_g = loss.generator(discriminator(generator(z)))
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+    return loss_d.item(), loss_g.item()
+
+
+@contextmanager
+def isolated_run(seed: int, threads: int) -> Iterator[None]:
+    """Seed the global RNG and set the thread count inside; restore both afterwards."""
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            yield
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+@torch.no_grad()
+def draw_samples(generator: torch.nn.Module, n: int, latent_dim: int, seed: int) -> torch.Tensor:
+    """``n`` samples from evaluation noise of its own seed, in eval mode."""
+    generator.eval()
+    z = torch.randn(n, latent_dim, generator=torch.Generator().manual_seed(seed + 2_000_003))
+    return generator(z)

@@ -52,7 +52,8 @@ def summarize(records: Iterable[Mapping[str, Any]], activations: Sequence[str]) 
     rows = []
     for activation in activations:
         runs = by_activation[activation]
-        stats = {key: Stat.of(r[key] for r in runs) for key, *_ in METRICS}
+        # Stacked MNIST has no high-quality share: a missing metric is n/a.
+        stats = {key: Stat.of(r.get(key) for r in runs) for key, *_ in METRICS}
         rows.append(SummaryRow(activation, len(runs), stats))
     return rows
 

@@ -52,7 +52,7 @@ def test_rerun_skips_finished_runs_and_only_trains_new_seeds(tmp_path, monkeypat
     [
         (["--activations", "leaky_relu,lekay_relu"], "lekay_relu"),
         (["--task", "ring9"], "ring8, grid25, stacked_mnist"),
-        (["--task", "stacked_mnist"], "stacked_mnist"),
+        (["--iterations", "0"], "--iterations"),
         (["--seeds", "0"], "--seeds"),
     ],
 )

@@ -71,3 +71,27 @@ def test_project_digit_classifier_counts_real_stacked_digits():
     digits = classify_channels(stacked, classify)
     assert (digits == truth).float().mean() > 0.9
     assert stacked_mode_metrics(digits).modes_covered >= 950
+
+
+def test_stacked_benchmark_run_is_seeded_and_counts_its_samples(mnist5k):
+    """A short Stacked-MNIST DCGAN run returns its mode count over exactly num_samples images
+    (each classified per channel), is identical for the same seed, and differs for another."""
+    from ganzoo.modecollapse.stacked_mnist import StackedSettings, run_stacked_mnist_benchmark
+
+    calls = []
+
+    def by_brightness(channel):
+        """A stand-in classifier: the digit is the channel's mean brightness bucket."""
+        calls.append(len(channel))
+        return (channel.float().mean(dim=(1, 2, 3)) / 25.6).clamp(max=9).long().numpy()
+
+    settings = StackedSettings(iterations=2, batch_size=8, width=4, num_samples=40)
+    torch.set_num_threads(1)
+    first = run_stacked_mnist_benchmark("prelu", 0, settings, classify=by_brightness)
+    again = run_stacked_mnist_benchmark("prelu", 0, settings, classify=by_brightness)
+    other = run_stacked_mnist_benchmark("prelu", 1, settings, classify=by_brightness)
+    assert calls == [40, 40, 40] * 3  # three channels of 40 samples, per run
+    assert first["num_samples"] == 40 and 1 <= first["modes_covered"] <= 40
+    assert 0.0 <= first["reverse_kl"] <= math.log(1000) + 1e-9
+    assert first["final_loss_d"] == again["final_loss_d"]
+    assert first["final_loss_g"] != other["final_loss_g"]
