@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
 STAMP := $(VENV)/.ganzoo-setup
 
-.PHONY: setup test test-fast bench demo lint format clean
+.PHONY: setup test test-all bench demo lint format clean
 
 setup: $(STAMP)
 
@@ -25,11 +25,12 @@ $(STAMP): pyproject.toml plugins/psf/pyproject.toml
 	  echo "note: optional dataset-fashion-mnist not installed (sudo apt-get install dataset-fashion-mnist)"
 	touch $(STAMP)
 
+# The default suite leaves out tests marked slow (they belong to test-all).
 test: setup
-	$(BIN)/python -m pytest
-
-test-fast: setup
 	$(BIN)/python -m pytest -m "not slow"
+
+test-all: setup
+	$(BIN)/python -m pytest
 
 BENCHMARKS ?= bench_activations bench_training bench_eval
 
