@@ -1,11 +1,15 @@
 """The fused path: the PSF maths compiled by ``torch.compile`` (inductor), once per process.
 
-The forward and the backward are each compiled into one element-wise kernel (the backward's
-alpha-gradient reduction included). Every dimension of the input's view is marked *unbacked*
-(fully symbolic, not even specialised on 0 or 1), so one pair of kernels serves every batch
-size, image size and channel count; only a new dtype or device, or the first per-channel
-layer, compiles again. If compiling fails (no C++ compiler, no Triton, an
-unsupported platform, dynamo's recompile limit), that dtype and device use the portable path
+The forward is one element-wise kernel. The backward is one loop over memory: ``x`` and the
+incoming gradient are viewed as ``(A, C, B)`` rows (one alpha per channel C; for one alpha per
+layer, rows of a layer-wide view with the same alpha in every row), and each row's alpha
+gradient is summed in the same loop that writes the x gradient (see
+:func:`ganzoo_psf._math.psf_backward_rows`). Every dimension is *unbacked* (symbolic, not
+specialised on 0 or 1), with the same symbols shared by ``x``, the gradient and ``t`` and fixed
+size hints (so inductor can see the loops match, and its cache key does not depend on the first
+input's size); one kernel of each kind serves every batch size, image size and channel count,
+and only a new dtype or device compiles again. If compiling fails (no C++ compiler, no Triton,
+an unsupported platform, dynamo's recompile limit), that dtype and device use the portable path
 for the rest of the process, after one logged warning per process.
 
 ``GANZOO_PSF_FUSED`` sets what ``fused=None`` (auto) means: ``0``/``false``/``off`` for the
@@ -49,27 +53,22 @@ def fused_available(x: torch.Tensor) -> bool:
     return (x.device.type, x.dtype) not in _state["failed"]
 
 
-# Separate functions (so separate dynamo caches and recompile budgets) for the two layouts:
-# one alpha, with x flattened to 1-D so the kernels parallelise over all elements, and one
-# alpha per channel, with x as (A, C, B).
+# Separate functions (so separate dynamo caches and recompile budgets) for the layouts: the
+# forward with one alpha (x flattened to 1-D, so the kernel parallelises over all elements) and
+# with one alpha per channel (x as (A, C, B)); one backward for both, on (A, C, B) rows. They
+# take t = exp(-alpha) computed outside: inside, inductor would recompute it in the inner loop.
 def _forward_flat(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     return _math.psf_forward(x, t)
 
 
 def _forward_channels(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    return _math.psf_forward(x, t)
+    return _math.psf_forward(x, t.view(1, -1, 1))
 
 
-def _backward_flat(
+def _backward_rows(
     x: torch.Tensor, t: torch.Tensor, grad: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    return _math.psf_backward(x, t, grad, accumulate_double=True)
-
-
-def _backward_channels(
-    x: torch.Tensor, t: torch.Tensor, grad: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    return _math.psf_backward(x, t, grad, accumulate_double=True)
+    return _math.psf_backward_rows(x, t.view(1, -1, 1), grad)
 
 
 @functools.cache
@@ -78,21 +77,57 @@ def _compiled(name: str) -> Callable[..., Any]:
     return torch.compile(globals()[name], dynamic=True, fullgraph=True)
 
 
-def _prepare(x: torch.Tensor, t: torch.Tensor, *more: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    """Contiguous, base-less copies-by-reference with symbolic (unbacked) sizes.
+# Size hints for the unbacked dimensions: a typical GAN layer. They steer inductor's choices
+# (fusion scores, how many loops to parallelise), not correctness; being constant, they keep
+# the compiled code, and inductor's on-disk cache key, independent of the first input's size.
+_HINTS = {1: (64 * 128 * 16 * 16,), 3: (64, 128, 16 * 16)}
 
-    Detaching drops the view's ``_base``, on whose shape dynamo would otherwise guard. The
-    tensors shaped like ``x`` get every dimension unbacked; ``t`` only its C dimension.
+# (kernel, device type, dtype) already traced with unbacked sizes: dynamo does not guard on
+# unbacked sizes, so later calls need no marks (marking costs more than the guards).
+_traced: set[tuple[str, str, torch.dtype]] = set()
+
+
+def _mark(tensor: torch.Tensor, dims: range | tuple[int, ...], rank: int) -> None:
+    """Mark ``dims`` unbacked, sharing one symbol per position of a rank-``rank`` layout."""
+    hints = _HINTS[rank]
+    for dim in dims:
+        position = 1 if tensor.dim() == 1 and rank == 3 else dim  # t is the C dimension
+        mark_unbacked(tensor, dim, hint_override=hints[position], shape_id=f"psf{rank}.{position}")
+
+
+def _call(name: str, x: torch.Tensor, t: torch.Tensor, *more: torch.Tensor) -> Any:
+    """Run kernel ``name``; on its first trace per device and dtype, mark every size unbacked.
+
+    The inputs are contiguous, base-less aliases (detaching drops a view's ``_base``, on whose
+    shape dynamo would otherwise guard). The same ``shape_id`` per position makes ``x``, the
+    gradient and t's C dimension share size symbols, so inductor sees the loops match.
     """
-    out = [t.contiguous().detach()]
-    if t.dim() == 3:
-        mark_unbacked(out[0], 1)
-    for tensor in (x, *more):
-        tensor = tensor.contiguous().detach()
-        for dim in range(tensor.dim()):
-            mark_unbacked(tensor, dim)
-        out.append(tensor)
-    return out[1], out[0], *out[2:]
+    args = [a.contiguous().detach() for a in (x, t, *more)]
+    key = (name, x.device.type, x.dtype)
+    if key not in _traced:
+        rank = x.dim()
+        for tensor in (args[0], *args[2:]):
+            _mark(tensor, range(rank), rank)
+        if rank == 3:
+            _mark(args[1], (0,), rank)
+    out = _compiled(name)(*args)
+    _traced.add(key)
+    return out
+
+
+def row_layout(x: torch.Tensor, channels: int) -> torch.Tensor:
+    """``x`` as ``(A, C, B)`` rows for the fused backward: C = ``channels`` (dim 1) when per
+    channel; for one alpha, ``(R, 1, K)`` with K the trailing dims' size (at least 256 where the
+    shape allows), so each row's sum is long enough to vectorise and R parallelises."""
+    if channels != 1:
+        return x.reshape(x.shape[0], channels, -1)
+    inner = 1
+    for size in reversed(x.shape[1:] if x.dim() > 1 else x.shape):
+        if inner >= 256:
+            break
+        inner *= size
+    inner = max(inner, 1)
+    return x.reshape(-1, 1, inner) if x.numel() else x.reshape(0, 1, 1)
 
 
 def _disable(x: torch.Tensor, exc: BaseException) -> None:
@@ -114,25 +149,32 @@ def _disable(x: torch.Tensor, exc: BaseException) -> None:
     )
 
 
-def forward(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """Fused ``f(x)``, or the portable one if the fused path cannot be built."""
+def forward(x: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    """Fused ``f(x)`` for ``x`` as 1-D (one alpha) or ``(A, C, B)`` (alpha of shape ``(C,)``).
+
+    The portable one if the fused path cannot be built.
+    """
+    t = _math.exp_neg(alpha, _math.compute_dtype(x.dtype))
     if fused_available(x):
         try:
-            kernel = _compiled("_forward_channels" if x.dim() == 3 else "_forward_flat")
-            return kernel(*_prepare(x, t))
+            return _call("_forward_channels" if x.dim() == 3 else "_forward_flat", x, t)
         except Exception as exc:  # any compile failure: fall back, warn once
             _disable(x, exc)
-    return _math.psf_forward(x, t)
+    return _math.psf_forward(x, t if x.dim() == 1 else t.view(1, -1, 1))
 
 
 def backward(
-    x: torch.Tensor, t: torch.Tensor, grad: torch.Tensor
+    x: torch.Tensor, alpha: torch.Tensor, grad: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Fused gradients, or the portable ones if the fused path cannot be built."""
+    """Fused gradients for ``x`` and ``grad`` in :func:`row_layout`, alpha of shape ``(C,)``.
+
+    Returns ``dL/dx`` in ``x``'s layout and ``dL/dalpha`` (C,) in the compute dtype; the
+    portable gradients if the fused path cannot be built.
+    """
+    t = _math.exp_neg(alpha, _math.compute_dtype(x.dtype))
     if fused_available(x):
         try:
-            kernel = _compiled("_backward_channels" if x.dim() == 3 else "_backward_flat")
-            return kernel(*_prepare(x, t, grad))
+            return _call("_backward_rows", x, t, grad)
         except Exception as exc:  # any compile failure: fall back, warn once
             _disable(x, exc)
-    return _math.psf_backward(x, t, grad)
+    return _math.psf_backward(x, t.view(1, -1, 1), grad)

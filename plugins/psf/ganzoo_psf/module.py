@@ -27,22 +27,23 @@ class _PSFFunction(torch.autograd.Function):
         ctx.save_for_backward(x, alpha)
         ctx.fused = fused
         x3 = _layout(x, alpha.numel())
+        if fused and _fused.fused_available(x):
+            return _fused.forward(x3, alpha).view(x.shape)
         t = _math.inverse_scale(alpha, _math.compute_dtype(x.dtype))
-        fused = fused and _fused.fused_available(x)
-        out = _fused.forward(x3, t) if fused else _math.psf_forward(x3, t)
-        return out.view(x.shape)
+        return _math.psf_forward(x3, t).view(x.shape)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, None]:
         x, alpha = ctx.saved_tensors
-        x3 = _layout(x, alpha.numel())
-        g3 = _layout(grad, alpha.numel())
-        t = _math.inverse_scale(alpha, _math.compute_dtype(x.dtype))
+        channels = alpha.numel()
         if ctx.fused:
-            grad_x, grad_alpha = _fused.backward(x3, t, g3)
+            rows = _fused.row_layout(x, channels)
+            grad_x, grad_alpha = _fused.backward(rows, alpha, grad.reshape(rows.shape))
         else:
-            grad_x, grad_alpha = _math.psf_backward(x3, t, g3)
+            t = _math.inverse_scale(alpha, _math.compute_dtype(x.dtype))
+            x3 = _layout(x, channels)
+            grad_x, grad_alpha = _math.psf_backward(x3, t, _layout(grad, channels))
         return grad_x.view(x.shape), grad_alpha.to(alpha.dtype), None
 
 

@@ -99,3 +99,22 @@ def test_compile_failure_falls_back_with_one_warning(
     assert len(warnings) == 1, [r.getMessage() for r in warnings]
     assert "simulated: no C++ compiler" in warnings[0].getMessage()
     assert not _fused.fused_available(x) and fresh_fused_state["warned"]
+
+
+@pytest.mark.parametrize("num_parameters", [1, 2])
+@pytest.mark.parametrize("alpha", [-100.0, -20.0, 0.0, 20.0, 80.0])
+def test_fused_finite_and_equal_at_extremes(num_parameters: int, alpha: float) -> None:
+    """Fused float32 results stay finite for x = +-1e4 and |alpha| up to 100 (where e^-a is
+    clamped), and match the portable path's values and both gradients."""
+    x = torch.tensor([-1e4, -300.0, -1.0, -1e-3, 0.0, 1e-3, 2.0, 1e4]).view(1, 2, 4)
+    results = []
+    for fused in (True, False):
+        xi = x.clone().requires_grad_()
+        m = ParametricSoftsign(num_parameters, alpha_init=alpha, fused=fused)
+        y = m(xi)
+        y.backward(torch.ones_like(y))
+        for value in (y, xi.grad, m.alpha.grad):
+            assert torch.isfinite(value).all(), (fused, value)
+        results.append((y, xi.grad, m.alpha.grad))
+    for a, b in zip(*results):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
