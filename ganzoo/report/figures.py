@@ -142,7 +142,7 @@ def plot_final_samples(groups: Sequence[Group], output: Path) -> Path | None:
     plt = _pyplot()
     from matplotlib.image import imread
 
-    fig, axes = plt.subplots(len(rows), cols, figsize=(3.2 * cols, 3.4 * len(rows)), squeeze=False)
+    fig, axes = plt.subplots(len(rows), cols, figsize=(3.2 * cols, 3.8 * len(rows)), squeeze=False)
     for i, (group, runs) in enumerate(rows):
         for j in range(cols):
             ax = axes[i][j]

@@ -17,7 +17,7 @@ from ganzoo.report.runs import RunData
 IGNORED_KEYS = ("seed", "name", "train.progress", "train.device", "data.num_workers", "data.root")
 
 # Metrics where lower is better (for the table's wording only).
-LOWER_IS_BETTER = {"fid", "kid_mean", "mode_kl", "loss_d", "loss_g", "collapse_iteration"}
+LOWER_IS_BETTER = {"fid", "kid_mean", "mode_kl", "loss_d", "loss_g"}
 
 EVAL_METRICS = (
     "fid",
@@ -128,6 +128,7 @@ def run_summary(run: RunData) -> dict[str, float]:
     out: dict[str, float] = {}
     if run.train:
         last = run.train[-1]
+        out["last logged iteration"] = float(last["iteration"])
         for key in ("avg_loss_d", "avg_loss_g", "avg_d_real", "avg_d_fake"):
             if _finite(last.get(key)):
                 out[f"final {key[4:]} (running avg)"] = float(last[key])
