@@ -116,6 +116,9 @@ def attach_periodic_evaluation(training: Training) -> None:
         iteration = engine.state.iteration
         if getattr(engine.state, "nan_iteration", None) is not None or last_evaluated == iteration:
             return  # NaN weights, or the end fell on an evaluation iteration
+        stopper = getattr(training, "stopper", None)
+        if stopper is not None and stopper.received is not None:
+            return  # stopped by Ctrl-C / SIGTERM: save and exit promptly, evaluate on resume
         last_evaluated = iteration
         # After a resume, results from beyond the checkpoint belong to the lost steps.
         history[:] = [h for h in history if h["iteration"] < iteration]
