@@ -97,7 +97,9 @@ def main() -> int:
     throughput_ratio = statistics.median(ratios)
 
     reference = digits[torch.from_numpy(rng.choice(len(digits), args.reference, replace=False))]
-    suite = load_suite("smoke").replace(num_samples=args.reference)
+    suite = load_suite("smoke").replace(
+        num_samples=args.reference, reference_num_samples=args.reference
+    )
     with tempfile.TemporaryDirectory() as cache:
         times = []
         for _ in range(2):
