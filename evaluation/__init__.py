@@ -17,6 +17,7 @@ from evaluation.errors import (
     WeightsNotFoundError,
 )
 from evaluation.suite import (
+    RESULT_KEYS,
     Evaluator,
     Suite,
     available_suites,
@@ -26,6 +27,7 @@ from evaluation.suite import (
 )
 
 __all__ = [
+    "RESULT_KEYS",
     "CollapseReport",
     "CollapseRule",
     "EvaluationError",

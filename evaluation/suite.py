@@ -45,6 +45,19 @@ log = logging.getLogger(__name__)
 SUITES_DIR = Path(__file__).parent / "suites"
 METRICS = ("fid", "kid", "prdc", "modes")
 INCEPTION_METRICS = frozenset({"fid", "kid", "prdc"})
+# The numbers a result holds, one key each, in the order tables show them.
+RESULT_KEYS = (
+    "fid",
+    "kid_mean",
+    "kid_std",
+    "precision",
+    "recall",
+    "density",
+    "coverage",
+    "modes_covered",
+    "mode_kl",
+    "top_mode_share",
+)
 FID_NOTE = (
     "FID is biased by the number of samples: compare FIDs only at equal num_generated and "
     "num_reference, on the same reference split; KID is unbiased"

@@ -15,22 +15,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from evaluation import RESULT_KEYS
 from ganzoo.errors import ConfigError, GanzooError
 
 logger = logging.getLogger(__name__)
-
-TABLE_KEYS = (
-    "fid",
-    "kid_mean",
-    "kid_std",
-    "precision",
-    "recall",
-    "density",
-    "coverage",
-    "modes_covered",
-    "mode_kl",
-    "top_mode_share",
-)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -211,7 +199,7 @@ def _evaluate_run(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
 
 def format_table(results: dict[str, Any]) -> str:
     """The metrics, then the protocol facts a reader needs to compare numbers."""
-    rows = [(key, _fmt(results[key])) for key in TABLE_KEYS if key in results]
+    rows = [(key, _fmt(results[key])) for key in RESULT_KEYS if key in results]
     protocol = results.get("protocol", {})
     for key in (
         "suite",

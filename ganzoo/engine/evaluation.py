@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ignite.engine import Engine, Events
 from ignite.handlers import Checkpoint, DiskSaver
 
+from evaluation import RESULT_KEYS
 from ganzoo.errors import GanzooError
 from ganzoo.runs import CHECKPOINT_DIR, METRICS_FILE
 
@@ -29,18 +30,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 BEST_CHECKPOINT = "best_fid.pt"
-SCALAR_METRICS = (
-    "fid",
-    "kid_mean",
-    "kid_std",
-    "precision",
-    "recall",
-    "density",
-    "coverage",
-    "modes_covered",
-    "mode_kl",
-    "top_mode_share",
-)
 
 
 def reference_name(config: Any) -> str:
@@ -128,7 +117,7 @@ def attach_periodic_evaluation(training: Training) -> None:
             results = evaluator.evaluate(sample)
         finally:
             generator.train()
-        values = {k: float(results[k]) for k in SCALAR_METRICS if results.get(k) is not None}
+        values = {k: float(results[k]) for k in RESULT_KEYS if results.get(k) is not None}
         history.append({"iteration": iteration, **values})
         record = {"iteration": iteration, "epoch": engine.state.epoch, "eval": values}
         record["protocol"] = {

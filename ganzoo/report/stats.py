@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from evaluation import RESULT_KEYS
 from ganzoo.report.runs import RunData
 
 # Config keys that never define a group: the seed is what a study repeats; the rest is
@@ -19,17 +20,7 @@ IGNORED_KEYS = ("seed", "name", "train.progress", "train.device", "data.num_work
 # Metrics where lower is better (for the table's wording only).
 LOWER_IS_BETTER = {"fid", "kid_mean", "mode_kl", "loss_d", "loss_g"}
 
-EVAL_METRICS = (
-    "fid",
-    "kid_mean",
-    "kid_std",
-    "precision",
-    "recall",
-    "density",
-    "coverage",
-    "modes_covered",
-    "mode_kl",
-)
+EVAL_METRICS = RESULT_KEYS[:-1]  # top_mode_share is left out of reports
 
 # Below this many pairs the Wilcoxon signed-rank test cannot reach p < 0.05 (two-sided: the
 # smallest exact p-value is 2 / 2**n).
