@@ -6,8 +6,8 @@ All losses take raw logits (never probabilities), so the non-saturating BCE is c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -19,7 +19,7 @@ Tensor = torch.Tensor
 
 @dataclass(frozen=True)
 class GANLoss:
-    """A pair of losses: ``discriminator(real_logits, fake_logits)`` and ``generator(fake_logits)``."""
+    """A pair of losses on logits: ``discriminator(real, fake)`` and ``generator(fake)``."""
 
     name: str
     discriminator: Callable[[Tensor, Tensor], Tensor]
