@@ -191,6 +191,8 @@ class Evaluator:
     Floats are read in ``value_range`` (default: a tanh generator's (-1, 1)).
     ``digits``: count modes with the digit classifier (default: when the reference is a digit
     dataset such as mnist5k or mnist).
+    ``classifier``: (model, accuracy, data name) of a digit classifier trained elsewhere (e.g.
+    on full MNIST); by default the cached mnist5k classifier.
     ``extractor``: replaces the Inception net (a callable images -> (N, D) array with an
     ``extractor_id`` and a ``describe()`` dict, like ``evaluation.features.InceptionFeatures``).
     """
@@ -212,6 +214,7 @@ class Evaluator:
         value_range: tuple[float, float] = DEFAULT_VALUE_RANGE,
         progress: bool = False,
         extractor: Any = None,
+        classifier: tuple[Any, float, str] | None = None,
     ) -> None:
         self.suite = load_suite(suite)
         if reference_num_samples is not None:
@@ -238,7 +241,9 @@ class Evaluator:
                 progress=progress,
             )
         self._reference: _Reference | None = None
-        self._classifier = None
+        # (model, held-out accuracy, data it was trained on); mnist5k's is trained on first use.
+        self._classifier = classifier[:2] if classifier is not None else None
+        self._classifier_data = classifier[2] if classifier is not None else "mnist5k"
 
     # -- reference -------------------------------------------------------------------------
 
@@ -366,7 +371,10 @@ class Evaluator:
             results["mode_kl"] = modes.mode_kl
             results["top_mode_share"] = modes.top_mode_share
             protocol["mode_histogram"] = modes.histogram
-            protocol["digit_classifier"] = {"data": "mnist5k", "test_accuracy": accuracy}
+            protocol["digit_classifier"] = {
+                "data": self._classifier_data,
+                "test_accuracy": accuracy,
+            }
         elif "modes" in suite.metrics:
             protocol.setdefault("skipped", {})["modes"] = why_not
         timings["total"] = time.perf_counter() - started

@@ -158,7 +158,7 @@ def _reference(args: argparse.Namespace, suite, image_size: int | None) -> tuple
 def _evaluate_run(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
     from evaluation import Evaluator
     from ganzoo.data import build_dataset, load_images
-    from ganzoo.engine.evaluation import reference_name
+    from ganzoo.engine.evaluation import digit_classifier_for, reference_name
     from ganzoo.sampling import describe, load_generator, make_sampler
 
     loaded = load_generator(args.run_dir, args.checkpoint)
@@ -186,7 +186,12 @@ def _evaluate_run(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
         )
         name, note = reference_name(config), ""
     evaluator = Evaluator(
-        suite, reference, reference_name=name, inception_weights=inception_weights, **kwargs
+        suite,
+        reference,
+        reference_name=name,
+        inception_weights=inception_weights,
+        classifier=digit_classifier_for(d, kwargs.get("cache_dir")),
+        **kwargs,
     )
     sample = make_sampler(loaded.generator, seed=config.seed, device=kwargs["device"])
     results = evaluator.evaluate(sample)

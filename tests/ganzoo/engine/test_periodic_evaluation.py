@@ -90,3 +90,37 @@ def test_evaluation_scalars_reach_tensorboard(run_dir: Path):
     collapse = [e.value for e in events.Scalars("eval/collapse")]
     assert collapse == [0.0, 0.0, 0.0, 1.0] or collapse == [0.0, 0.0, 1.0, 1.0]
     assert "train/loss_d" in events.Tags()["scalars"]
+
+
+def write_idx(path: Path, array) -> None:
+    """An MNIST IDX file (unsigned bytes, big-endian dimensions), as MNIST ships it."""
+    import numpy as np
+
+    array = np.asarray(array, dtype=np.uint8)
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    path.write_bytes(header + array.tobytes())
+
+
+def test_full_mnist_trains_its_own_digit_classifier(tmp_path: Path):
+    """With the run's data `mnist` present, modes are counted by a classifier trained on it and
+    tested on its official test split (here: real mnist5k digits written as MNIST files);
+    mnist5k runs and a missing MNIST fall back to the default (None)."""
+    from types import SimpleNamespace
+
+    from evaluation.datasets import load_mnist5k
+
+    images, labels = load_mnist5k()
+    order = torch.arange(len(images)).reshape(10, 500)  # mnist5k is sorted by class
+    train, test = order[:, :100].reshape(-1), order[:, 100:150].reshape(-1)
+    raw = tmp_path / "data" / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for prefix, index in (("train", train), ("t10k", test)):
+        write_idx(raw / f"{prefix}-images-idx3-ubyte", images[index, 0].numpy())
+        write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels[index].numpy())
+
+    data = SimpleNamespace(name="mnist", root=str(tmp_path / "data"))
+    model, accuracy, name = periodic.digit_classifier_for(data, tmp_path / "cache")
+    assert name == "mnist" and accuracy > 0.8  # 1,000 training digits, 500 held out
+    assert periodic.digit_classifier_for(SimpleNamespace(name="mnist5k", root="x")) is None
+    missing = SimpleNamespace(name="mnist", root=str(tmp_path / "nowhere"))
+    assert periodic.digit_classifier_for(missing, tmp_path / "cache") is None
