@@ -31,6 +31,19 @@ TENSORBOARD_DIR = "tb"
 METRICS_FILE = "metrics.jsonl"
 CHECKPOINT_PATTERN = re.compile(r"^checkpoint_(\d+)\.pt$")
 
+# Keys that may change when resuming: how long to train and how to log. Everything else would
+# make the resumed run a different experiment.
+RESUMABLE_OVERRIDES = (
+    "train.iterations",
+    "train.epochs",
+    "train.progress",
+    "train.log_every",
+    "train.sample_every",
+    "train.checkpoint_every",
+    "train.keep_checkpoints",
+    "eval.",
+)
+
 
 def create_run_dir(root: str | Path, name: str) -> Path:
     """Make a new, empty ``root/name/<timestamp>/``; never reuses an existing directory."""

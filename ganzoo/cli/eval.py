@@ -157,8 +157,11 @@ def _reference(args: argparse.Namespace, suite, image_size: int | None) -> tuple
 
 def _evaluate_run(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
     from evaluation import Evaluator
-    from ganzoo.data import build_dataset, load_images
-    from ganzoo.engine.evaluation import digit_classifier_for, reference_name
+    from ganzoo.engine.evaluation import (
+        digit_classifier_for,
+        reference_name,
+        training_reference,
+    )
     from ganzoo.sampling import describe, load_generator, make_sampler
 
     loaded = load_generator(args.run_dir, args.checkpoint)
@@ -171,19 +174,7 @@ def _evaluate_run(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
         reference, name, note = _reference(args, suite, d.image_size)
     else:
         train = suite.reference_split == "train"
-        available = len(
-            build_dataset(d.name, d.root, classes=d.classes, train=train, limit=d.limit)
-        )
-        count = min(suite.reference_count, available)
-        reference = load_images(
-            d.name,
-            d.root,
-            count,
-            train=train,
-            image_size=d.image_size,
-            channels=d.channels,
-            classes=d.classes,
-        )
+        reference = training_reference(config, suite.reference_count, train=train)
         name, note = reference_name(config), ""
     evaluator = Evaluator(
         suite,

@@ -13,6 +13,7 @@ from ganzoo.config import ExperimentConfig, config_from_dict, load_config, to_ya
 from ganzoo.errors import CheckpointError, ConfigError, GanzooError
 from ganzoo.runs import (
     CONFIG_FILE,
+    RESUMABLE_OVERRIDES,
     atomic_write_text,
     create_run_dir,
     load_checkpoint,
@@ -24,19 +25,6 @@ from ganzoo.runs import (
 )
 
 logger = logging.getLogger(__name__)
-
-# Keys that may change when resuming: how long to train and how to log. Everything else would
-# make the resumed run a different experiment.
-RESUMABLE_OVERRIDES = (
-    "train.iterations",
-    "train.epochs",
-    "train.progress",
-    "train.log_every",
-    "train.sample_every",
-    "train.checkpoint_every",
-    "train.keep_checkpoints",
-    "eval.",
-)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

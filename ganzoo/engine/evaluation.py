@@ -72,35 +72,43 @@ def digit_classifier_for(data: Any, cache_dir: Any = None) -> tuple[Any, float, 
     return model, accuracy, "mnist"
 
 
+def training_reference(config: Any, count: int, train: bool = True) -> Any:
+    """Up to ``count`` uint8 images of the run's own data (its classes, size and channels),
+    class-balanced; fewer when the data holds fewer."""
+    from ganzoo.data import build_dataset, load_images
+
+    d = config.data
+    available = len(
+        build_dataset(
+            d.name, d.root, classes=d.classes, download=d.download, train=train, limit=d.limit
+        )
+    )
+    return load_images(
+        d.name,
+        d.root,
+        min(count, available),
+        train=train,
+        image_size=d.image_size,
+        channels=d.channels,
+        classes=d.classes,
+        download=d.download,
+    )
+
+
 def build_evaluator(config: Any, device: Any) -> Any:
     """An :class:`evaluation.Evaluator` for ``config.eval`` against the training data.
 
     Built before training starts, so missing Inception weights fail at once.
     """
     from evaluation import EvaluationError, Evaluator, load_suite
-    from ganzoo.data import build_dataset, load_images
 
     try:
         suite = load_suite(config.eval.suite)
         if config.eval.num_samples is not None:
             suite = suite.replace(num_samples=config.eval.num_samples)
         d = config.data
-        available = len(
-            build_dataset(
-                d.name, d.root, classes=d.classes, download=d.download, train=True, limit=d.limit
-            )
-        )
-        count = min(suite.reference_count, available)
-        reference = load_images(
-            d.name,
-            d.root,
-            count,
-            train=True,
-            image_size=d.image_size,
-            channels=d.channels,
-            classes=d.classes,
-            download=d.download,
-        )
+        reference = training_reference(config, suite.reference_count, train=True)
+        count = len(reference)
         return Evaluator(
             suite,
             reference,

@@ -29,6 +29,7 @@ from ganzoo.config import ExperimentConfig, load_config, to_dict
 from ganzoo.errors import GanzooError
 from ganzoo.runs import (
     CHECKPOINT_PATTERN,
+    RESUMABLE_OVERRIDES,
     atomic_write_text,
     is_run_dir,
     list_checkpoints,
@@ -43,18 +44,6 @@ INDEX_FILE = "study.json"
 RUNS_DIR = "runs"
 LOGS_DIR = "logs"
 
-# Keys that may differ between a run directory and the study without making it another
-# experiment (the same list `ganzoo train --resume` accepts).
-RESUMABLE_PREFIXES = (
-    "train.iterations",
-    "train.epochs",
-    "train.progress",
-    "train.log_every",
-    "train.sample_every",
-    "train.checkpoint_every",
-    "train.keep_checkpoints",
-    "eval.",
-)
 
 # Runs one ganzoo command (argv after `ganzoo`), writing its output to the log; returns the
 # exit status.
@@ -275,7 +264,7 @@ def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def _resumable(key: str) -> bool:
-    return any(key == k or (k.endswith(".") and key.startswith(k)) for k in RESUMABLE_PREFIXES)
+    return any(key == k or (k.endswith(".") and key.startswith(k)) for k in RESUMABLE_OVERRIDES)
 
 
 def _to_text(value: Any) -> str:
