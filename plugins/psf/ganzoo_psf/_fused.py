@@ -1,25 +1,33 @@
-"""The fused path: the PSF maths compiled by ``torch.compile`` (inductor), once per process.
+"""The fused path: PSF in one pass over memory forward and one backward, built once per process.
 
-The forward is one element-wise kernel. The backward is one loop over memory: ``x`` and the
-incoming gradient are viewed as ``(A, C, B)`` rows (one alpha per channel C; for one alpha per
-layer, rows of a layer-wide view with the same alpha in every row), and each row's alpha
-gradient is summed in the same loop that writes the x gradient (see
-:func:`ganzoo_psf._math.psf_backward_rows`). Every dimension is *unbacked* (symbolic, not
-specialised on 0 or 1), with the same symbols shared by ``x``, the gradient and ``t`` and fixed
-size hints (so inductor can see the loops match, and its cache key does not depend on the first
-input's size); one kernel of each kind serves every batch size, image size and channel count,
-and only a new dtype or device compiles again. If compiling fails (no C++ compiler, no Triton,
-an unsupported platform, dynamo's recompile limit), that dtype and device use the portable path
-for the rest of the process, after one logged warning per process.
+- **CPU**: the native C++ kernels of :mod:`ganzoo_psf._native` (``csrc/psf_cpu.cpp``), built
+  with the system's C++ compiler once per machine (cached on disk) and loaded once per process;
+  each call is one ``torch.ops`` call forward and one backward, on the input in any shape.
+- **other devices (CUDA)**: the PSF maths compiled by ``torch.compile`` (inductor; Triton on
+  CUDA), as follows. The forward is one element-wise kernel. The backward is one loop over
+  memory: the saved output and the incoming gradient are viewed as ``(A, C, B)`` rows (one alpha
+  per channel C; for one alpha per layer, rows of a layer-wide view with the same alpha in
+  every row), and each row's alpha gradient is summed in the same loop that writes the x
+  gradient (see :func:`ganzoo_psf._math.psf_backward_rows`). Every dimension is *unbacked*
+  (symbolic, not specialised on 0 or 1), with the same symbols shared by the tensors and ``t``
+  and fixed size hints (so inductor can see the loops match, and its cache key does not depend
+  on the first input's size); one kernel of each kind serves every batch size, image size and
+  channel count, and only a new dtype or device compiles again. Setting :data:`CPU_KERNELS` to
+  ``"inductor"`` runs this path on the CPU too (the tests do, to check it without a GPU).
+
+If building fails (no C++ compiler, no Triton, an unsupported platform, dynamo's recompile
+limit), that device (and, for inductor, dtype) uses the portable path for the rest of the
+process, after one logged warning per process.
 
 ``GANZOO_PSF_FUSED`` sets what ``fused=None`` (auto) means: ``0``/``false``/``off`` for the
-portable path everywhere (tests that should not pay for a compile), ``1`` or unset for fused.
+portable path everywhere (tests that should not pay for a build), ``1`` or unset for fused.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import math
 import os
 from collections.abc import Callable
 from typing import Any
@@ -27,7 +35,7 @@ from typing import Any
 import torch
 from torch._dynamo.decorators import mark_unbacked
 
-from ganzoo_psf import _math
+from ganzoo_psf import _math, _native
 
 logger = logging.getLogger("ganzoo_psf")
 
@@ -36,6 +44,10 @@ _FALSE = {"0", "false", "no", "off"}
 _TRUE = {"", "1", "true", "yes", "on", "auto"}
 
 _state: dict[str, Any] = {"failed": set(), "warned": False, "error": None}
+
+# "native": the C++ kernels on the CPU; "inductor": torch.compile there too (as on CUDA).
+CPU_KERNELS = "native"
+_NATIVE = ("cpu", None)  # the key in _state["failed"] once the native build has failed
 
 
 def fused_by_default() -> bool:
@@ -48,9 +60,25 @@ def fused_by_default() -> bool:
     return True
 
 
+def _uses_native(x: torch.Tensor) -> bool:
+    return x.device.type == "cpu" and CPU_KERNELS == "native"
+
+
 def fused_available(x: torch.Tensor) -> bool:
-    """False once compiling has failed for ``x``'s device and dtype in this process."""
-    return (x.device.type, x.dtype) not in _state["failed"]
+    """False once building has failed for ``x``'s device (and dtype) in this process."""
+    key = _NATIVE if _uses_native(x) else (x.device.type, x.dtype)
+    return key not in _state["failed"]
+
+
+def native_ops() -> Any:
+    """``torch.ops.ganzoo_psf`` (building it on first use), or None once that has failed."""
+    if _NATIVE in _state["failed"]:
+        return None
+    try:
+        return _native.load()
+    except Exception as exc:  # no compiler, compile error, unwritable cache: fall back, warn once
+        _disable(_NATIVE, "native C++ kernel", exc)
+        return None
 
 
 # Separate functions (so separate dynamo caches and recompile budgets) for the layouts: the
@@ -66,9 +94,9 @@ def _forward_channels(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 
 
 def _backward_rows(
-    x: torch.Tensor, t: torch.Tensor, grad: torch.Tensor
+    y: torch.Tensor, t: torch.Tensor, grad: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    return _math.psf_backward_rows(x, t.view(1, -1, 1), grad)
+    return _math.psf_backward_rows(y, t.view(1, -1, 1), grad)
 
 
 @functools.cache
@@ -120,7 +148,7 @@ def row_layout(x: torch.Tensor, channels: int) -> torch.Tensor:
     channel; for one alpha, ``(R, 1, K)`` with K the trailing dims' size (at least 256 where the
     shape allows), so each row's sum is long enough to vectorise and R parallelises."""
     if channels != 1:
-        return x.reshape(x.shape[0], channels, -1)
+        return x.reshape(x.shape[0], channels, math.prod(x.shape[2:]))
     inner = 1
     for size in reversed(x.shape[1:] if x.dim() > 1 else x.shape):
         if inner >= 256:
@@ -130,19 +158,20 @@ def row_layout(x: torch.Tensor, channels: int) -> torch.Tensor:
     return x.reshape(-1, 1, inner) if x.numel() else x.reshape(0, 1, 1)
 
 
-def _disable(x: torch.Tensor, exc: BaseException) -> None:
-    _state["failed"].add((x.device.type, x.dtype))
+def _disable(key: tuple[str, torch.dtype | None], what: str, exc: BaseException) -> None:
+    _state["failed"].add(key)
     _state["error"] = exc
+    where = key[0] if key[1] is None else f"{key[0]} {key[1]}"
     if _state["warned"]:
-        logger.debug("PSF fused path unavailable for %s %s: %s", x.device.type, x.dtype, exc)
+        logger.debug("PSF fused path (%s) unavailable for %s: %s", what, where, exc)
         return
     _state["warned"] = True
     logger.warning(
-        "PSF: the fused (torch.compile) path could not be built for %s %s (%s: %s); using the "
-        "portable path there (and, silently, wherever else this happens in this process). "
-        "Set %s=0 to skip the attempt.",
-        x.device.type,
-        x.dtype,
+        "PSF: the fused path (%s) could not be built for %s (%s: %s); using the portable path "
+        "there (and, silently, wherever else this happens in this process). Set %s=0 to skip "
+        "the attempt.",
+        what,
+        where,
         type(exc).__name__,
         str(exc).strip().splitlines()[0] if str(exc).strip() else "",
         ENV_VAR,
@@ -150,31 +179,43 @@ def _disable(x: torch.Tensor, exc: BaseException) -> None:
 
 
 def forward(x: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
-    """Fused ``f(x)`` for ``x`` as 1-D (one alpha) or ``(A, C, B)`` (alpha of shape ``(C,)``).
+    """Fused ``f(x)`` for ``x`` of any shape and alpha of shape (1,) or (C,) (C = dim 1).
 
     The portable one if the fused path cannot be built.
     """
-    t = _math.exp_neg(alpha, _math.compute_dtype(x.dtype))
-    if fused_available(x):
+    if _uses_native(x):
+        ops = native_ops()
+        return _math.forward(x, alpha) if ops is None else ops.forward(x, alpha)
+    key = (x.device.type, x.dtype)
+    if key not in _state["failed"]:
+        x3 = _math.layout(x, alpha.numel())
+        t = _math.exp_neg(alpha, _math.compute_dtype(x.dtype))
         try:
-            return _call("_forward_channels" if x.dim() == 3 else "_forward_flat", x, t)
+            name = "_forward_channels" if x3.dim() == 3 else "_forward_flat"
+            return _call(name, x3, t).view(x.shape)
         except Exception as exc:  # any compile failure: fall back, warn once
-            _disable(x, exc)
-    return _math.psf_forward(x, t if x.dim() == 1 else t.view(1, -1, 1))
+            _disable(key, "torch.compile", exc)
+    return _math.forward(x, alpha)
 
 
 def backward(
-    x: torch.Tensor, alpha: torch.Tensor, grad: torch.Tensor
+    y: torch.Tensor, alpha: torch.Tensor, grad: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Fused gradients for ``x`` and ``grad`` in :func:`row_layout`, alpha of shape ``(C,)``.
+    """Fused gradients ``(dL/dx, dL/dalpha)`` from the output ``y`` (any shape).
 
-    Returns ``dL/dx`` in ``x``'s layout and ``dL/dalpha`` (C,) in the compute dtype; the
-    portable gradients if the fused path cannot be built.
+    ``dL/dx`` has ``y``'s shape; ``dL/dalpha`` (C,) is in alpha's dtype on the native path, in
+    the compute dtype otherwise. The portable gradients if the fused path cannot be built.
     """
-    t = _math.exp_neg(alpha, _math.compute_dtype(x.dtype))
-    if fused_available(x):
+    if _uses_native(y):
+        ops = native_ops()
+        return _math.backward(y, alpha, grad) if ops is None else ops.backward(y, alpha, grad)
+    key = (y.device.type, y.dtype)
+    if key not in _state["failed"]:
+        rows = row_layout(y, alpha.numel())
+        t = _math.exp_neg(alpha, _math.compute_dtype(y.dtype))
         try:
-            return _call("_backward_rows", x, t, grad)
+            grad_x, grad_alpha = _call("_backward_rows", rows, t, grad.reshape(rows.shape))
+            return grad_x.view(y.shape), grad_alpha
         except Exception as exc:  # any compile failure: fall back, warn once
-            _disable(x, exc)
-    return _math.psf_backward(x, t.view(1, -1, 1), grad)
+            _disable(key, "torch.compile", exc)
+    return _math.backward(y, alpha, grad)

@@ -12,39 +12,29 @@ from ganzoo.errors import ConfigError
 from ganzoo_psf import _fused, _math
 
 
-def _layout(x: torch.Tensor, channels: int) -> torch.Tensor:
-    """``x`` as 1-D for one alpha, as ``(A, C, B)`` for one alpha per channel (dim 1)."""
-    if channels == 1:
-        return x.reshape(-1)
-    return x.reshape(x.shape[0], channels, -1)
-
-
 class _PSFFunction(torch.autograd.Function):
-    """PSF with the spec's analytic derivatives; saves only ``x`` and ``alpha``."""
+    """PSF with the spec's analytic derivatives; saves only its output ``y`` and ``alpha``.
+
+    The backward needs ``y`` alone (see :mod:`ganzoo_psf._math`): as much memory as LeakyReLU's
+    saved input, and the next layer, which saves its own input, shares the same storage.
+    """
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, alpha: torch.Tensor, fused: bool) -> torch.Tensor:
-        ctx.save_for_backward(x, alpha)
+        y = _fused.forward(x, alpha) if fused else _math.forward(x, alpha)
+        ctx.save_for_backward(y, alpha)
         ctx.fused = fused
-        x3 = _layout(x, alpha.numel())
-        if fused and _fused.fused_available(x):
-            return _fused.forward(x3, alpha).view(x.shape)
-        t = _math.inverse_scale(alpha, _math.compute_dtype(x.dtype))
-        return _math.psf_forward(x3, t).view(x.shape)
+        return y
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, None]:
-        x, alpha = ctx.saved_tensors
-        channels = alpha.numel()
+        y, alpha = ctx.saved_tensors
         if ctx.fused:
-            rows = _fused.row_layout(x, channels)
-            grad_x, grad_alpha = _fused.backward(rows, alpha, grad.reshape(rows.shape))
+            grad_x, grad_alpha = _fused.backward(y, alpha, grad)
         else:
-            t = _math.inverse_scale(alpha, _math.compute_dtype(x.dtype))
-            x3 = _layout(x, channels)
-            grad_x, grad_alpha = _math.psf_backward(x3, t, _layout(grad, channels))
-        return grad_x.view(x.shape), grad_alpha.to(alpha.dtype), None
+            grad_x, grad_alpha = _math.backward(y, alpha, grad)
+        return grad_x, grad_alpha.to(alpha.dtype), None
 
 
 def parametric_softsign(x: torch.Tensor, alpha: torch.Tensor, fused: bool = False) -> torch.Tensor:

@@ -8,7 +8,7 @@ from ganzoo_psf import _fused
 
 @pytest.fixture(autouse=True)
 def portable_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``fused=None`` means portable here, so only the fused tests pay for a compile."""
+    """``fused=None`` means portable here, so only the fused tests pay for a build."""
     monkeypatch.setenv(_fused.ENV_VAR, "0")
 
 

@@ -1,24 +1,37 @@
-"""The fused (torch.compile) path: same answers as the portable path, compiled once, and a
-fallback with one warning when compiling fails. This file pays for the plugin's compiles."""
+"""The fused path, both kinds: the CPU's native C++ kernels and the torch.compile (inductor) path
+that CUDA uses (run here on the CPU). Same answers as the portable path and the spec, built
+once, and a fallback with one warning when building fails. This file pays for the plugin's
+builds (the C++ library once per machine, cached on disk; inductor's compile once per process).
+"""
 
 from __future__ import annotations
 
 import logging
+import math
 
 import pytest
 import torch
-from ganzoo_psf import ParametricSoftsign, _fused, parametric_softsign
+from ganzoo_psf import ParametricSoftsign, _fused, _native, parametric_softsign
 from psf_helpers import compiled_graphs, reference_check
 
+KINDS = ["native", "inductor"]
 
-def test_reference_table_fused() -> None:
+
+@pytest.fixture(params=KINDS)
+def kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Which fused kernels run on the CPU: the native C++ ones, or inductor's (CUDA's path)."""
+    monkeypatch.setattr(_fused, "CPU_KERNELS", request.param)
+    return request.param
+
+
+def test_reference_table_fused(kind: str) -> None:
     """The spec's table of f, df/dx and df/dalpha holds on the fused path too."""
     reference_check(ParametricSoftsign(fused=True))
     assert _fused.fused_available(torch.zeros(1, dtype=torch.float64)), _fused._state["error"]
 
 
 @pytest.mark.parametrize("num_parameters", [1, 3])
-def test_gradcheck_fused(num_parameters: int) -> None:
+def test_gradcheck_fused(kind: str, num_parameters: int) -> None:
     """Fused analytic gradients for x and alpha match finite differences, near 0 as well."""
     torch.manual_seed(1)
     x = torch.randn(4, 3, 5, dtype=torch.float64) * 3
@@ -26,36 +39,58 @@ def test_gradcheck_fused(num_parameters: int) -> None:
     x.requires_grad_()
     alpha = torch.linspace(-1.0, 1.5, num_parameters, dtype=torch.float64).requires_grad_()
     fn = lambda i, a: parametric_softsign(i, a, fused=True)  # noqa: E731
-    assert torch.autograd.gradcheck(fn, (x, alpha), fast_mode=True)
+    assert torch.autograd.gradcheck(fn, (x, alpha), fast_mode=kind == "inductor")
+
+
+def _run(module: ParametricSoftsign, x: torch.Tensor, g: torch.Tensor):
+    x = x.clone().requires_grad_()
+    module.alpha.grad = None
+    y = module(x)
+    y.backward(g)
+    return y, x.grad, module.alpha.grad.clone()
 
 
 @pytest.mark.parametrize("num_parameters", [1, 16])
-def test_fused_equals_portable_and_compiles_once(num_parameters: int) -> None:
-    """float32 outputs and both gradients agree; new batch/image sizes reuse the kernels."""
+def test_fused_equals_portable_and_builds_once(kind: str, num_parameters: int) -> None:
+    """float32 outputs and both gradients agree; new batch/image sizes reuse the kernels (the
+    native kernels never involve dynamo; inductor's compile once)."""
     torch.manual_seed(2)
     fused = ParametricSoftsign(num_parameters, fused=True)
     portable = ParametricSoftsign(num_parameters, fused=False)
     with torch.no_grad():
         fused.alpha.normal_()
         portable.alpha.copy_(fused.alpha)
-
-    def run(module: ParametricSoftsign, x: torch.Tensor, g: torch.Tensor):
-        x = x.clone().requires_grad_()
-        module.alpha.grad = None
-        y = module(x)
-        y.backward(g)
-        return y, x.grad, module.alpha.grad.clone()
-
+    graphs = compiled_graphs()
     x = torch.randn(8, 16, 6, 6) * 3
     g = torch.randn_like(x)
-    for a, b in zip(run(fused, x, g), run(portable, x, g)):
+    for a, b in zip(_run(fused, x, g), _run(portable, x, g)):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+    if kind == "native":
+        assert compiled_graphs() == graphs, "the native kernels went through torch.compile"
     graphs = compiled_graphs()
-    for shape in [(3, 16, 10, 10), (1, 16, 2, 2), (5, 16)]:
+    # new sizes, a non-contiguous input, an expanded (stride-0) gradient, an empty tensor
+    shapes = [(3, 16, 10, 10), (1, 16, 2, 2), (5, 16), (0, 16, 3)]
+    for shape in shapes:
         x = torch.randn(shape)
-        for a, b in zip(run(fused, x, torch.ones(shape)), run(portable, x, torch.ones(shape))):
+        for a, b in zip(_run(fused, x, torch.ones(shape)), _run(portable, x, torch.ones(shape))):
             torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+    x = torch.randn(4, 9, 16).transpose(1, 2)
+    g = torch.ones(()).expand(x.shape)
+    for a, b in zip(_run(fused, x, g), _run(portable, x, g)):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
     assert compiled_graphs() == graphs, "a new input size recompiled the fused kernels"
+
+
+def test_native_large_tensor_many_blocks() -> None:
+    """Several blocks of work (and threads): the alpha gradient sums them all, per channel."""
+    torch.manual_seed(4)
+    for num_parameters in (1, 8):
+        fused = ParametricSoftsign(num_parameters, alpha_init=0.4, fused=True).double()
+        portable = ParametricSoftsign(num_parameters, alpha_init=0.4, fused=False).double()
+        x = torch.randn(6, 8, 73, 61, dtype=torch.float64) * 2  # not a multiple of the block
+        g = torch.randn_like(x)
+        for a, b in zip(_run(fused, x, g), _run(portable, x, g)):
+            torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
 
 
 def test_works_inside_a_compiled_model() -> None:
@@ -74,10 +109,27 @@ def test_works_inside_a_compiled_model() -> None:
     torch.testing.assert_close(model[1].alpha.grad, eager_grad)
 
 
+def _check_fallback(caplog: pytest.LogCaptureFixture, message: str) -> None:
+    """fused=True gives the portable results in three dtypes, with exactly one warning."""
+    fused = ParametricSoftsign(2, alpha_init=0.3, fused=True)
+    portable = ParametricSoftsign(2, alpha_init=0.3, fused=False)
+    x = torch.randn(3, 2, 4)
+    g = torch.randn_like(x)
+    with caplog.at_level(logging.WARNING, logger="ganzoo_psf"):
+        for dtype in (torch.float32, torch.float64, torch.float32):
+            got = _run(fused.to(dtype), x.to(dtype), g.to(dtype))
+            for a, b in zip(got, _run(portable.to(dtype), x.to(dtype), g.to(dtype))):
+                torch.testing.assert_close(a, b)
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1, [r.getMessage() for r in warnings]
+    assert message in warnings[0].getMessage()
+    assert not _fused.fused_available(x)
+
+
 def test_compile_failure_falls_back_with_one_warning(
     monkeypatch: pytest.MonkeyPatch, fresh_fused_state: dict, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """If compiling fails, results come from the portable path and one warning is logged."""
+    """If torch.compile fails, results come from the portable path and one warning is logged."""
 
     def broken(name: str):
         def kernel(*args):
@@ -85,25 +137,52 @@ def test_compile_failure_falls_back_with_one_warning(
 
         return kernel
 
+    monkeypatch.setattr(_fused, "CPU_KERNELS", "inductor")
     monkeypatch.setattr(_fused, "_compiled", broken)
-    fused = ParametricSoftsign(2, alpha_init=0.3, fused=True)
-    portable = ParametricSoftsign(2, alpha_init=0.3, fused=False)
-    x = torch.randn(3, 2, 4)
-    with caplog.at_level(logging.WARNING, logger="ganzoo_psf"):
-        for dtype in (torch.float32, torch.float64, torch.float32):
-            xi = x.to(dtype).requires_grad_()
-            y = fused.to(dtype)(xi)
-            y.sum().backward()
-            torch.testing.assert_close(y, portable.to(dtype)(x.to(dtype)))
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1, [r.getMessage() for r in warnings]
-    assert "simulated: no C++ compiler" in warnings[0].getMessage()
-    assert not _fused.fused_available(x) and fresh_fused_state["warned"]
+    _check_fallback(caplog, "simulated: no C++ compiler")
+    assert fresh_fused_state["warned"]
+
+
+def test_native_without_compiler_falls_back_with_one_warning(
+    monkeypatch: pytest.MonkeyPatch, fresh_fused_state: dict, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No C++ compiler on the machine: one warning naming the problem, then the portable path."""
+    monkeypatch.setattr(_native, "_ops", None)  # as in a fresh process
+    monkeypatch.setenv("CXX", "ganzoo-no-such-compiler")
+    _check_fallback(caplog, "no C++ compiler found")
+    assert isinstance(fresh_fused_state["error"], RuntimeError)
+
+
+def test_native_compile_error_falls_back_with_one_warning(
+    monkeypatch: pytest.MonkeyPatch,
+    fresh_fused_state: dict,
+    caplog: pytest.LogCaptureFixture,
+    tmp_path,
+) -> None:
+    """A source the compiler rejects: one warning quoting the error, nothing left in the cache."""
+    source = tmp_path / "psf_cpu.cpp"
+    source.write_text('#error "simulated compile error"\n')
+    monkeypatch.setattr(_native, "_ops", None)
+    monkeypatch.setattr(_native, "SOURCE", source)
+    monkeypatch.setenv(_native.CACHE_ENV, str(tmp_path / "cache"))
+    _check_fallback(caplog, "simulated compile error")
+    assert not list((tmp_path / "cache").glob("*")), "a failed build left files in the cache"
+
+
+def test_native_cache_path(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """The library lives under GANZOO_PSF_CACHE_DIR, named by a hash of what it depends on."""
+    monkeypatch.setenv(_native.CACHE_ENV, str(tmp_path))
+    cxx = _native.compiler()
+    path = _native.library_path(cxx)
+    assert path.parent == tmp_path and path.name.startswith("psf_cpu-")
+    assert _native.library_path(cxx) == path  # stable: later processes find it
+    _native.load()  # built (or found) once per process; the same ops object every call
+    assert _native.load() is torch.ops.ganzoo_psf
 
 
 @pytest.mark.parametrize("num_parameters", [1, 2])
-@pytest.mark.parametrize("alpha", [-100.0, -20.0, 0.0, 20.0, 80.0])
-def test_fused_finite_and_equal_at_extremes(num_parameters: int, alpha: float) -> None:
+@pytest.mark.parametrize("alpha", [-100.0, -30.0, -20.0, 0.0, 20.0, 30.0, 80.0])
+def test_fused_finite_and_equal_at_extremes(kind: str, num_parameters: int, alpha: float) -> None:
     """Fused float32 results stay finite for x = +-1e4 and |alpha| up to 100 (where e^-a is
     clamped), and match the portable path's values and both gradients."""
     x = torch.tensor([-1e4, -300.0, -1.0, -1e-3, 0.0, 1e-3, 2.0, 1e4]).view(1, 2, 4)
@@ -118,3 +197,25 @@ def test_fused_finite_and_equal_at_extremes(num_parameters: int, alpha: float) -
         results.append((y, xi.grad, m.alpha.grad))
     for a, b in zip(*results):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_native_low_precision_matches_reference(dtype: torch.dtype) -> None:
+    """float16/bfloat16 on the native kernels: dtypes kept, values and gradients within the
+    dtype's precision of the float64 formula (slopes to an absolute 2^-6 of their scale, 1)."""
+    x64 = torch.tensor([-1e4, -300.0, -7.0, -1.0, -0.25, -1e-3, 0.0, 0.5, 2.0], dtype=torch.float64)
+    for alpha in (-2.0, 0.0, 3.0):
+        s = math.exp(alpha)
+        x = x64.to(dtype).requires_grad_()
+        m = ParametricSoftsign(alpha_init=alpha, fused=True)
+        y = m(x)
+        y.backward(torch.ones_like(y))
+        assert y.dtype == dtype and x.grad.dtype == dtype
+        xr = x.detach().double()
+        d = s + xr.abs()
+        expected_y = torch.where(xr >= 0, xr, s * xr / d)
+        expected_dx = torch.where(xr >= 0, torch.ones_like(xr), s**2 / d**2)
+        expected_da = torch.where(xr >= 0, torch.zeros_like(xr), -s * xr**2 / d**2).sum()
+        torch.testing.assert_close(y.double(), expected_y, rtol=1e-2, atol=1e-3)
+        torch.testing.assert_close(x.grad.double(), expected_dx, rtol=1e-2, atol=2**-6)
+        torch.testing.assert_close(m.alpha.grad.double(), expected_da.reshape(1), rtol=2e-2, atol=0)

@@ -1,0 +1,175 @@
+// PSF kernels for the CPU: one pass over memory forward, one backward.
+//
+// f(x) = x for x >= 0, e^a x / (e^a + |x|) for x < 0. With t = exp(-a) (clamped to the compute
+// type's largest finite value) and xn = min(x, 0):
+//   forward:  y = x / (1 - xn t)
+//   backward, from the saved output y, yn = min(y, 0), w = yn t (in [-1, 0]), q = 1 + w:
+//     dL/dx = g q^2              (q = s / (s + |x|) = sqrt(df/dx))
+//     dL/da = -sum(g yn w)       (= -t sum(g yn^2) = -sum(g s x^2 / (s + |x|)^2))
+// No division in the backward. x is viewed as (A, C, B) rows: C = alpha.numel() channels on dim 1
+// (or one alpha for everything: C = 1, B = numel). Work is split into fixed blocks of elements;
+// each block sums its alpha gradient into its own slot (float within a row segment, double
+// across), and the slots are added in block order, so the result does not depend on the number
+// of threads. float16/bfloat16 compute in float32; float32 in float32; float64 in float64.
+#include <ATen/Dispatch.h>
+#include <ATen/OpMathType.h>
+#include <ATen/Parallel.h>
+#include <ATen/core/Tensor.h>
+#include <ATen/ops/empty.h>
+#include <ATen/ops/empty_like.h>
+#include <torch/library.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <tuple>
+#include <vector>
+
+namespace {
+
+constexpr int64_t kBlock = 1 << 15;  // elements per block of work
+
+struct Layout {
+  int64_t numel, channels, inner;  // (A, C, B) with C = channels, B = inner
+};
+
+Layout layout_of(const at::Tensor& x, const at::Tensor& alpha) {
+  TORCH_CHECK(x.device().is_cpu() && alpha.device().is_cpu(), "ganzoo_psf: CPU tensors only");
+  TORCH_CHECK(alpha.dim() == 1 && alpha.numel() >= 1, "ganzoo_psf: alpha must be 1-D");
+  const int64_t channels = alpha.numel();
+  const int64_t numel = x.numel();
+  if (channels == 1) {
+    return {numel, 1, std::max<int64_t>(numel, 1)};
+  }
+  TORCH_CHECK(x.dim() >= 2 && x.size(1) == channels, "ganzoo_psf: x.size(1) != alpha.numel()");
+  int64_t inner = 1;
+  for (int64_t d = 2; d < x.dim(); ++d) inner *= x.size(d);
+  return {numel, channels, std::max<int64_t>(inner, 1)};
+}
+
+// t = exp(-alpha), clamped to opmath_t's largest finite value, one per channel.
+template <typename opmath_t>
+std::vector<opmath_t> inverse_scale(const at::Tensor& alpha) {
+  const at::Tensor a = alpha.to(at::kDouble).contiguous();
+  const double* ap = a.const_data_ptr<double>();
+  std::vector<opmath_t> t(a.numel());
+  const double top = static_cast<double>(std::numeric_limits<opmath_t>::max());
+  for (int64_t c = 0; c < a.numel(); ++c) {
+    t[c] = static_cast<opmath_t>(std::min(std::exp(-ap[c]), top));
+  }
+  return t;
+}
+
+// Calls f(begin, end, c) for each run of one channel inside block range [b0, b1).
+template <typename F>
+inline void for_segments(const Layout& L, int64_t b, const F& f) {
+  const int64_t begin = b * kBlock, end = std::min(L.numel, begin + kBlock);
+  for (int64_t i = begin; i < end;) {
+    const int64_t row = i / L.inner;
+    const int64_t stop = std::min(end, (row + 1) * L.inner);
+    f(i, stop, row % L.channels);
+    i = stop;
+  }
+}
+
+template <typename scalar_t>
+void forward_kernel(const at::Tensor& x, const at::Tensor& alpha, at::Tensor& y, const Layout& L) {
+  using opmath_t = at::opmath_type<scalar_t>;
+  const std::vector<opmath_t> t = inverse_scale<opmath_t>(alpha);
+  const scalar_t* __restrict__ xp = x.const_data_ptr<scalar_t>();
+  scalar_t* __restrict__ yp = y.mutable_data_ptr<scalar_t>();
+  const int64_t blocks = (L.numel + kBlock - 1) / kBlock;
+  at::parallel_for(0, blocks, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      for_segments(L, b, [&](int64_t i0, int64_t i1, int64_t c) {
+        const opmath_t tc = t[c];
+#pragma omp simd
+        for (int64_t i = i0; i < i1; ++i) {
+          const opmath_t v = static_cast<opmath_t>(xp[i]);
+          const opmath_t xn = v < opmath_t(0) ? v : opmath_t(0);
+          yp[i] = static_cast<scalar_t>(v / (opmath_t(1) - xn * tc));
+        }
+      });
+    }
+  });
+}
+
+template <typename scalar_t>
+void backward_kernel(const at::Tensor& y, const at::Tensor& alpha, const at::Tensor& g,
+                     at::Tensor& gx, at::Tensor& galpha, const Layout& L) {
+  using opmath_t = at::opmath_type<scalar_t>;
+  const std::vector<opmath_t> t = inverse_scale<opmath_t>(alpha);
+  const scalar_t* __restrict__ yp = y.const_data_ptr<scalar_t>();
+  const scalar_t* __restrict__ gp = g.const_data_ptr<scalar_t>();
+  scalar_t* __restrict__ gxp = gx.mutable_data_ptr<scalar_t>();
+  const int64_t blocks = (L.numel + kBlock - 1) / kBlock;
+  std::vector<double> partial(static_cast<size_t>(blocks) * L.channels, 0.0);
+  at::parallel_for(0, blocks, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      double* acc = partial.data() + b * L.channels;
+      for_segments(L, b, [&](int64_t i0, int64_t i1, int64_t c) {
+        const opmath_t tc = t[c];
+        opmath_t sum = 0;
+#pragma omp simd reduction(+ : sum)
+        for (int64_t i = i0; i < i1; ++i) {
+          const opmath_t yv = static_cast<opmath_t>(yp[i]);
+          const opmath_t gv = static_cast<opmath_t>(gp[i]);
+          const opmath_t yn = yv < opmath_t(0) ? yv : opmath_t(0);
+          const opmath_t w = yn * tc;
+          const opmath_t q = opmath_t(1) + w;
+          gxp[i] = static_cast<scalar_t>(gv * q * q);
+          sum += gv * yn * w;
+        }
+        acc[c] += static_cast<double>(sum);
+      });
+    }
+  });
+  std::vector<double> total(L.channels, 0.0);
+  for (int64_t b = 0; b < blocks; ++b) {
+    for (int64_t c = 0; c < L.channels; ++c) total[c] += partial[b * L.channels + c];
+  }
+  at::Tensor out = at::empty({L.channels}, alpha.options().dtype(at::kDouble));
+  double* op = out.mutable_data_ptr<double>();
+  for (int64_t c = 0; c < L.channels; ++c) op[c] = -total[c];
+  galpha = out.to(alpha.scalar_type());
+}
+
+at::Tensor psf_forward(const at::Tensor& x_, const at::Tensor& alpha) {
+  const Layout L = layout_of(x_, alpha);
+  const at::Tensor x = x_.contiguous();
+  at::Tensor y = at::empty_like(x, at::MemoryFormat::Contiguous);
+  if (L.numel == 0) return y;
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "psf_forward",
+                                  [&] { forward_kernel<scalar_t>(x, alpha, y, L); });
+  return y;
+}
+
+std::tuple<at::Tensor, at::Tensor> psf_backward(const at::Tensor& y_, const at::Tensor& alpha,
+                                                const at::Tensor& g_) {
+  const Layout L = layout_of(y_, alpha);
+  TORCH_CHECK(g_.sizes() == y_.sizes() && g_.scalar_type() == y_.scalar_type(),
+              "ganzoo_psf: gradient and output differ in shape or dtype");
+  const at::Tensor y = y_.contiguous();
+  const at::Tensor g = g_.contiguous();
+  at::Tensor gx = at::empty_like(y, at::MemoryFormat::Contiguous);
+  at::Tensor galpha;
+  if (L.numel == 0) {
+    galpha = at::empty({L.channels}, alpha.options()).zero_();
+    return {gx, galpha};
+  }
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, y.scalar_type(), "psf_backward",
+                                  [&] { backward_kernel<scalar_t>(y, alpha, g, gx, galpha, L); });
+  return {gx, galpha};
+}
+
+}  // namespace
+
+TORCH_LIBRARY(ganzoo_psf, m) {
+  m.def("forward(Tensor x, Tensor alpha) -> Tensor");
+  m.def("backward(Tensor y, Tensor alpha, Tensor grad) -> (Tensor, Tensor)");
+}
+
+TORCH_LIBRARY_IMPL(ganzoo_psf, CPU, m) {
+  m.impl("forward", &psf_forward);
+  m.impl("backward", &psf_backward);
+}
