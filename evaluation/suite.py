@@ -261,10 +261,7 @@ class Evaluator:
         self._reference = _Reference(self.reference_name, self.split, images, labels)
         return self._reference
 
-    def _reference_features(self, ref: _Reference) -> None:
-        if ref.features is not None or self.extractor is None:
-            return
-        started = time.perf_counter()
+    def _reference_cache_path(self, ref: _Reference) -> Path:
         key = digest(
             ref.name,
             ref.split,
@@ -272,24 +269,42 @@ class Evaluator:
             self.extractor.extractor_id,
             content_digest(ref.images),
         )
-        path = self.cache_dir / "reference-stats" / f"{key}.npz"
-        if self.use_reference_cache and path.is_file():
-            with np.load(path) as data:
-                ref.features = data["features"]
-                ref.stats = GaussianStats(data["mu"], data["sigma"], len(ref.features))
-            ref.cache = "hit"
-        else:
-            ref.features = self.extractor(ref.images)
-            ref.stats = feature_statistics(ref.features)
-            if self.use_reference_cache:
-                features, stats = ref.features, ref.stats
+        return self.cache_dir / "reference-stats" / f"{key}.npz"
 
-                def write(tmp: Path) -> None:
-                    with open(tmp, "wb") as f:
-                        np.savez(f, features=features, mu=stats.mu, sigma=stats.sigma)
+    def _read_reference_cache(self, ref: _Reference) -> bool:
+        """Fill ``ref`` from the on-disk cache; False when there is no cached entry."""
+        path = self._reference_cache_path(ref)
+        if not (self.use_reference_cache and path.is_file()):
+            return False
+        with np.load(path) as data:
+            ref.features = data["features"]
+            ref.stats = GaussianStats(data["mu"], data["sigma"], len(ref.features))
+        ref.cache = "hit"
+        return True
 
-                atomic_write(path, write)
-                ref.cache = "miss"
+    def _store_reference_features(self, ref: _Reference, features: np.ndarray) -> None:
+        """Keep ``features`` (and their statistics) for ``ref``, and cache them on disk."""
+        if len(features) != len(ref.images):
+            raise SuiteError(
+                f"{len(features)} reference features for {len(ref.images)} reference images"
+            )
+        ref.features = features
+        ref.stats = stats = feature_statistics(features)
+        if self.use_reference_cache:
+
+            def write(tmp: Path) -> None:
+                with open(tmp, "wb") as f:
+                    np.savez(f, features=features, mu=stats.mu, sigma=stats.sigma)
+
+            atomic_write(self._reference_cache_path(ref), write)
+            ref.cache = "miss"
+
+    def _reference_features(self, ref: _Reference) -> None:
+        if ref.features is not None or self.extractor is None:
+            return
+        started = time.perf_counter()
+        if not self._read_reference_cache(ref):
+            self._store_reference_features(ref, self.extractor(ref.images))
         ref.seconds["reference_features"] = time.perf_counter() - started
         log.debug(
             "reference features (cache %s) in %.1f s", ref.cache, ref.seconds["reference_features"]
@@ -302,6 +317,38 @@ class Evaluator:
         if ref.features is None:
             raise SuiteError(f"suite {self.suite.name!r} computes no Inception features")
         return ref.features
+
+    # -- pieces for evaluating across processes ---------------------------------------------
+    # Under torch.distributed each process extracts features for its share of the images; the
+    # caller gathers them (see ganzoo.engine.sharded_evaluation) and one process scores them.
+
+    @property
+    def uses_features(self) -> bool:
+        """Whether the suite needs Inception features (FID, KID or PRDC)."""
+        return self.extractor is not None
+
+    def reference_images(self) -> torch.Tensor:
+        """The reference images, uint8 (N, C, H, W), loaded once."""
+        return self._load_reference().images
+
+    def load_cached_reference_features(self) -> bool:
+        """True when the reference features are ready (computed already or read from the
+        cache); False when they still have to be extracted."""
+        ref = self._load_reference()
+        if ref.features is not None or self.extractor is None:
+            return True
+        return self._read_reference_cache(ref)
+
+    def set_reference_features(self, features: np.ndarray) -> None:
+        """Use ``features`` (extracted elsewhere, e.g. gathered from several processes) as the
+        reference set's features, and cache them like extracted ones."""
+        self._store_reference_features(self._load_reference(), np.asarray(features))
+
+    def extract(self, images: torch.Tensor) -> np.ndarray:
+        """Features of uint8 ``images`` with the suite's extractor."""
+        if self.extractor is None:
+            raise SuiteError(f"suite {self.suite.name!r} computes no Inception features")
+        return self.extractor(images)
 
     # -- modes -----------------------------------------------------------------------------
 
@@ -328,8 +375,18 @@ class Evaluator:
 
     # -- running ---------------------------------------------------------------------------
 
-    def evaluate(self, generated: ImageSource, num_samples: int | None = None) -> dict[str, Any]:
-        """Compute the suite's metrics for ``generated`` against the reference."""
+    def evaluate(
+        self,
+        generated: ImageSource,
+        num_samples: int | None = None,
+        *,
+        features: np.ndarray | None = None,
+    ) -> dict[str, Any]:
+        """Compute the suite's metrics for ``generated`` against the reference.
+
+        ``features``: the generated images' features, extracted already (one row per image,
+        in order); by default they are extracted here.
+        """
         suite = self.suite
         timings: dict[str, float] = {}
         started = time.perf_counter()
@@ -355,7 +412,12 @@ class Evaluator:
         }
         if self.extractor is not None:
             t0 = time.perf_counter()
-            features = self.extractor(images)
+            if features is None:
+                features = self.extractor(images)
+            elif len(features) != len(images):
+                raise SuiteError(
+                    f"{len(features)} precomputed features for {len(images)} generated images"
+                )
             timings["generated_features"] = time.perf_counter() - t0
             protocol.update(self.extractor.describe())
             protocol["reference_cache"] = ref.cache

@@ -88,12 +88,52 @@ def make_sampler(
         chunks = []
         for start in range(0, n, batch_size):
             count = min(batch_size, n - start)
-            z = torch.randn(count, generator.latent_dim, generator=noise_source).to(device)
-            images = generator(z).float().cpu()
-            chunks.append(((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8))
+            z = torch.randn(count, generator.latent_dim, generator=noise_source)
+            chunks.append(_generate(generator, z, device))
         return torch.cat(chunks)
 
     return sample
+
+
+def sample_rows(
+    generator: nn.Module,
+    total: int,
+    rows: torch.Tensor,
+    *,
+    seed: int = 0,
+    draw_size: int,
+    batch_size: int = 100,
+    device: torch.device | str = "cpu",
+) -> torch.Tensor:
+    """Images number ``rows`` (indices below ``total``) of the ``total`` that
+    ``make_sampler(generator, seed, batch_size)`` gives when called for ``draw_size`` images at a
+    time, as an evaluation suite draws them.
+
+    All ``total`` noise vectors are drawn (cheap) so that each row gets exactly its own; only
+    the chosen rows go through the generator. Several processes can so split one evaluation's
+    samples and together produce the very images one process would.
+    """
+    rows = torch.as_tensor(rows, dtype=torch.long)
+    if rows.numel() == 0 or rows.min() < 0 or rows.max() >= total:
+        raise ValueError(f"rows must be a non-empty set of indices below {total}")
+    device = torch.device(device)
+    generator = generator.to(device).eval()
+    noise_source = torch.Generator().manual_seed(seed)
+    noise = []
+    for call_start in range(0, total, draw_size):
+        call_size = min(draw_size, total - call_start)
+        for offset in range(0, call_size, batch_size):
+            count = min(batch_size, call_size - offset)
+            noise.append(torch.randn(count, generator.latent_dim, generator=noise_source))
+    mine = torch.cat(noise)[rows]
+    with torch.no_grad():
+        return torch.cat([_generate(generator, z, device) for z in mine.split(batch_size)])
+
+
+def _generate(generator: nn.Module, z: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """uint8 images from noise ``z``."""
+    images = generator(z.to(device)).float().cpu()
+    return ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
 
 
 def describe(loaded: LoadedGenerator) -> dict[str, Any]:

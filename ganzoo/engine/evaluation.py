@@ -95,10 +95,11 @@ def training_reference(config: Any, count: int, train: bool = True) -> Any:
     )
 
 
-def build_evaluator(config: Any, device: Any) -> Any:
+def build_evaluator(config: Any, device: Any, rank: int = 0) -> Any:
     """An :class:`evaluation.Evaluator` for ``config.eval`` against the training data.
 
-    Built before training starts, so missing Inception weights fail at once.
+    Built before training starts, so missing Inception weights fail at once. Only rank 0
+    scores, so only rank 0 gets the full-MNIST digit classifier.
     """
     from evaluation import EvaluationError, Evaluator, load_suite
 
@@ -117,7 +118,7 @@ def build_evaluator(config: Any, device: Any) -> Any:
             reference_num_samples=count,
             inception_weights=config.eval.inception_weights,
             device=device,
-            classifier=digit_classifier_for(d),
+            classifier=digit_classifier_for(d) if rank == 0 else None,
         )
     except EvaluationError as exc:
         raise GanzooError(f"eval: {exc}") from None
@@ -125,45 +126,70 @@ def build_evaluator(config: Any, device: Any) -> Any:
 
 def attach_periodic_evaluation(training: Training) -> None:
     """Evaluate every ``eval.every`` iterations and at the end (no-op when ``eval.every`` is
-    null)."""
+    null).
+
+    Under torch.distributed every rank attaches this: the ranks share the sampling and the
+    feature extraction (:mod:`ganzoo.engine.sharded_evaluation`), rank 0 scores and writes.
+    """
     config = training.config
     if config.eval.every is None:
         return
-    from evaluation import detect_collapse
-    from ganzoo.sampling import make_sampler
+    from ganzoo.engine.sharded_evaluation import evaluate_across_ranks
 
-    evaluator = build_evaluator(config, training.device)
-    metrics_path = training.run_dir / METRICS_FILE
-    history = _previous_evaluations(metrics_path)
-    best = _BestByFid(training, history)
-    collapse_logged = any("collapse" in line for line in _read_lines(metrics_path))
-    writer = _summary_writer(training)
+    rank = getattr(training, "rank", 0)
+    evaluator = build_evaluator(config, training.device, rank)
     last_evaluated = -1
+    record_results = _ResultRecorder(training) if rank == 0 else None
 
     def evaluate(engine: Engine) -> None:
-        nonlocal last_evaluated, collapse_logged
+        nonlocal last_evaluated
         iteration = engine.state.iteration
+        # The conditions below are the same on every rank (NaN and signals are all-reduced).
         if getattr(engine.state, "nan_iteration", None) is not None or last_evaluated == iteration:
             return  # NaN weights, or the end fell on an evaluation iteration
         stopper = getattr(training, "stopper", None)
         if stopper is not None and stopper.received is not None:
             return  # stopped by Ctrl-C / SIGTERM: save and exit promptly, evaluate on resume
         last_evaluated = iteration
-        # After a resume, results from beyond the checkpoint belong to the lost steps.
-        history[:] = [h for h in history if h["iteration"] < iteration]
         generator = getattr(training, "sampling_generator", training.generator)
-        sample = make_sampler(generator, seed=config.seed, device=training.device)
         try:
-            results = evaluator.evaluate(sample)
+            results = evaluate_across_ranks(
+                evaluator, generator, seed=config.seed, device=training.device
+            )
         finally:
             generator.train()
+        if record_results is not None:
+            record_results(engine, results)
+
+    training.engine.add_event_handler(
+        Events.ITERATION_COMPLETED(every=config.eval.every) | Events.COMPLETED, evaluate
+    )
+
+
+class _ResultRecorder:
+    """Rank 0's bookkeeping of results: metrics.jsonl, TensorBoard, best_fid.pt, collapse."""
+
+    def __init__(self, training: Training) -> None:
+        self.metrics_path = training.run_dir / METRICS_FILE
+        self.history = _previous_evaluations(self.metrics_path)
+        self.best = _BestByFid(training, self.history)
+        self.collapse_logged = any("collapse" in line for line in _read_lines(self.metrics_path))
+        self.writer = _summary_writer(training)
+
+    def __call__(self, engine: Engine, results: dict[str, Any]) -> None:
+        from evaluation import detect_collapse
+
+        iteration = engine.state.iteration
+        history, writer = self.history, self.writer
+        # After a resume, results from beyond the checkpoint belong to the lost steps.
+        history[:] = [h for h in history if h["iteration"] < iteration]
         values = {k: float(results[k]) for k in RESULT_KEYS if results.get(k) is not None}
         history.append({"iteration": iteration, **values})
         record = {"iteration": iteration, "epoch": engine.state.epoch, "eval": values}
         record["protocol"] = {
             k: results["protocol"].get(k) for k in ("suite", "num_generated", "num_reference")
         }
-        _append(metrics_path, record)
+        _append(self.metrics_path, record)
         for key, value in values.items():
             writer.add_scalar(f"eval/{key}", value, iteration)
         logger.info(
@@ -171,12 +197,12 @@ def attach_periodic_evaluation(training: Training) -> None:
             iteration,
             ", ".join(f"{k}={v:.4g}" for k, v in values.items()),
         )
-        best.update(engine, values.get("fid"))
+        self.best.update(engine, values.get("fid"))
 
         report = detect_collapse(history)
         writer.add_scalar("eval/collapse", float(report.collapsed), iteration)
-        if report.collapsed and not collapse_logged:
-            collapse_logged = True
+        if report.collapsed and not self.collapse_logged:
+            self.collapse_logged = True
             event = report.events[0]
             logger.warning(
                 "diversity collapse flagged at iteration %d: %s fell %.0f%% from %.4g "
@@ -188,12 +214,8 @@ def attach_periodic_evaluation(training: Training) -> None:
                 event.peak_iteration,
                 event.value,
             )
-            _append(metrics_path, {"iteration": iteration, "collapse": report.to_dict()})
+            _append(self.metrics_path, {"iteration": iteration, "collapse": report.to_dict()})
         writer.flush()
-
-    training.engine.add_event_handler(
-        Events.ITERATION_COMPLETED(every=config.eval.every) | Events.COMPLETED, evaluate
-    )
 
 
 class _BestByFid:

@@ -7,7 +7,8 @@ progress bar, NaN guard, samples, metrics file, TensorBoard, checkpoints).
 Under torch.distributed (``ganzoo train --nproc-per-node N`` or ``torchrun``) every process
 builds the same models from the same seed, wraps them in DistributedDataParallel and trains on
 its own slice of each global batch; only rank 0 logs, samples and writes checkpoints, which hold
-the unwrapped modules' weights so that they load into a single process too.
+the unwrapped modules' weights so that they load into a single process too. Periodic evaluation
+is the one handler every rank attaches: the ranks share its sampling and feature extraction.
 """
 
 from __future__ import annotations
@@ -349,17 +350,16 @@ def create_training(
     attach_ema(training)  # first, so the handlers below see this iteration's average
     attach_running_averages(engine)
     attach_nan_guard(engine)
-    if rank != 0:
-        return training  # logging, samples, metrics and checkpoints are rank 0's
-    if config.train.progress if progress is None else progress:
-        attach_progress_bar(engine)
-    attach_sample_grid(training)
-    attach_metrics_file(training)
-    attach_tensorboard(training)
-    attach_checkpoints(training)
+    if rank == 0:  # logging, samples, metrics and checkpoints are rank 0's
+        if config.train.progress if progress is None else progress:
+            attach_progress_bar(engine)
+        attach_sample_grid(training)
+        attach_metrics_file(training)
+        attach_tensorboard(training)
+        attach_checkpoints(training)
     from ganzoo.engine.evaluation import attach_periodic_evaluation
 
-    attach_periodic_evaluation(training)
+    attach_periodic_evaluation(training)  # on every rank: they share the work
     return training
 
 

@@ -152,3 +152,26 @@ def test_failed_write_leaves_no_partial_file(tmp_path):
     with pytest.raises(TypeError):
         write_results_json({"bad": object()}, path)
     assert path.read_text() == "old" and list(tmp_path.iterdir()) == [path]
+
+
+def test_features_extracted_elsewhere_give_the_same_numbers(inception, mnist_sets, tmp_path):
+    """Reference and generated features handed in (as processes of a distributed run gather
+    them) give the FID and coverage of features extracted by the evaluator itself; the handed-in
+    reference features are cached like extracted ones; a count that does not match the images
+    is refused."""
+    from evaluation.errors import SuiteError
+
+    reference, generated = mnist_sets["a"], mnist_sets["b"]
+    own = Evaluator(_smoke(), reference, cache_dir=tmp_path / "own", extractor=inception)
+    expected = own.evaluate(generated)
+
+    given = Evaluator(_smoke(), reference, cache_dir=tmp_path / "given", extractor=inception)
+    assert not given.load_cached_reference_features()
+    given.set_reference_features(inception(given.reference_images()))
+    results = given.evaluate(generated, features=inception(generated))
+    for key in ("fid", "coverage", "recall"):
+        assert results[key] == pytest.approx(expected[key], abs=1e-9), key
+    again = Evaluator(_smoke(), reference, cache_dir=tmp_path / "given", extractor=inception)
+    assert again.load_cached_reference_features()
+    with pytest.raises(SuiteError, match="199 precomputed features for 200 generated images"):
+        given.evaluate(generated, features=inception(generated)[:199])

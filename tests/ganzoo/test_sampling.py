@@ -11,7 +11,8 @@ import yaml
 from ganzoo.cli import main
 from ganzoo.errors import CheckpointError
 from ganzoo.runs import load_checkpoint
-from ganzoo.sampling import load_generator, make_sampler
+from evaluation.images import resolve_images
+from ganzoo.sampling import load_generator, make_sampler, sample_rows
 
 TINY = {
     "data": {"name": "mnist5k", "image_size": 28, "limit": 64},
@@ -57,3 +58,19 @@ def test_sampler_is_seeded_uint8(run_dir: Path):
     assert first.dtype == torch.uint8 and first.shape == (10, 1, 28, 28)
     assert torch.equal(first, again)
     assert not torch.equal(first, other)
+
+
+def test_rows_of_an_evaluation_draw_are_the_images_one_sampler_gives(run_dir: Path):
+    """sample_rows gives, row for row, the images an evaluation suite draws from one seeded
+    sampler in calls of 7 (two processes' blocks, the second wrapping round to row 0, are the
+    matching rows); a row out of range is refused."""
+    generator = load_generator(run_dir).generator
+    whole = resolve_images(make_sampler(generator, seed=3, batch_size=5), 23, batch_size=7)
+    first = sample_rows(generator, 23, torch.arange(0, 12), seed=3, draw_size=7, batch_size=5)
+    second = sample_rows(
+        generator, 23, torch.arange(12, 24) % 23, seed=3, draw_size=7, batch_size=5
+    )
+    assert torch.equal(torch.cat([first, second])[:23], whole)
+    assert torch.equal(second[-1], whole[0])
+    with pytest.raises(ValueError, match="below 23"):
+        sample_rows(generator, 23, torch.tensor([23]), seed=3, draw_size=7)
