@@ -66,7 +66,11 @@ def layout(x: torch.Tensor, channels: int) -> torch.Tensor:
 
 def forward(x: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
     """The portable ``f(x)`` for ``x`` of any shape and ``alpha`` of shape (1,) or (C,)."""
-    t = inverse_scale(alpha, compute_dtype(x.dtype))
+    dtype = compute_dtype(x.dtype)
+    scales = scalar_scales(alpha, dtype)
+    if scales is not None:
+        return psf_forward_scalar(x.to(dtype), *scales).to(x.dtype)
+    t = inverse_scale(alpha, dtype)
     return psf_forward(layout(x, alpha.numel()), t).view(x.shape)
 
 
@@ -75,10 +79,73 @@ def backward(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The portable ``(dL/dx, dL/dalpha)`` from the output ``y`` of any shape; ``dL/dalpha``
     in the compute dtype."""
+    dtype = compute_dtype(y.dtype)
+    scales = scalar_scales(alpha, dtype)
+    if scales is not None:
+        grad_x, grad_alpha = psf_backward_scalar(y.to(dtype), grad.to(dtype), *scales)
+        return grad_x.to(grad.dtype), grad_alpha
     channels = alpha.numel()
-    t = inverse_scale(alpha, compute_dtype(y.dtype))
+    t = inverse_scale(alpha, dtype)
     grad_x, grad_alpha = psf_backward(layout(y, channels), t, layout(grad, channels))
     return grad_x.view(y.shape), grad_alpha
+
+
+# |alpha| up to which e^a, e^-a and their product (1 to within rounding) are normal numbers.
+_SCALAR_RANGE = {torch.float32: 80.0, torch.float64: 700.0}
+_ELU_BACKWARD = torch.ops.aten.elu_backward.grad_input
+
+
+def scalar_scales(alpha: torch.Tensor, dtype: torch.dtype) -> tuple[float, float] | None:
+    """``(e^a, e^-a)`` as Python floats where the one-alpha CPU shortcut applies, else None.
+
+    It applies to one alpha on the CPU (reading it costs no device sync), outside
+    ``torch.compile`` (which must not see Python numbers taken from a tensor), for
+    ``|alpha| <= 80`` (float32; 700 for float64), where both scales are normal numbers.
+    """
+    if alpha.numel() != 1 or alpha.device.type != "cpu" or torch.compiler.is_compiling():
+        return None
+    a = float(alpha.detach())
+    if dtype not in _SCALAR_RANGE or not abs(a) <= _SCALAR_RANGE[dtype]:
+        return None
+    return math.exp(a), math.exp(-a)
+
+
+def _elu_backward(
+    grad: torch.Tensor, alpha: float, scale: float, input_scale: float, v: torch.Tensor, out
+) -> torch.Tensor:
+    """ATen's ``elu_backward`` from the result, used as a fused affine-on-negatives kernel:
+    ``grad * input_scale * (v + alpha * scale)`` where ``v <= 0``, ``grad * scale`` elsewhere."""
+    return _ELU_BACKWARD(grad, alpha, scale, input_scale, True, v, grad_input=out)
+
+
+def psf_forward_scalar(x: torch.Tensor, s: float, t: float) -> torch.Tensor:
+    """``f(x)`` for one alpha given as ``s = e^a``, ``t = e^-a``: two eager kernels.
+
+    ``d = 1 - t min(x, 0)`` in one kernel: ATen's ``elu_backward`` from the result computes
+    ``grad * input_scale * (v + alpha * scale)`` for ``v <= 0`` and ``grad * scale`` above, which
+    with ``grad = -1``, ``alpha = s``, ``scale = -1``, ``input_scale = t`` is ``1 - t v`` and 1;
+    then ``y = x / d``.
+    """
+    d = _elu_backward(x.new_full((), -1.0), s, -1.0, t, x, torch.empty_like(x))
+    return torch.div(x, d, out=d)
+
+
+def psf_backward_scalar(
+    y: torch.Tensor, grad: torch.Tensor, s: float, t: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Gradients from the output for one alpha (``s = e^a``, ``t = e^-a``): four eager kernels
+    (three ``elu_backward`` as in :func:`psf_forward_scalar` and a dot product), all on y and g.
+
+    ``g yn t``: grad ``g``, alpha 0, scale 0, input_scale ``t``; ``dL/dalpha = -dot(g yn t, y)``
+    (``yn y = yn^2``). ``g q``: alpha ``s``, scale 1, input_scale ``t``, as ``t (y + s) = 1 + w``
+    below 0 and 1 above; applied twice, in place, it gives ``g q^2``.
+    """
+    buffer = torch.empty_like(y)
+    weighted = _elu_backward(grad, 0.0, 0.0, t, y, buffer)  # g yn t
+    total = torch.dot(weighted.reshape(-1), y.reshape(-1))
+    grad_x = _elu_backward(grad, s, 1.0, t, y, buffer)  # g q
+    grad_x = _elu_backward(grad_x, s, 1.0, t, y, buffer)  # g q^2
+    return grad_x, total.neg_().reshape(1)
 
 
 def psf_forward(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:

@@ -11,7 +11,7 @@ import math
 
 import pytest
 import torch
-from ganzoo_psf import ParametricSoftsign, parametric_softsign
+from ganzoo_psf import ParametricSoftsign, _math, parametric_softsign
 from psf_helpers import REFERENCE, compiled_graphs, reference_check
 
 from ganzoo.activations import ACTIVATIONS, create_activation, get_activation
@@ -174,3 +174,34 @@ def test_reference_values_listed_match_formula() -> None:
     """The reference table itself agrees with the formula (guards against a typo in it)."""
     for x0, f0, _, _ in REFERENCE:
         assert psf_reference(torch.tensor([x0], dtype=torch.float64), 0.0).item() == f0
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16])
+@pytest.mark.parametrize("alpha", [-30.0, -3.0, 0.0, 2.5, 30.0])
+def test_one_alpha_shortcut_equals_general_kernels(dtype: torch.dtype, alpha: float) -> None:
+    """The portable one-alpha CPU shortcut (elu_backward as a fused affine kernel) gives the
+    general broadcasting kernels' values and gradients."""
+    torch.manual_seed(5)
+    x = (torch.randn(3, 4, 5, 6) * 4).to(dtype)
+    x[0, 0, 0, :4] = torch.tensor([0.0, -1e-6, 1e-6, -1e4])
+    g = torch.randn_like(x)
+    a = torch.tensor([alpha])
+    compute = _math.compute_dtype(dtype)
+    assert _math.scalar_scales(a, compute) is not None
+    t = _math.inverse_scale(a, compute)
+    y = _math.forward(x, a)
+    expected_y = _math.psf_forward(x.reshape(-1), t).to(dtype).view(x.shape)
+    torch.testing.assert_close(y, expected_y, rtol=1e-6, atol=1e-7)
+    grad_x, grad_alpha = _math.backward(y, a, g)
+    expected_x, expected_alpha = _math.psf_backward(y.reshape(-1), t, g.reshape(-1))
+    torch.testing.assert_close(grad_x, expected_x.view(x.shape), rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(grad_alpha, expected_alpha, rtol=1e-4, atol=1e-6)
+
+
+def test_shortcut_only_where_it_is_exact() -> None:
+    """No shortcut per channel, or where e^a or e^-a would leave the normal range."""
+    assert _math.scalar_scales(torch.tensor([80.0]), torch.float32) is not None
+    assert _math.scalar_scales(torch.tensor([-81.0]), torch.float32) is None
+    assert _math.scalar_scales(torch.tensor([300.0]), torch.float64) is not None
+    assert _math.scalar_scales(torch.tensor([float("nan")]), torch.float32) is None
+    assert _math.scalar_scales(torch.zeros(2), torch.float32) is None
