@@ -136,7 +136,7 @@ def main() -> int:
         )
         if "psf" in ACTIVATIONS.names():
             contenders["plain psf"] = PlainLoop(make_config("psf", args.batch_size, {}), dataset)
-        print("warming up (includes PSF's one-time compile) ...", flush=True)
+        print("warming up (includes loading, or on a new machine building, PSF's kernels) ...")
         start = time.perf_counter()
         for loop in contenders.values():
             loop.run(3)

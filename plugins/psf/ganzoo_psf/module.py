@@ -62,9 +62,10 @@ class ParametricSoftsign(nn.Module):
             channels (dim 1 of the input) for one alpha per channel, like ``nn.PReLU``.
         alpha_init: initial alpha. 0 gives ``x / (1 + |x|)`` on the negative side; large
             negative values approach ReLU, large positive values the identity.
-        fused: True for the ``torch.compile``-fused kernels, False for the portable
-            autograd.Function, None (default) for fused unless ``GANZOO_PSF_FUSED=0``. Where
-            compiling fails, the fused path falls back to the portable one with one warning.
+        fused: True for the fused kernels (native C++ on the CPU, built once per machine;
+            ``torch.compile`` elsewhere), False for the portable eager maths, None (default)
+            for fused unless ``GANZOO_PSF_FUSED=0``. Where building fails, the fused path
+            falls back to the portable one with one warning.
     """
 
     def __init__(
