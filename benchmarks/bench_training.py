@@ -136,7 +136,7 @@ def main() -> int:
         )
         if "psf" in ACTIVATIONS.names():
             contenders["plain psf"] = PlainLoop(make_config("psf", args.batch_size, {}), dataset)
-        print("warming up (includes loading, or on a new machine building, PSF's kernels) ...")
+        print("warming up (loads, or on a new machine builds, PSF's kernels) ...", flush=True)
         start = time.perf_counter()
         for loop in contenders.values():
             loop.run(3)

@@ -47,17 +47,24 @@ Layout layout_of(const at::Tensor& x, const at::Tensor& alpha) {
   return {numel, channels, std::max<int64_t>(inner, 1)};
 }
 
-// t = exp(-alpha), clamped to opmath_t's largest finite value, one per channel.
-template <typename opmath_t>
-std::vector<opmath_t> inverse_scale(const at::Tensor& alpha) {
-  const at::Tensor a = alpha.to(at::kDouble).contiguous();
-  const double* ap = a.const_data_ptr<double>();
-  std::vector<opmath_t> t(a.numel());
-  const double top = static_cast<double>(std::numeric_limits<opmath_t>::max());
-  for (int64_t c = 0; c < a.numel(); ++c) {
-    t[c] = static_cast<opmath_t>(std::min(std::exp(-ap[c]), top));
-  }
+// t = exp(-alpha) per channel, in double (the kernels clamp it to their compute type's range).
+std::vector<double> inverse_scale(const at::Tensor& alpha) {
+  const at::Tensor a = alpha.contiguous();
+  std::vector<double> t(a.numel());
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, a.scalar_type(), "psf_alpha", [&] {
+    const scalar_t* ap = a.const_data_ptr<scalar_t>();
+    for (int64_t c = 0; c < a.numel(); ++c) t[c] = std::exp(-static_cast<double>(ap[c]));
+  });
   return t;
+}
+
+// t in opmath_t, clamped to its largest finite value (so 0 * t is 0, never nan).
+template <typename opmath_t>
+std::vector<opmath_t> clamped(const std::vector<double>& t) {
+  const double top = static_cast<double>(std::numeric_limits<opmath_t>::max());
+  std::vector<opmath_t> out(t.size());
+  for (size_t c = 0; c < t.size(); ++c) out[c] = static_cast<opmath_t>(std::min(t[c], top));
+  return out;
 }
 
 // Calls f(begin, end, c) for each run of one channel inside block range [b0, b1).
@@ -73,9 +80,10 @@ inline void for_segments(const Layout& L, int64_t b, const F& f) {
 }
 
 template <typename scalar_t>
-void forward_kernel(const at::Tensor& x, const at::Tensor& alpha, at::Tensor& y, const Layout& L) {
+void forward_kernel(const at::Tensor& x, const std::vector<double>& t_, at::Tensor& y,
+                    const Layout& L) {
   using opmath_t = at::opmath_type<scalar_t>;
-  const std::vector<opmath_t> t = inverse_scale<opmath_t>(alpha);
+  const std::vector<opmath_t> t = clamped<opmath_t>(t_);
   const scalar_t* __restrict__ xp = x.const_data_ptr<scalar_t>();
   scalar_t* __restrict__ yp = y.mutable_data_ptr<scalar_t>();
   const int64_t blocks = (L.numel + kBlock - 1) / kBlock;
@@ -95,10 +103,10 @@ void forward_kernel(const at::Tensor& x, const at::Tensor& alpha, at::Tensor& y,
 }
 
 template <typename scalar_t>
-void backward_kernel(const at::Tensor& y, const at::Tensor& alpha, const at::Tensor& g,
-                     at::Tensor& gx, at::Tensor& galpha, const Layout& L) {
+std::vector<double> backward_kernel(const at::Tensor& y, const std::vector<double>& t_,
+                                    const at::Tensor& g, at::Tensor& gx, const Layout& L) {
   using opmath_t = at::opmath_type<scalar_t>;
-  const std::vector<opmath_t> t = inverse_scale<opmath_t>(alpha);
+  const std::vector<opmath_t> t = clamped<opmath_t>(t_);
   const scalar_t* __restrict__ yp = y.const_data_ptr<scalar_t>();
   const scalar_t* __restrict__ gp = g.const_data_ptr<scalar_t>();
   scalar_t* __restrict__ gxp = gx.mutable_data_ptr<scalar_t>();
@@ -128,10 +136,7 @@ void backward_kernel(const at::Tensor& y, const at::Tensor& alpha, const at::Ten
   for (int64_t b = 0; b < blocks; ++b) {
     for (int64_t c = 0; c < L.channels; ++c) total[c] += partial[b * L.channels + c];
   }
-  at::Tensor out = at::empty({L.channels}, alpha.options().dtype(at::kDouble));
-  double* op = out.mutable_data_ptr<double>();
-  for (int64_t c = 0; c < L.channels; ++c) op[c] = -total[c];
-  galpha = out.to(alpha.scalar_type());
+  return total;
 }
 
 at::Tensor psf_forward(const at::Tensor& x_, const at::Tensor& alpha) {
@@ -139,8 +144,9 @@ at::Tensor psf_forward(const at::Tensor& x_, const at::Tensor& alpha) {
   const at::Tensor x = x_.contiguous();
   at::Tensor y = at::empty_like(x, at::MemoryFormat::Contiguous);
   if (L.numel == 0) return y;
+  const std::vector<double> t = inverse_scale(alpha);
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "psf_forward",
-                                  [&] { forward_kernel<scalar_t>(x, alpha, y, L); });
+                                  [&] { forward_kernel<scalar_t>(x, t, y, L); });
   return y;
 }
 
@@ -152,13 +158,20 @@ std::tuple<at::Tensor, at::Tensor> psf_backward(const at::Tensor& y_, const at::
   const at::Tensor y = y_.contiguous();
   const at::Tensor g = g_.contiguous();
   at::Tensor gx = at::empty_like(y, at::MemoryFormat::Contiguous);
-  at::Tensor galpha;
-  if (L.numel == 0) {
-    galpha = at::empty({L.channels}, alpha.options()).zero_();
-    return {gx, galpha};
+  std::vector<double> total(L.channels, 0.0);
+  if (L.numel != 0) {
+    const std::vector<double> t = inverse_scale(alpha);
+    AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, y.scalar_type(), "psf_backward",
+                                    [&] { total = backward_kernel<scalar_t>(y, t, g, gx, L); });
   }
-  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, y.scalar_type(), "psf_backward",
-                                  [&] { backward_kernel<scalar_t>(y, alpha, g, gx, galpha, L); });
+  at::Tensor galpha = at::empty({L.channels}, alpha.options());
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, alpha.scalar_type(), "psf_galpha",
+                                  [&] {
+                                    scalar_t* out = galpha.mutable_data_ptr<scalar_t>();
+                                    for (int64_t c = 0; c < L.channels; ++c) {
+                                      out[c] = static_cast<scalar_t>(-total[c]);
+                                    }
+                                  });
   return {gx, galpha};
 }
 
