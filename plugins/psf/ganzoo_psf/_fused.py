@@ -5,7 +5,7 @@
   each call is one ``torch.ops`` call forward and one backward, on the input in any shape.
 - **other devices (CUDA)**: the PSF maths compiled by ``torch.compile`` (inductor; Triton on
   CUDA), as follows. The forward is one element-wise kernel. The backward is one loop over
-  memory: the saved output and the incoming gradient are viewed as ``(A, C, B)`` rows (one alpha
+  memory: the saved input and the incoming gradient are viewed as ``(A, C, B)`` rows (one alpha
   per channel C; for one alpha per layer, rows of a layer-wide view with the same alpha in
   every row), and each row's alpha gradient is summed in the same loop that writes the x
   gradient (see :func:`ganzoo_psf._math.psf_backward_rows`). Every dimension is *unbacked*
@@ -94,9 +94,9 @@ def _forward_channels(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 
 
 def _backward_rows(
-    y: torch.Tensor, t: torch.Tensor, grad: torch.Tensor
+    x: torch.Tensor, t: torch.Tensor, grad: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    return _math.psf_backward_rows(y, t.view(1, -1, 1), grad)
+    return _math.psf_backward_rows(x, t.view(1, -1, 1), grad)
 
 
 @functools.cache
@@ -199,23 +199,23 @@ def forward(x: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
 
 
 def backward(
-    y: torch.Tensor, alpha: torch.Tensor, grad: torch.Tensor
+    x: torch.Tensor, alpha: torch.Tensor, grad: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Fused gradients ``(dL/dx, dL/dalpha)`` from the output ``y`` (any shape).
+    """Fused gradients ``(dL/dx, dL/dalpha)`` for the saved input ``x`` (any shape).
 
-    ``dL/dx`` has ``y``'s shape; ``dL/dalpha`` (C,) is in alpha's dtype on the native path, in
+    ``dL/dx`` has ``x``'s shape; ``dL/dalpha`` (C,) is in alpha's dtype on the native path, in
     the compute dtype otherwise. The portable gradients if the fused path cannot be built.
     """
-    if _uses_native(y):
+    if _uses_native(x):
         ops = native_ops()
-        return _math.backward(y, alpha, grad) if ops is None else ops.backward(y, alpha, grad)
-    key = (y.device.type, y.dtype)
+        return _math.backward(x, alpha, grad) if ops is None else ops.backward(x, alpha, grad)
+    key = (x.device.type, x.dtype)
     if key not in _state["failed"]:
-        rows = row_layout(y, alpha.numel())
-        t = _math.exp_neg(alpha, _math.compute_dtype(y.dtype))
+        rows = row_layout(x, alpha.numel())
+        t = _math.exp_neg(alpha, _math.compute_dtype(x.dtype))
         try:
             grad_x, grad_alpha = _call("_backward_rows", rows, t, grad.reshape(rows.shape))
-            return grad_x.view(y.shape), grad_alpha
+            return grad_x.view(x.shape), grad_alpha
         except Exception as exc:  # any compile failure: fall back, warn once
             _disable(key, "torch.compile", exc)
-    return _math.backward(y, alpha, grad)
+    return _math.backward(x, alpha, grad)

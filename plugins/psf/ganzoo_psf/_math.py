@@ -1,35 +1,33 @@
 """The PSF maths, for the portable path and the inductor-compiled path (the CPU's native kernel,
 ``csrc/psf_cpu.cpp``, computes the same in C++).
 
-With ``t = exp(-alpha)`` (one value, or one per channel; ``s = e^a = 1/t``) and
-``xn = min(x, 0)``, the forward is::
+With ``t = exp(-alpha)`` (one value, or one per channel; ``s = e^a``), ``xn = min(x, 0)`` and
+``u = xn * t``::
 
-    y = x / (1 - xn t)                # x for x >= 0, e^a x / (e^a + |x|) for x < 0
+    r     = 1 / (1 - u)               # = s / (s + |x|) for x < 0, and 1 for x >= 0
+    f     = x * r                     # x for x >= 0, e^a x / (e^a + |x|) for x < 0
+    df/dx = r^2
+    df/da = -r^2 * xn * u             # = -s x^2 / (s + |x|)^2, and 0 for x >= 0
 
-The backward needs only the output ``y`` (the autograd function saves ``y``, not ``x``: the same
-memory, and the layer after PSF, which saves its input, shares that storage). With
-``yn = min(y, 0)``, ``w = yn t`` (in [-1, 0]) and ``q = 1 + w``::
+So ``dL/dalpha = -sum(dL/dx * xn * u)``: the alpha gradient is a sum over the very values the
+x gradient produces, which lets a fused backward compute both in one pass.
 
-    q     = s / (s + |x|)             # 1 for x >= 0
-    df/dx = q^2                       # = s^2 / (s + |x|)^2
-    df/da = -t yn^2 = -yn w           # = -s x^2 / (s + |x|)^2, and 0 for x >= 0
+The autograd function saves the input ``x`` (as LeakyReLU does). Saving the output ``y``
+instead would take no division in the backward (``q = 1 + min(y, 0) t`` equals ``r``) and let
+the next layer share the storage, but ``y`` does not carry enough information where it is
+small: in float16 ``|y| <= e^a`` underflows for alpha below about -10 (every negative x then
+got slope 1, not ~0), in float32 for alpha below about -87, and ``1 + min(y, 0) t`` cancels far
+below ``-e^a`` (slope errors of ~4e-4 in float16, ~3e-3 in bfloat16). From ``x`` every slope is
+accurate to the compute dtype's rounding.
 
-so the backward has no division, and ``dL/dalpha = -sum(dL/dy * yn * w)`` is a sum over values
-the x gradient's loop already has, which lets a fused backward compute both in one pass.
-
-No branch, no ``where``: for x >= 0, ``xn = yn = 0`` give 1 and 0 exactly. Every intermediate
+No branch, no ``where``: for x >= 0, ``xn = 0`` makes ``r = 1`` exactly. Every intermediate
 stays finite for finite inputs: ``t`` is clamped to the dtype's largest finite value (so
-``0 * t`` is 0, never nan), ``|y| <= min(|x|, e^a)`` so ``|w| <= 1``. float16 and bfloat16 inputs
-are computed in float32 and the results cast back.
+``0 * t`` is 0, never nan), ``u`` is clamped from below the same way, ``r`` lies in [0, 1], and
+``|dL/dx * xn| <= |g| min(|x|, e^a)``. float16 and bfloat16 inputs are computed in float32 and the
+results cast back.
 
-Precision: ``q = 1 + w`` loses the low bits of a small ``q`` (x far below ``-e^a``), so there
-``df/dx = q^2`` has an absolute error of about ``2 q u`` with ``u`` the unit roundoff of ``y``'s
-dtype (6e-8 for float32, 5e-4 for float16, 4e-3 for bfloat16): tiny next to the slope's scale of
-1, but a larger *relative* error than a backward from ``x`` would have. ``df/dalpha`` has no
-such cancellation.
-
-The portable path (:func:`psf_forward`, :func:`psf_backward`) runs these as few eager kernels
-as it can; :func:`psf_backward_rows` is the inductor path's backward.
+The portable path (:func:`forward`, :func:`backward`) runs these as few eager kernels as it
+can; :func:`psf_backward_rows` is the inductor path's backward.
 """
 
 from __future__ import annotations
@@ -75,19 +73,19 @@ def forward(x: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
 
 
 def backward(
-    y: torch.Tensor, alpha: torch.Tensor, grad: torch.Tensor
+    x: torch.Tensor, alpha: torch.Tensor, grad: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The portable ``(dL/dx, dL/dalpha)`` from the output ``y`` of any shape; ``dL/dalpha``
-    in the compute dtype."""
-    dtype = compute_dtype(y.dtype)
+    """The portable ``(dL/dx, dL/dalpha)`` for ``x`` of any shape; ``dL/dalpha`` in the compute
+    dtype."""
+    dtype = compute_dtype(x.dtype)
     scales = scalar_scales(alpha, dtype)
     if scales is not None:
-        grad_x, grad_alpha = psf_backward_scalar(y.to(dtype), grad.to(dtype), *scales)
+        grad_x, grad_alpha = psf_backward_scalar(x.to(dtype), grad.to(dtype), *scales)
         return grad_x.to(grad.dtype), grad_alpha
     channels = alpha.numel()
     t = inverse_scale(alpha, dtype)
-    grad_x, grad_alpha = psf_backward(layout(y, channels), t, layout(grad, channels))
-    return grad_x.view(y.shape), grad_alpha
+    grad_x, grad_alpha = psf_backward(layout(x, channels), t, layout(grad, channels))
+    return grad_x.view(x.shape), grad_alpha
 
 
 # |alpha| up to which e^a, e^-a and their product (1 to within rounding) are normal numbers.
@@ -131,20 +129,18 @@ def psf_forward_scalar(x: torch.Tensor, s: float, t: float) -> torch.Tensor:
 
 
 def psf_backward_scalar(
-    y: torch.Tensor, grad: torch.Tensor, s: float, t: float
+    x: torch.Tensor, grad: torch.Tensor, s: float, t: float
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Gradients from the output for one alpha (``s = e^a``, ``t = e^-a``): four eager kernels
-    (three ``elu_backward`` as in :func:`psf_forward_scalar` and a dot product), all on y and g.
+    """Gradients for one alpha (``s = e^a``, ``t = e^-a``): five eager kernels.
 
-    ``g yn t``: grad ``g``, alpha 0, scale 0, input_scale ``t``; ``dL/dalpha = -dot(g yn t, y)``
-    (``yn y = yn^2``). ``g q``: alpha ``s``, scale 1, input_scale ``t``, as ``t (y + s) = 1 + w``
-    below 0 and 1 above; applied twice, in place, it gives ``g q^2``.
+    ``d = 1 - t xn`` as in :func:`psf_forward_scalar`; ``dL/dx = g / d / d`` (two divides);
+    ``dL/dx * t xn`` by ``elu_backward`` (grad ``dL/dx``, alpha 0, scale 0, input_scale ``t``:
+    ``grad t v`` below 0, 0 above), and ``dL/dalpha = -dot(that, x)`` (``xn x = xn^2``).
     """
-    buffer = torch.empty_like(y)
-    weighted = _elu_backward(grad, 0.0, 0.0, t, y, buffer)  # g yn t
-    total = torch.dot(weighted.reshape(-1), y.reshape(-1))
-    grad_x = _elu_backward(grad, s, 1.0, t, y, buffer)  # g q
-    grad_x = _elu_backward(grad_x, s, 1.0, t, y, buffer)  # g q^2
+    d = _elu_backward(x.new_full((), -1.0), s, -1.0, t, x, torch.empty_like(x))
+    grad_x = torch.div(grad, d).div_(d)  # g r^2
+    weighted = _elu_backward(grad_x, 0.0, 0.0, t, x, d)  # g r^2 xn t, bounded by |g|
+    total = torch.dot(weighted.reshape(-1), x.reshape(-1))
     return grad_x, total.neg_().reshape(1)
 
 
@@ -155,52 +151,51 @@ def psf_forward(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     """
     xc = x.to(t.dtype)
     xn = torch.clamp(xc, max=0)
-    d = torch.addcmul(xc.new_ones(()), xn, t, value=-1, out=xn)
+    d = torch.addcmul(xc.new_ones(()), xn, t, value=-1)
     return torch.div(xc, d, out=d).to(x.dtype)
 
 
 def psf_backward(
-    y: torch.Tensor, t: torch.Tensor, grad: torch.Tensor
+    x: torch.Tensor, t: torch.Tensor, grad: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Portable gradients ``(dL/dx, dL/dalpha)`` from the saved output ``y``; ``dL/dalpha`` has
-    shape ``(C,)`` and ``t``'s dtype.
+    """Portable gradients ``(dL/dx, dL/dalpha)``; ``dL/dalpha`` has shape ``(C,)``, ``t``'s dtype.
 
-    Eager kernels, each a full pass over memory and none a division: clamp, addcmul, two
-    multiplies for ``dL/dx``; a multiply and a reduction that reads without writing (a dot
-    product for one alpha; a multiply and a per-channel sum otherwise) for ``dL/dalpha``.
+    Eager kernels, each a full pass over memory: clamp, addcmul, two divides, a multiply, and a
+    reduction that reads without writing (a dot product for one alpha; a multiply and a
+    per-channel sum otherwise).
     """
-    yc = y.to(t.dtype)
+    xc = x.to(t.dtype)
     gc = grad.to(t.dtype)
-    yn = torch.clamp(yc, max=0)
-    q = torch.addcmul(yc.new_ones(()), yn, t)  # 1 + yn t, one kernel (the 0-d 1 broadcasts)
-    grad_xc = torch.mul(gc, q).mul_(q)  # g q^2
-    weighted = torch.mul(gc, yn, out=q)  # g yn
-    if y.dim() == 3:
-        total = weighted.mul_(yn).sum(dim=(0, 2))
+    xn = torch.clamp(xc, max=0)
+    d = torch.addcmul(xc.new_ones(()), xn, t, value=-1)  # 1 / r
+    grad_xc = torch.div(gc, d).div_(d)  # g r^2
+    # dL/dalpha = -t * sum(g r^2 xn^2); (g r^2 xn) is bounded by |g| e^a, so no overflow.
+    weighted = torch.mul(grad_xc, xn, out=d)
+    if x.dim() == 3:
+        total = torch.mul(weighted, xn, out=xn).sum(dim=(0, 2))
     else:
-        total = torch.dot(weighted, yn).reshape(1)
-    grad_alpha = total.mul_(t.reshape(-1)).neg_()  # -t sum(g yn^2)
+        total = torch.dot(weighted, xn).reshape(1)
+    grad_alpha = total.mul_(t.reshape(-1)).neg_()
     return grad_xc.to(grad.dtype), grad_alpha
 
 
 def psf_backward_rows(
-    y: torch.Tensor, t: torch.Tensor, grad: torch.Tensor
+    x: torch.Tensor, t: torch.Tensor, grad: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Gradients for the output ``y`` and ``grad`` of shape ``(A, C, B)``, ``t`` of shape
-    ``(1, C, 1)``.
+    """Gradients for ``x`` and ``grad`` of shape ``(A, C, B)`` and ``t`` of shape ``(1, C, 1)``.
 
     Returns ``dL/dx`` (A, C, B) and ``dL/dalpha`` per channel (C,) in ``t``'s dtype. Written for
-    inductor: the alpha term is a row sum (over B) of ``g * yn * w``, so the x gradient and the
-    row sums come out of one loop over memory (a pointwise producer and a row reduction over the
-    same ranges, which inductor fuses); rows are summed in float32, the (A, C) row sums in
-    float64. ``t`` is read per row, which keeps inductor from flattening the loops.
+    inductor: the alpha term is a row sum (over B) of ``dL/dx * xn * u``, so the x gradient and
+    the row sums come out of one loop over memory (a pointwise producer and a row reduction
+    over the same ranges, which inductor fuses); rows are summed in float32, the (A, C) row sums
+    in float64. ``t`` is read per row, which keeps inductor from flattening the loops.
     """
-    yc = y.to(t.dtype)
+    xc = x.to(t.dtype)
     gc = grad.to(t.dtype)
-    yn = torch.clamp(yc, max=0)
-    w = yn * t
-    q = 1 + w
-    grad_xc = gc * q * q
-    rows = (gc * yn * w).sum(-1)  # (A, C)
+    xn = torch.clamp(xc, max=0)
+    u = torch.clamp(xn * t, min=-torch.finfo(t.dtype).max)
+    r = 1 / (1 - u)
+    grad_xc = gc * r * r
+    rows = (grad_xc * xn * u).sum(-1)  # (A, C)
     grad_alpha = -rows.to(torch.float64).sum(0)
     return grad_xc.to(grad.dtype), grad_alpha.to(t.dtype)

@@ -13,27 +13,24 @@ from ganzoo_psf import _fused, _math
 
 
 class _PSFFunction(torch.autograd.Function):
-    """PSF with the spec's analytic derivatives; saves only its output ``y`` and ``alpha``.
-
-    The backward needs ``y`` alone (see :mod:`ganzoo_psf._math`): as much memory as LeakyReLU's
-    saved input, and the next layer, which saves its own input, shares the same storage.
-    """
+    """PSF with the spec's analytic derivatives; saves only ``x`` and ``alpha`` (as much memory
+    as LeakyReLU's saved input, plus alpha). See :mod:`ganzoo_psf._math` for why ``x`` and not
+    the output."""
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, alpha: torch.Tensor, fused: bool) -> torch.Tensor:
-        y = _fused.forward(x, alpha) if fused else _math.forward(x, alpha)
-        ctx.save_for_backward(y, alpha)
+        ctx.save_for_backward(x, alpha)
         ctx.fused = fused
-        return y
+        return _fused.forward(x, alpha) if fused else _math.forward(x, alpha)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, None]:
-        y, alpha = ctx.saved_tensors
+        x, alpha = ctx.saved_tensors
         if ctx.fused:
-            grad_x, grad_alpha = _fused.backward(y, alpha, grad)
+            grad_x, grad_alpha = _fused.backward(x, alpha, grad)
         else:
-            grad_x, grad_alpha = _math.backward(y, alpha, grad)
+            grad_x, grad_alpha = _math.backward(x, alpha, grad)
         return grad_x, grad_alpha.to(alpha.dtype), None
 
 

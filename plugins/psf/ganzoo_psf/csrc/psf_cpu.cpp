@@ -1,16 +1,17 @@
 // PSF kernels for the CPU: one pass over memory forward, one backward.
 //
 // f(x) = x for x >= 0, e^a x / (e^a + |x|) for x < 0. With t = exp(-a) (clamped to the compute
-// type's largest finite value) and xn = min(x, 0):
-//   forward:  y = x / (1 - xn t)
-//   backward, from the saved output y, yn = min(y, 0), w = yn t (in [-1, 0]), q = 1 + w:
-//     dL/dx = g q^2              (q = s / (s + |x|) = sqrt(df/dx))
-//     dL/da = -sum(g yn w)       (= -t sum(g yn^2) = -sum(g s x^2 / (s + |x|)^2))
-// No division in the backward. x is viewed as (A, C, B) rows: C = alpha.numel() channels on dim 1
-// (or one alpha for everything: C = 1, B = numel). Work is split into fixed blocks of elements;
-// each block sums its alpha gradient into its own slot (float within a row segment, double
-// across), and the slots are added in block order, so the result does not depend on the number
-// of threads. float16/bfloat16 compute in float32; float32 in float32; float64 in float64.
+// type's largest finite value), xn = min(x, 0), u = xn t (clamped from below the same way) and
+// r = 1 / (1 - u) = s / (s + |x|):
+//   forward:  y = x r
+//   backward, from the saved input x:
+//     dL/dx = g r^2
+//     dL/da = -sum(g r^2 xn u)     (= -sum(g s x^2 / (s + |x|)^2))
+// x is viewed as (A, C, B) rows: C = alpha.numel() channels on dim 1 (or one alpha for
+// everything: C = 1, B = numel). Work is split into fixed blocks of elements; each block sums
+// its alpha gradient into its own slot (each term in the compute type, summed in double), and the
+// slots are added in block order, so the result does not depend on the number of threads.
+// float16/bfloat16 compute in float32; float32 in float32; float64 in float64.
 #include <ATen/Dispatch.h>
 #include <ATen/OpMathType.h>
 #include <ATen/Parallel.h>
@@ -103,11 +104,12 @@ void forward_kernel(const at::Tensor& x, const std::vector<double>& t_, at::Tens
 }
 
 template <typename scalar_t>
-std::vector<double> backward_kernel(const at::Tensor& y, const std::vector<double>& t_,
+std::vector<double> backward_kernel(const at::Tensor& x, const std::vector<double>& t_,
                                     const at::Tensor& g, at::Tensor& gx, const Layout& L) {
   using opmath_t = at::opmath_type<scalar_t>;
   const std::vector<opmath_t> t = clamped<opmath_t>(t_);
-  const scalar_t* __restrict__ yp = y.const_data_ptr<scalar_t>();
+  const opmath_t lowest = std::numeric_limits<opmath_t>::lowest();
+  const scalar_t* __restrict__ xp = x.const_data_ptr<scalar_t>();
   const scalar_t* __restrict__ gp = g.const_data_ptr<scalar_t>();
   scalar_t* __restrict__ gxp = gx.mutable_data_ptr<scalar_t>();
   const int64_t blocks = (L.numel + kBlock - 1) / kBlock;
@@ -117,18 +119,19 @@ std::vector<double> backward_kernel(const at::Tensor& y, const std::vector<doubl
       double* acc = partial.data() + b * L.channels;
       for_segments(L, b, [&](int64_t i0, int64_t i1, int64_t c) {
         const opmath_t tc = t[c];
-        opmath_t sum = 0;
+        double sum = 0;  // each term in the compute type, summed in double (float sums drift)
 #pragma omp simd reduction(+ : sum)
         for (int64_t i = i0; i < i1; ++i) {
-          const opmath_t yv = static_cast<opmath_t>(yp[i]);
-          const opmath_t gv = static_cast<opmath_t>(gp[i]);
-          const opmath_t yn = yv < opmath_t(0) ? yv : opmath_t(0);
-          const opmath_t w = yn * tc;
-          const opmath_t q = opmath_t(1) + w;
-          gxp[i] = static_cast<scalar_t>(gv * q * q);
-          sum += gv * yn * w;
+          const opmath_t v = static_cast<opmath_t>(xp[i]);
+          const opmath_t xn = v < opmath_t(0) ? v : opmath_t(0);
+          const opmath_t p = xn * tc;
+          const opmath_t u = p < lowest ? lowest : p;
+          const opmath_t r = opmath_t(1) / (opmath_t(1) - u);
+          const opmath_t gr = static_cast<opmath_t>(gp[i]) * r * r;
+          gxp[i] = static_cast<scalar_t>(gr);
+          sum += static_cast<double>(gr * xn * u);
         }
-        acc[c] += static_cast<double>(sum);
+        acc[c] += sum;
       });
     }
   });
@@ -150,19 +153,19 @@ at::Tensor psf_forward(const at::Tensor& x_, const at::Tensor& alpha) {
   return y;
 }
 
-std::tuple<at::Tensor, at::Tensor> psf_backward(const at::Tensor& y_, const at::Tensor& alpha,
+std::tuple<at::Tensor, at::Tensor> psf_backward(const at::Tensor& x_, const at::Tensor& alpha,
                                                 const at::Tensor& g_) {
-  const Layout L = layout_of(y_, alpha);
-  TORCH_CHECK(g_.sizes() == y_.sizes() && g_.scalar_type() == y_.scalar_type(),
-              "ganzoo_psf: gradient and output differ in shape or dtype");
-  const at::Tensor y = y_.contiguous();
+  const Layout L = layout_of(x_, alpha);
+  TORCH_CHECK(g_.sizes() == x_.sizes() && g_.scalar_type() == x_.scalar_type(),
+              "ganzoo_psf: gradient and input differ in shape or dtype");
+  const at::Tensor x = x_.contiguous();
   const at::Tensor g = g_.contiguous();
-  at::Tensor gx = at::empty_like(y, at::MemoryFormat::Contiguous);
+  at::Tensor gx = at::empty_like(x, at::MemoryFormat::Contiguous);
   std::vector<double> total(L.channels, 0.0);
   if (L.numel != 0) {
     const std::vector<double> t = inverse_scale(alpha);
-    AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, y.scalar_type(), "psf_backward",
-                                    [&] { total = backward_kernel<scalar_t>(y, t, g, gx, L); });
+    AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "psf_backward",
+                                    [&] { total = backward_kernel<scalar_t>(x, t, g, gx, L); });
   }
   at::Tensor galpha = at::empty({L.channels}, alpha.options());
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, alpha.scalar_type(), "psf_galpha",
@@ -179,7 +182,7 @@ std::tuple<at::Tensor, at::Tensor> psf_backward(const at::Tensor& y_, const at::
 
 TORCH_LIBRARY(ganzoo_psf, m) {
   m.def("forward(Tensor x, Tensor alpha) -> Tensor");
-  m.def("backward(Tensor y, Tensor alpha, Tensor grad) -> (Tensor, Tensor)");
+  m.def("backward(Tensor x, Tensor alpha, Tensor grad) -> (Tensor, Tensor)");
 }
 
 TORCH_LIBRARY_IMPL(ganzoo_psf, CPU, m) {
