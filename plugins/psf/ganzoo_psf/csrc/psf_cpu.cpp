@@ -29,6 +29,8 @@
 namespace {
 
 constexpr int64_t kBlock = 1 << 15;  // elements per block of work
+constexpr int64_t kRun = 256;        // elements per run of the backward's two loops (in L1)
+constexpr int64_t kLanes = 8;        // independent double accumulators of the alpha gradient
 
 struct Layout {
   int64_t numel, channels, inner;  // (A, C, B) with C = channels, B = inner
@@ -119,18 +121,35 @@ std::vector<double> backward_kernel(const at::Tensor& x, const std::vector<doubl
       double* acc = partial.data() + b * L.channels;
       for_segments(L, b, [&](int64_t i0, int64_t i1, int64_t c) {
         const opmath_t tc = t[c];
-        double sum = 0;  // each term in the compute type, summed in double (float sums drift)
-#pragma omp simd reduction(+ : sum)
-        for (int64_t i = i0; i < i1; ++i) {
-          const opmath_t v = static_cast<opmath_t>(xp[i]);
-          const opmath_t xn = v < opmath_t(0) ? v : opmath_t(0);
-          const opmath_t p = xn * tc;
-          const opmath_t u = p < lowest ? lowest : p;
-          const opmath_t r = opmath_t(1) / (opmath_t(1) - u);
-          const opmath_t gr = static_cast<opmath_t>(gp[i]) * r * r;
-          gxp[i] = static_cast<scalar_t>(gr);
-          sum += static_cast<double>(gr * xn * u);
+        // Two simple loops per short run (which the compiler vectorises, unlike one loop with
+        // a reduction): the x gradient and each alpha term, then the terms summed in double
+        // over kLanes independent accumulators (float sums would drift).
+        alignas(64) opmath_t terms[kRun];
+        double lanes[kLanes] = {};
+        for (int64_t j0 = i0; j0 < i1; j0 += kRun) {
+          const int64_t n = std::min<int64_t>(kRun, i1 - j0);
+          const scalar_t* __restrict__ xj = xp + j0;
+          const scalar_t* __restrict__ gj = gp + j0;
+          scalar_t* __restrict__ gxj = gxp + j0;
+#pragma omp simd
+          for (int64_t k = 0; k < n; ++k) {
+            const opmath_t v = static_cast<opmath_t>(xj[k]);
+            const opmath_t xn = v < opmath_t(0) ? v : opmath_t(0);
+            const opmath_t p = xn * tc;
+            const opmath_t u = p < lowest ? lowest : p;
+            const opmath_t r = opmath_t(1) / (opmath_t(1) - u);
+            const opmath_t gr = static_cast<opmath_t>(gj[k]) * r * r;
+            gxj[k] = static_cast<scalar_t>(gr);
+            terms[k] = gr * xn * u;
+          }
+          int64_t k = 0;
+          for (; k + kLanes <= n; k += kLanes) {
+            for (int64_t l = 0; l < kLanes; ++l) lanes[l] += static_cast<double>(terms[k + l]);
+          }
+          for (; k < n; ++k) lanes[0] += static_cast<double>(terms[k]);
         }
+        double sum = 0;
+        for (int64_t l = 0; l < kLanes; ++l) sum += lanes[l];
         acc[c] += sum;
       });
     }
