@@ -1,4 +1,4 @@
-"""The fused path: PSF in one pass over memory forward and one backward, built once per process.
+"""The fused path: PSF in one pass over memory forward and one backward.
 
 - **CPU**: the native C++ kernels of :mod:`ganzoo_psf._native` (``csrc/psf_cpu.cpp``), built
   with the system's C++ compiler once per machine (cached on disk) and loaded once per process;

@@ -1,7 +1,7 @@
 """The CPU's fused kernels: ``csrc/psf_cpu.cpp``, compiled once per machine and cached on disk.
 
 The C++ source registers two operators, ``torch.ops.ganzoo_psf.forward(x, alpha)`` and
-``torch.ops.ganzoo_psf.backward(y, alpha, grad)``: one pass over memory each, vectorised by the
+``torch.ops.ganzoo_psf.backward(x, alpha, grad)``: one pass over memory each, vectorised by the
 compiler and split over PyTorch's intra-op threads (``at::parallel_for``). They take the input
 in any shape (one alpha, or one per channel of dim 1), so one build serves every shape and
 dtype (float32, float64, float16, bfloat16).
