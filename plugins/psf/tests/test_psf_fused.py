@@ -93,16 +93,19 @@ def test_native_large_tensor_many_blocks() -> None:
             torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
 
 
-def test_works_inside_a_compiled_model() -> None:
-    """A model compiled as a whole (dynamo traces PSF's autograd.Function) gives eager's results."""
+@pytest.mark.parametrize("num_parameters", [1, 6])
+def test_works_inside_a_compiled_model(num_parameters: int) -> None:
+    """A model compiled as a whole (dynamo traces PSF's autograd.Function, without a graph
+    break: no one-alpha shortcut reading alpha as a number there) gives eager's results."""
     torch.manual_seed(3)
-    model = torch.nn.Sequential(torch.nn.Linear(4, 6), ParametricSoftsign(6, alpha_init=0.5))
+    psf = ParametricSoftsign(num_parameters, alpha_init=0.5, fused=True)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 6), psf)
     x = torch.randn(5, 4)
     expected = model(x)
     expected.sum().backward()
     eager_grad = model[1].alpha.grad.clone()
     model.zero_grad()
-    compiled = torch.compile(model, backend="aot_eager")
+    compiled = torch.compile(model, backend="aot_eager", fullgraph=True)
     y = compiled(x)
     y.sum().backward()
     torch.testing.assert_close(y, expected)
