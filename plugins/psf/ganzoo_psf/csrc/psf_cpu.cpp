@@ -30,7 +30,6 @@ namespace {
 
 constexpr int64_t kBlock = 1 << 15;  // elements per block of work
 constexpr int64_t kRun = 256;        // elements per run of the backward's two loops (in L1)
-constexpr int64_t kLanes = 8;        // independent double accumulators of the alpha gradient
 
 struct Layout {
   int64_t numel, channels, inner;  // (A, C, B) with C = channels, B = inner
@@ -122,10 +121,10 @@ std::vector<double> backward_kernel(const at::Tensor& x, const std::vector<doubl
       for_segments(L, b, [&](int64_t i0, int64_t i1, int64_t c) {
         const opmath_t tc = t[c];
         // Two simple loops per short run (which the compiler vectorises, unlike one loop with
-        // a reduction): the x gradient and each alpha term, then the terms summed in double
-        // over kLanes independent accumulators (float sums would drift).
+        // both stores and a reduction): the x gradient and each alpha term, then the terms
+        // summed in double (float sums would drift).
         alignas(64) opmath_t terms[kRun];
-        double lanes[kLanes] = {};
+        double sum = 0;
         for (int64_t j0 = i0; j0 < i1; j0 += kRun) {
           const int64_t n = std::min<int64_t>(kRun, i1 - j0);
           const scalar_t* __restrict__ xj = xp + j0;
@@ -142,14 +141,11 @@ std::vector<double> backward_kernel(const at::Tensor& x, const std::vector<doubl
             gxj[k] = static_cast<scalar_t>(gr);
             terms[k] = gr * xn * u;
           }
-          int64_t k = 0;
-          for (; k + kLanes <= n; k += kLanes) {
-            for (int64_t l = 0; l < kLanes; ++l) lanes[l] += static_cast<double>(terms[k + l]);
-          }
-          for (; k < n; ++k) lanes[0] += static_cast<double>(terms[k]);
+          double run = 0;
+#pragma omp simd reduction(+ : run)
+          for (int64_t k = 0; k < n; ++k) run += static_cast<double>(terms[k]);
+          sum += run;
         }
-        double sum = 0;
-        for (int64_t l = 0; l < kLanes; ++l) sum += lanes[l];
         acc[c] += sum;
       });
     }
