@@ -8,10 +8,10 @@ import pytest
 import torch
 import yaml
 
+from evaluation.images import resolve_images
 from ganzoo.cli import main
 from ganzoo.errors import CheckpointError
 from ganzoo.runs import load_checkpoint
-from evaluation.images import resolve_images
 from ganzoo.sampling import load_generator, make_sampler, sample_rows
 
 TINY = {
