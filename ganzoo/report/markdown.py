@@ -148,7 +148,8 @@ def summary_markdown(
     for other in others:
         header += [f"{other} − {baseline}", "pairs", "t-test p", "Wilcoxon p"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    notes: dict[str, None] = {}
+    notes: dict[str, list[str]] = {}  # each note (once) -> the metrics it applies to
+    tested = 0
     for row in table:
         better = " (↓)" if _lower_is_better(row.metric) else ""
         cells = [row.metric + better]
@@ -165,12 +166,18 @@ def summary_markdown(
                 cells += ["—", "0", "—", "—"]
                 continue
             cells += [_num(test.mean_difference), str(test.n), _p(test.t_p), _p(test.wilcoxon_p)]
-            if test.note:
-                notes[test.note] = None
+            tested += 1
+            for part in filter(None, test.note.split("; ")):
+                notes.setdefault(part, []).append(row.metric)
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     if notes:
-        lines += ["Notes on the tests: " + " / ".join(notes), ""]
+        # A note that holds for every test is said once; others name their metrics.
+        parts = [
+            note if len(metrics) == tested else f"{note} ({', '.join(dict.fromkeys(metrics))})"
+            for note, metrics in notes.items()
+        ]
+        lines += ["Notes on the tests: " + "; ".join(parts) + ".", ""]
     return lines
 
 

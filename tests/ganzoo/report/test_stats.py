@@ -87,3 +87,25 @@ def test_paired_test_uses_common_seeds_and_says_when_n_is_too_small():
     assert none.n == 0 and "no seed" in none.note
     same = paired_test({0: 1.0, 1: 2.0}, {0: 1.0, 1: 2.0})
     assert same.mean_difference == 0 and "all differences are 0" in same.note
+
+
+def test_summary_notes_are_said_once_and_name_the_metrics_they_apply_to():
+    """A note every test shares (n=3) appears once without metric names; a note only some
+    tests have (all differences 0) names those metrics."""
+    from ganzoo.report.markdown import summary_markdown
+    from ganzoo.report.stats import Describe, Group, SummaryRow
+
+    def row(metric: str, other: dict[int, float]) -> SummaryRow:
+        base = {0: 1.0, 1: 2.0, 2: 4.0}
+        return SummaryRow(
+            metric,
+            {"psf": Describe(3, 2.0, 1.0), "lrelu": Describe(3, 2.0, 1.0)},
+            {"lrelu": paired_test(base, other)},
+        )
+
+    table = [row("fid", {0: 1.5, 1: 2.0, 2: 5.0}), row("modes", {0: 1.0, 1: 2.0, 2: 4.0})]
+    lines = summary_markdown([Group("psf"), Group("lrelu")], table, "psf")
+    (notes,) = [line for line in lines if line.startswith("Notes on the tests")]
+    assert notes.count("Wilcoxon cannot reach p<0.05") == 1
+    assert "all differences are 0 (modes)" in notes
+    assert "needs 6 pairs)" in notes and "needs 6 pairs) (" not in notes
