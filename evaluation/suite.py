@@ -180,6 +180,7 @@ class _Reference:
     features: np.ndarray | None = None
     stats: GaussianStats | None = None
     cache: str = "off"
+    cache_path: Path | None = None  # the cached features' file, once computed
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -262,14 +263,17 @@ class Evaluator:
         return self._reference
 
     def _reference_cache_path(self, ref: _Reference) -> Path:
-        key = digest(
-            ref.name,
-            ref.split,
-            str(len(ref.images)),
-            self.extractor.extractor_id,
-            content_digest(ref.images),
-        )
-        return self.cache_dir / "reference-stats" / f"{key}.npz"
+        """Where ``ref``'s features are cached; the images are hashed once per reference."""
+        if ref.cache_path is None:
+            key = digest(
+                ref.name,
+                ref.split,
+                str(len(ref.images)),
+                self.extractor.extractor_id,
+                content_digest(ref.images),
+            )
+            ref.cache_path = self.cache_dir / "reference-stats" / f"{key}.npz"
+        return ref.cache_path
 
     def _read_reference_cache(self, ref: _Reference) -> bool:
         """Fill ``ref`` from the on-disk cache; False when there is no cached entry."""

@@ -92,17 +92,9 @@ def run_mixture_benchmark(
         samples = draw_samples(generator, settings.num_samples, settings.latent_dim, seed)
     seconds = time.perf_counter() - start
     metrics = mixture_metrics(samples, mixture.centers, mixture.std)
-    result: dict[str, Any] = {
-        "task": task,
-        "activation": activation,
-        "seed": seed,
-        "settings": settings.as_dict(),
-        "threads": threads,
-        **metrics.as_dict(),
-        "final_loss_d": loss_d,
-        "final_loss_g": loss_g,
-        "seconds": round(seconds, 3),
-    }
+    result = run_record(
+        task, activation, seed, settings, threads, metrics.as_dict(), (loss_d, loss_g), seconds
+    )
     logger.info(
         "%s %s seed %d: %d/%d modes, %.1f%% HQ, reverse KL %.3f (%.1f s)",
         task,
@@ -115,6 +107,31 @@ def run_mixture_benchmark(
         seconds,
     )
     return result
+
+
+def run_record(
+    task: str,
+    activation: str,
+    seed: int,
+    settings: Any,
+    threads: int,
+    metrics: dict[str, Any],
+    final_losses: tuple[float, float],
+    seconds: float,
+) -> dict[str, Any]:
+    """One benchmark run as the line ``runs.jsonl`` stores: what ran, its metrics, its final
+    D and G losses and its wall time."""
+    return {
+        "task": task,
+        "activation": activation,
+        "seed": seed,
+        "settings": settings.as_dict(),
+        "threads": threads,
+        **metrics,
+        "final_loss_d": final_losses[0],
+        "final_loss_g": final_losses[1],
+        "seconds": round(seconds, 3),
+    }
 
 
 def train_plain_gan(

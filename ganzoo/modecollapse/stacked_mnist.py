@@ -122,7 +122,12 @@ def run_stacked_mnist_benchmark(
 
     from ganzoo.architectures import get_architecture
     from ganzoo.data import build_dataset, to_unit_range
-    from ganzoo.modecollapse.runner import draw_samples, isolated_run, train_plain_gan
+    from ganzoo.modecollapse.runner import (
+        draw_samples,
+        isolated_run,
+        run_record,
+        train_plain_gan,
+    )
 
     settings = settings or StackedSettings()
     digits = build_dataset("mnist5k")
@@ -146,14 +151,14 @@ def run_stacked_mnist_benchmark(
         images = draw_samples(generator, settings.num_samples, settings.latent_dim, seed)
     uint8 = ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
     metrics = stacked_mode_metrics(classify_channels(uint8, classify))
-    return {
-        "task": "stacked_mnist",
-        "activation": activation,
-        "seed": seed,
-        "settings": settings.as_dict(),
-        "threads": threads,
-        **asdict(metrics),
-        "final_loss_d": loss_d,
-        "final_loss_g": loss_g,
-        "seconds": round(time.perf_counter() - start, 3),
-    }
+    seconds = time.perf_counter() - start
+    return run_record(
+        "stacked_mnist",
+        activation,
+        seed,
+        settings,
+        threads,
+        asdict(metrics),
+        (loss_d, loss_g),
+        seconds,
+    )
