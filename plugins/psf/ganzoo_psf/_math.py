@@ -20,14 +20,17 @@ got slope 1, not ~0), in float32 for alpha below about -87, and ``1 + min(y, 0) 
 below ``-e^a`` (slope errors of ~4e-4 in float16, ~3e-3 in bfloat16). From ``x`` every slope is
 accurate to the compute dtype's rounding.
 
-No branch, no ``where``: for x >= 0, ``xn = 0`` makes ``r = 1`` exactly. Every intermediate
+No branch, no ``where``: for x >= 0, ``xn = 0`` makes ``r = 1`` exactly. Every result
 stays finite for finite inputs: ``t`` is clamped to the dtype's largest finite value (so
 ``0 * t`` is 0, never nan), ``u`` is clamped from below the same way, ``r`` lies in [0, 1], and
 ``|dL/dx * xn| <= |g| min(|x|, e^a)``. float16 and bfloat16 inputs are computed in float32 and the
 results cast back.
 
 The portable path (:func:`forward`, :func:`backward`) runs these as few eager kernels as it
-can; :func:`psf_backward_rows` is the inductor path's backward.
+can. Its x gradient is ``g / d^2`` with ``d = 1 / r`` squared in place (one pass fewer than
+``g / d / d``); ``d^2`` overflows only where ``r^2`` is below the dtype's normal range (float32:
+``t |x| > 1.8e19``), and there the slope is flushed to 0 (``g / inf``; never nan for finite
+``g``). :func:`psf_backward_rows` is the inductor path's backward.
 """
 
 from __future__ import annotations
@@ -102,7 +105,7 @@ def scalar_scales(alpha: torch.Tensor, dtype: torch.dtype) -> tuple[float, float
     """
     if alpha.numel() != 1 or alpha.device.type != "cpu" or torch.compiler.is_compiling():
         return None
-    a = float(alpha.detach())
+    a = alpha.item()
     if dtype not in _SCALAR_RANGE or not abs(a) <= _SCALAR_RANGE[dtype]:
         return None
     return math.exp(a), math.exp(-a)
@@ -133,12 +136,12 @@ def psf_backward_scalar(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Gradients for one alpha (``s = e^a``, ``t = e^-a``): five eager kernels.
 
-    ``d = 1 - t xn`` as in :func:`psf_forward_scalar`; ``dL/dx = g / d / d`` (two divides);
+    ``d = 1 - t xn`` as in :func:`psf_forward_scalar`, squared in place; ``dL/dx = g / d^2``;
     ``dL/dx * t xn`` by ``elu_backward`` (grad ``dL/dx``, alpha 0, scale 0, input_scale ``t``:
     ``grad t v`` below 0, 0 above), and ``dL/dalpha = -dot(that, x)`` (``xn x = xn^2``).
     """
     d = _elu_backward(x.new_full((), -1.0), s, -1.0, t, x, torch.empty_like(x))
-    grad_x = torch.div(grad, d).div_(d)  # g r^2
+    grad_x = torch.div(grad, torch.mul(d, d, out=d))  # g r^2
     weighted = _elu_backward(grad_x, 0.0, 0.0, t, x, d)  # g r^2 xn t, bounded by |g|
     total = torch.dot(weighted.reshape(-1), x.reshape(-1))
     return grad_x, total.neg_().reshape(1)
@@ -160,15 +163,15 @@ def psf_backward(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Portable gradients ``(dL/dx, dL/dalpha)``; ``dL/dalpha`` has shape ``(C,)``, ``t``'s dtype.
 
-    Eager kernels, each a full pass over memory: clamp, addcmul, two divides, a multiply, and a
-    reduction that reads without writing (a dot product for one alpha; a multiply and a
-    per-channel sum otherwise).
+    Eager kernels, each a full pass over memory: clamp, addcmul, a square in place, a divide, a
+    multiply, and a reduction that reads without writing (a dot product for one alpha; a
+    multiply and a per-channel sum otherwise).
     """
     xc = x.to(t.dtype)
     gc = grad.to(t.dtype)
     xn = torch.clamp(xc, max=0)
     d = torch.addcmul(xc.new_ones(()), xn, t, value=-1)  # 1 / r
-    grad_xc = torch.div(gc, d).div_(d)  # g r^2
+    grad_xc = torch.div(gc, torch.mul(d, d, out=d))  # g r^2
     # dL/dalpha = -t * sum(g r^2 xn^2); (g r^2 xn) is bounded by |g| e^a, so no overflow.
     weighted = torch.mul(grad_xc, xn, out=d)
     if x.dim() == 3:
