@@ -16,10 +16,15 @@ milliseconds); another torch, compiler or CPU gets its own file. Builds write to
 name and rename, so concurrent processes cannot see a half-written library. Any failure (no
 compiler, a compile error, an unwritable cache) raises; the caller (:mod:`ganzoo_psf._fused`)
 then warns once and uses the portable path.
+
+The cache keeps the :data:`KEEP` most recently used libraries (each load marks its file as
+used): a new build removes older ones left by earlier torch versions, compilers or sources,
+and any partial file a killed build left behind.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import platform
@@ -34,6 +39,8 @@ import torch
 
 SOURCE = Path(__file__).with_name("csrc") / "psf_cpu.cpp"
 CACHE_ENV = "GANZOO_PSF_CACHE_DIR"
+KEEP = 8  # libraries kept in the cache (several torch versions or venvs may share it)
+STALE_PARTIAL_SECONDS = 3600  # a partial build this old belongs to a build that was killed
 
 _lock = threading.Lock()
 # What this process did: the library path, whether it was built here, and how long that took.
@@ -120,6 +127,31 @@ def build(cxx: str, target: Path) -> float:
     return time.perf_counter() - start
 
 
+def prune(current: Path, keep: int = KEEP) -> list[Path]:
+    """Remove all but the ``keep`` most recently used libraries (``current`` always stays) and
+    partial builds older than an hour; returns what was removed. Never raises: a file another
+    process removed first, or one that cannot be removed, is skipped."""
+
+    def used(path: Path) -> float:
+        try:
+            return path.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    libraries = sorted(current.parent.glob("psf_cpu-*.so"), key=used, reverse=True)
+    old = [p for p in libraries if p != current][max(keep - 1, 0) :]
+    now = time.time()
+    old += [
+        p for p in current.parent.glob("psf_cpu-*.tmp") if now - used(p) > STALE_PARTIAL_SECONDS
+    ]
+    removed = []
+    for path in old:
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
 def load() -> Any:
     """``torch.ops.ganzoo_psf``, building the library first if this machine has none yet."""
     global _ops
@@ -129,9 +161,13 @@ def load() -> Any:
         if _ops is None:
             cxx = compiler()
             path = library_path(cxx)
-            if not path.exists():
+            if path.exists():
+                with contextlib.suppress(OSError):  # a read-only cache still loads
+                    os.utime(path)  # mark it used, so pruning keeps it
+            else:
                 info["build_seconds"] = build(cxx, path)
                 info["built"] = True
+                prune(path)
             torch.ops.load_library(str(path))
             info["path"] = str(path)
             _ops = torch.ops.ganzoo_psf

@@ -183,6 +183,39 @@ def test_native_cache_path(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     assert _native.load() is torch.ops.ganzoo_psf
 
 
+def test_native_cache_keeps_the_most_recently_used_builds(tmp_path) -> None:
+    """Pruning after a build keeps the KEEP most recently used libraries (the new one always)
+    and removes the rest, plus partial files a killed build left; recent partials stay."""
+    import os
+    import time
+
+    now = time.time()
+    libraries = []
+    for age in range(12):  # psf_cpu-00.so is the most recently used, psf_cpu-11.so the least
+        path = tmp_path / f"psf_cpu-{age:02d}.so"
+        path.write_bytes(b"lib")
+        os.utime(path, (now - 60 * age, now - 60 * age))
+        libraries.append(path)
+    new = tmp_path / "psf_cpu-new.so"
+    new.write_bytes(b"lib")
+    os.utime(new, (now - 3600 * 24, now - 3600 * 24))  # even an old mtime: it is the current one
+    stale = tmp_path / "psf_cpu-x.123.456.tmp"
+    stale.write_bytes(b"half")
+    os.utime(stale, (now - 2 * _native.STALE_PARTIAL_SECONDS,) * 2)
+    building = tmp_path / "psf_cpu-y.789.1.tmp"  # another process's build in progress
+    building.write_bytes(b"half")
+    other = tmp_path / "notes.txt"
+    other.write_text("not ours")
+
+    removed = _native.prune(new, keep=8)
+
+    kept = sorted(p.name for p in tmp_path.iterdir())
+    expected = sorted([new.name, building.name, other.name] + [p.name for p in libraries[:7]])
+    assert kept == expected
+    assert sorted(removed) == sorted(libraries[7:] + [stale])
+    assert _native.prune(new, keep=8) == []  # nothing more to do
+
+
 @pytest.mark.parametrize("num_parameters", [1, 2])
 @pytest.mark.parametrize("alpha", [-100.0, -30.0, -20.0, 0.0, 20.0, 30.0, 80.0])
 def test_fused_finite_and_equal_at_extremes(kind: str, num_parameters: int, alpha: float) -> None:
