@@ -171,7 +171,7 @@ def load_latest_checkpoint(run_dir: Path) -> tuple[Path, dict[str, Any]]:
         try:
             return path, load_checkpoint(path)
         except CheckpointError as exc:
-            logger.warning("skipping %s", exc)
+            logger.warning("skipping a checkpoint that does not load, trying an older one: %s", exc)
             problems.append(str(exc))
     raise CheckpointError(
         f"no checkpoint in {run_dir / CHECKPOINT_DIR} can be loaded: " + " | ".join(problems)

@@ -92,7 +92,7 @@ def test_sigkill_loses_only_steps_since_last_checkpoint(processes, capsys, caplo
     end = good_iteration + 3
     assert main(["train", "--resume", str(run_dir), f"train.iterations={end}"]) == 0
     assert "Traceback" not in capsys.readouterr().err
-    assert f"skipping checkpoint {newest}" in caplog.text  # the CLI logs it to stderr
+    assert f"does not load, trying an older one: checkpoint {newest}" in caplog.text  # on stderr
     after = iterations_logged(run_dir)[len(before) :]
     assert after == list(range(good_iteration + 1, end + 1))
     assert load_checkpoint(list_checkpoints(run_dir)[-1])["trainer"]["iteration"] == end
