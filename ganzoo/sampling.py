@@ -85,12 +85,8 @@ def make_sampler(
 
     @torch.no_grad()
     def sample(n: int) -> torch.Tensor:
-        chunks = []
-        for start in range(0, n, batch_size):
-            count = min(batch_size, n - start)
-            z = torch.randn(count, generator.latent_dim, generator=noise_source)
-            chunks.append(_generate(generator, z, device))
-        return torch.cat(chunks)
+        noise = _draw_noise(noise_source, generator.latent_dim, n, batch_size)
+        return torch.cat([_generate(generator, z, device) for z in noise])
 
     return sample
 
@@ -120,14 +116,22 @@ def sample_rows(
     generator = generator.to(device).eval()
     noise_source = torch.Generator().manual_seed(seed)
     noise = []
-    for call_start in range(0, total, draw_size):
+    for call_start in range(0, total, draw_size):  # one sample(n) call of the suite at a time
         call_size = min(draw_size, total - call_start)
-        for offset in range(0, call_size, batch_size):
-            count = min(batch_size, call_size - offset)
-            noise.append(torch.randn(count, generator.latent_dim, generator=noise_source))
+        noise += _draw_noise(noise_source, generator.latent_dim, call_size, batch_size)
     mine = torch.cat(noise)[rows]
     with torch.no_grad():
         return torch.cat([_generate(generator, z, device) for z in mine.split(batch_size)])
+
+
+def _draw_noise(
+    noise_source: torch.Generator, latent_dim: int, n: int, batch_size: int
+) -> list[torch.Tensor]:
+    """The noise one ``sample(n)`` call draws: ``n`` vectors in batches of ``batch_size``."""
+    return [
+        torch.randn(min(batch_size, n - start), latent_dim, generator=noise_source)
+        for start in range(0, n, batch_size)
+    ]
 
 
 def _generate(generator: nn.Module, z: torch.Tensor, device: torch.device) -> torch.Tensor:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 import os
 from collections.abc import Callable
 from typing import Any
@@ -148,7 +147,7 @@ def row_layout(x: torch.Tensor, channels: int) -> torch.Tensor:
     channel; for one alpha, ``(R, 1, K)`` with K the trailing dims' size (at least 256 where the
     shape allows), so each row's sum is long enough to vectorise and R parallelises."""
     if channels != 1:
-        return x.reshape(x.shape[0], channels, math.prod(x.shape[2:]))
+        return _math.layout(x, channels)
     inner = 1
     for size in reversed(x.shape[1:] if x.dim() > 1 else x.shape):
         if inner >= 256:
