@@ -9,6 +9,7 @@ starts. Every error names the key and the file.
 from __future__ import annotations
 
 import inspect
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -40,11 +41,26 @@ class TrainConfig:
     batch_size: int = 64
     epochs: int = 5
     iterations: int | None = None  # total generator updates; when set it wins over epochs
-    loss: str = "bce"  # bce (non-saturating, DCGAN's), hinge or lsgan
+    # A loss from ganzoo.losses (`ganzoo losses` lists them): bce (non-saturating, DCGAN's),
+    # hinge (SNGAN), lsgan, wgan, wgan_gp, or a plugin's.
+    loss: str = "bce"
+    loss_kwargs: dict[str, Any] = field(default_factory=dict)  # e.g. {gp_weight: 10} for wgan_gp
+    r1_gamma: float = (
+        0.0  # R1 penalty on real images, gamma/2 E|grad D(x)|^2, with any loss; 0: off
+    )
+    # Discriminator updates per generator update, each on its own real batch (WGAN-GP and SNGAN
+    # use 5); an iteration then draws n_critic x batch_size images.
+    n_critic: int = 1
     lr_g: float = 2e-4  # DCGAN: Adam, lr 2e-4, beta1 0.5 for both networks
     lr_d: float = 2e-4
-    beta1: float = 0.5
+    beta1: float = 0.5  # Adam betas of both networks, unless betas_g / betas_d say otherwise
     beta2: float = 0.999
+    betas_g: list[float] | None = None  # the generator's Adam betas, e.g. [0.0, 0.9] (SNGAN)
+    betas_d: list[float] | None = None  # the discriminator's
+    lr_decay: str = "none"  # none, or linear: both rates fall linearly to 0 at the run's end
+    # DiffAugment (Zhao et al. 2020) on everything D sees, real and generated: any subset of
+    # "color,translation,cutout"; "" for none.
+    augment: str = ""
     device: str = "auto"  # auto (CUDA when present), cpu, cuda, cuda:1 ...
     amp: bool = False  # mixed precision on CUDA; refused on the CPU
     # Decay of an exponential moving average of the generator's weights (e.g. 0.999), used for
@@ -201,6 +217,15 @@ def validate(config: ExperimentConfig, source: str = "the config") -> None:
     ]:
         if value < 1:
             fail(key, f"must be a positive whole number, got {value}")
+    if t.n_critic < 1:
+        fail("train.n_critic", f"must be 1 or more discriminator updates, got {t.n_critic}")
+    if not t.r1_gamma >= 0 or not math.isfinite(t.r1_gamma):
+        fail("train.r1_gamma", f"must be 0 (off) or a positive weight, got {t.r1_gamma}")
+    for key, betas in [("train.betas_g", t.betas_g), ("train.betas_d", t.betas_d)]:
+        if betas is not None and (len(betas) != 2 or not all(0 <= b < 1 for b in betas)):
+            fail(key, f"must be two Adam betas in [0, 1), e.g. [0.0, 0.9], got {list(betas)}")
+    if t.lr_decay not in LR_SCHEDULES:
+        fail("train.lr_decay", f"must be one of {', '.join(LR_SCHEDULES)}, got {t.lr_decay!r}")
     if t.iterations is not None and t.iterations < 1:
         fail("train.iterations", f"must be positive (or null to use epochs), got {t.iterations}")
     for key, value in [("train.lr_g", t.lr_g), ("train.lr_d", t.lr_d)]:
@@ -220,9 +245,14 @@ def validate(config: ExperimentConfig, source: str = "the config") -> None:
     if not re.fullmatch(r"[\w.\-]+", config.name or ""):
         fail("name", f"must be letters, digits, '_', '-' or '.', got {config.name!r}")
 
-    from ganzoo.losses import get_loss
+    from ganzoo.augment import parse_policy
+    from ganzoo.losses import build_loss
 
-    get_loss(t.loss)
+    try:
+        build_loss(t.loss, t.loss_kwargs, t.r1_gamma)
+        policies = parse_policy(t.augment)
+    except GanzooError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
 
     try:
         info = dataset_info(config.data.name)
@@ -230,6 +260,12 @@ def validate(config: ExperimentConfig, source: str = "the config") -> None:
     except GanzooError as exc:
         raise ConfigError(f"{source}: {exc}") from None
     shape = data_shape(config, info)
+    if policies and len(shape) != 3:
+        fail(
+            "train.augment",
+            f"DiffAugment needs images, but {config.data.name!r} is {shape}-shaped data",
+        )
+    _check_classes(config, info, source)
     for section, cls in [
         ("generator", architecture.generator),
         ("discriminator", architecture.discriminator),
@@ -249,6 +285,39 @@ def validate(config: ExperimentConfig, source: str = "the config") -> None:
                 f"cannot build the {section} ({cls.__name__}) from {section}: {kwargs} in "
                 f"{source}: {exc}"
             ) from None
+
+
+LR_SCHEDULES = ("none", "linear")
+
+
+def _check_classes(config: ExperimentConfig, info: Any, source: str) -> None:
+    """A conditional model needs labelled data whose labels fit its ``num_classes``."""
+    counts = {
+        section: getattr(config, section).get("num_classes", 0) or 0
+        for section in ("generator", "discriminator")
+    }
+    if not any(counts.values()):
+        return
+    if counts["generator"] != counts["discriminator"]:
+        raise ConfigError(
+            f"config keys 'generator.num_classes' ({counts['generator']}) and "
+            f"'discriminator.num_classes' ({counts['discriminator']}) in {source} differ; a "
+            f"conditional GAN needs the same class count in both networks"
+        )
+    classes = counts["generator"]
+    if getattr(info, "labelled", True) is False:
+        raise ConfigError(
+            f"config key 'generator.num_classes' in {source}: dataset {config.data.name!r} has "
+            f"no labels, so a class-conditional model cannot train on it; use a labelled "
+            f"dataset or num_classes: 0"
+        )
+    known = len(getattr(info, "classes", ()) or ())
+    if known and isinstance(classes, int) and classes < known:
+        raise ConfigError(
+            f"config key 'generator.num_classes' in {source} is {classes} but dataset "
+            f"{config.data.name!r} has {known} classes (labels 0..{known - 1}); set num_classes "
+            f"to {known} in both networks"
+        )
 
 
 def data_shape(config: ExperimentConfig, info: Any) -> tuple[int, ...]:

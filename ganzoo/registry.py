@@ -44,12 +44,17 @@ class Registry:
     """Maps names to classes (never instances), with lazy entry-point plugins.
 
     ``kind`` names what is registered ("activation") for error messages; ``group`` is the
-    entry-point group plugins declare, e.g. ``ganzoo.activations``.
+    entry-point group plugins declare, e.g. ``ganzoo.activations``. ``check(name, obj)``, when
+    given, vets every object (a built-in when it registers, a plugin when it loads) and raises
+    :class:`RegistryError` saying what the object lacks.
     """
 
-    def __init__(self, kind: str, group: str) -> None:
+    def __init__(
+        self, kind: str, group: str, check: Callable[[str, Any], None] | None = None
+    ) -> None:
         self.kind = kind
         self.group = group
+        self.check = check
         self._builtins: dict[str, Entry] = {}
         self._plugins: dict[str, Entry] | None = None  # discovered on first use
         self._refused: list[str] = []  # why plugin names were refused, for `ganzoo activations`
@@ -77,6 +82,8 @@ class Registry:
                     f"{plugin.entry_point.value!r} ({plugin.origin}); refusing to register "
                     f"{_qualname(target)} under the same name. Choose another name."
                 )
+            if self.check is not None:
+                self.check(key, target)
             self._builtins[key] = Entry(key, BUILTIN, target)
             return target
 
@@ -183,6 +190,14 @@ class Registry:
                 f"failed to import: {type(exc).__name__}: {exc}. Other {self.kind}s still work; "
                 f"reinstall or fix that distribution, or choose another {self.kind}."
             ) from exc
+        if self.check is not None:
+            try:
+                self.check(entry.name, obj)
+            except RegistryError as exc:
+                raise RegistryError(
+                    f"the {self.kind} plugin {entry.name!r} ({ep.value!r} from {entry.origin}) "
+                    f"does not fit ganzoo: {exc}"
+                ) from None
         return Entry(entry.name, entry.origin, obj, ep)
 
     def _unknown_message(self, name: str) -> str:

@@ -1,4 +1,10 @@
-"""Trained generators out of run directories, and samplers for the evaluation module."""
+"""The generator's inputs, drawn in one place; trained generators out of run directories; and
+samplers for the evaluation module.
+
+:func:`draw_inputs` is the only place noise (and, for class-conditional generators, labels) is
+drawn: training steps, sample grids, evaluation and the mode-collapse benchmarks all call it, so
+a conditional model gets labels everywhere and the random streams stay what they were.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +12,90 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
 
+from ganzoo.architectures.protocol import num_classes_of
 from ganzoo.config import ExperimentConfig, config_from_dict, data_shape
 from ganzoo.errors import CheckpointError
 from ganzoo.runs import load_checkpoint, load_latest_checkpoint, require_run_dir
 
 logger = logging.getLogger(__name__)
+
+
+class GeneratorInput(NamedTuple):
+    """What a generator is called with: noise ``z`` (N, latent_dim) and, when it is
+    class-conditional, class indices ``y`` (N,) (None otherwise)."""
+
+    z: torch.Tensor
+    y: torch.Tensor | None = None
+
+    def slice(self, start: int, stop: int) -> GeneratorInput:
+        """Rows ``start:stop`` (a process's share of a global batch)."""
+        return GeneratorInput(self.z[start:stop], None if self.y is None else self.y[start:stop])
+
+    def to(self, device: torch.device | str) -> GeneratorInput:
+        return GeneratorInput(self.z.to(device), None if self.y is None else self.y.to(device))
+
+
+def draw_inputs(
+    n: int,
+    latent_dim: int,
+    num_classes: int = 0,
+    *,
+    source: torch.Generator | None = None,
+    device: torch.device | str | None = None,
+    labels: torch.Tensor | None = None,
+) -> GeneratorInput:
+    """``n`` standard-normal noise vectors, then (conditional only) ``n`` labels uniform over
+    ``num_classes``, from ``source`` (None: the global RNG of ``device``). ``labels`` fixes the
+    labels instead of drawing them (e.g. one row per class in a grid).
+
+    The noise is drawn first and exactly as ``torch.randn(n, latent_dim)`` would, so an
+    unconditional model's random stream is unchanged by the labels' existence.
+    """
+    z = torch.randn(n, latent_dim, generator=source, device=device)
+    if not num_classes:
+        return GeneratorInput(z)
+    if labels is None:
+        labels = torch.randint(num_classes, (n,), generator=source, device=device)
+    return GeneratorInput(z, labels.to(z.device))
+
+
+def inputs_for(
+    generator: nn.Module,
+    n: int,
+    *,
+    source: torch.Generator | None = None,
+    device: torch.device | str | None = None,
+) -> GeneratorInput:
+    """:func:`draw_inputs` sized for ``generator`` (its latent_dim and num_classes)."""
+    module = getattr(generator, "module", generator)
+    return draw_inputs(n, module.latent_dim, num_classes_of(module), source=source, device=device)
+
+
+def generate(generator: nn.Module, inputs: GeneratorInput) -> torch.Tensor:
+    """``generator(z)``, or ``generator(z, y)`` when the inputs carry labels."""
+    if inputs.y is None:
+        return generator(inputs.z)
+    return generator(inputs.z, inputs.y)
+
+
+def grid_inputs(generator: nn.Module, count: int, seed: int) -> tuple[GeneratorInput, int]:
+    """Fixed inputs for a sample grid and its row length: ``count`` images from noise seeded
+    ``seed`` (never the global RNG); a conditional generator gets one class per row (as many
+    columns as fit, at least one)."""
+    module = getattr(generator, "module", generator)
+    source = torch.Generator().manual_seed(seed)
+    classes = num_classes_of(module)
+    if not classes:
+        return draw_inputs(count, module.latent_dim, source=source), max(1, int(count**0.5))
+    per_class = max(1, count // classes)
+    labels = torch.arange(classes).repeat_interleave(per_class)
+    inputs = draw_inputs(len(labels), module.latent_dim, classes, source=source, labels=labels)
+    return inputs, per_class
 
 
 @dataclass
@@ -85,8 +165,8 @@ def make_sampler(
 
     @torch.no_grad()
     def sample(n: int) -> torch.Tensor:
-        noise = _draw_noise(noise_source, generator.latent_dim, n, batch_size)
-        return torch.cat([_generate(generator, z, device) for z in noise])
+        inputs = _draw_batches(noise_source, generator, n, batch_size)
+        return torch.cat([_generate(generator, batch, device) for batch in inputs])
 
     return sample
 
@@ -115,28 +195,34 @@ def sample_rows(
     device = torch.device(device)
     generator = generator.to(device).eval()
     noise_source = torch.Generator().manual_seed(seed)
-    noise = []
+    drawn: list[GeneratorInput] = []
     for call_start in range(0, total, draw_size):  # one sample(n) call of the suite at a time
         call_size = min(draw_size, total - call_start)
-        noise += _draw_noise(noise_source, generator.latent_dim, call_size, batch_size)
-    mine = torch.cat(noise)[rows]
+        drawn += _draw_batches(noise_source, generator, call_size, batch_size)
+    z = torch.cat([d.z for d in drawn])[rows]
+    y = None if drawn[0].y is None else torch.cat([d.y for d in drawn])[rows]
     with torch.no_grad():
-        return torch.cat([_generate(generator, z, device) for z in mine.split(batch_size)])
+        return torch.cat(
+            [
+                _generate(generator, GeneratorInput(z, y).slice(start, start + batch_size), device)
+                for start in range(0, len(z), batch_size)
+            ]
+        )
 
 
-def _draw_noise(
-    noise_source: torch.Generator, latent_dim: int, n: int, batch_size: int
-) -> list[torch.Tensor]:
-    """The noise one ``sample(n)`` call draws: ``n`` vectors in batches of ``batch_size``."""
+def _draw_batches(
+    noise_source: torch.Generator, generator: nn.Module, n: int, batch_size: int
+) -> list[GeneratorInput]:
+    """The inputs one ``sample(n)`` call draws: ``n`` of them in batches of ``batch_size``."""
     return [
-        torch.randn(min(batch_size, n - start), latent_dim, generator=noise_source)
+        inputs_for(generator, min(batch_size, n - start), source=noise_source)
         for start in range(0, n, batch_size)
     ]
 
 
-def _generate(generator: nn.Module, z: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """uint8 images from noise ``z``."""
-    images = generator(z.to(device)).float().cpu()
+def _generate(generator: nn.Module, inputs: GeneratorInput, device: torch.device) -> torch.Tensor:
+    """uint8 images from ``inputs``."""
+    images = generate(generator, inputs.to(device)).float().cpu()
     return ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
 
 

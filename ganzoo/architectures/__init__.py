@@ -1,8 +1,9 @@
 """GAN architectures by name: each is a generator class and a discriminator class.
 
 Plugins add architectures through the ``ganzoo.architectures`` entry-point group, with the same
-rules as activations. A generator takes ``z`` of shape (N, latent_dim) and has a ``latent_dim``
-attribute; a discriminator returns one logit per sample, shape (N,).
+rules as activations; what a network must provide is :mod:`ganzoo.architectures.protocol`
+(``G(z, y=None)``, ``D(x, y=None) -> (N,)``, ``data_shape``, ``latent_dim``, ``num_classes``,
+``check_data_shape``, ``activation_slots``), checked when the architecture registers.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from dataclasses import dataclass
 from torch import nn
 
 from ganzoo.architectures.layers import is_hidden_activation
+from ganzoo.architectures.protocol import check_network_class
+from ganzoo.errors import RegistryError
 from ganzoo.registry import Registry
-
-ARCHITECTURES = Registry("architecture", "ganzoo.architectures")
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,19 @@ class Architecture:
 
     generator: type[nn.Module]
     discriminator: type[nn.Module]
+
+
+def _check_architecture(name: str, obj: object) -> None:
+    if not isinstance(obj, Architecture):
+        raise RegistryError(
+            f"architecture {name!r} must be a ganzoo.architectures.Architecture(generator, "
+            f"discriminator), got {obj!r}"
+        )
+    check_network_class("generator", obj.generator)
+    check_network_class("discriminator", obj.discriminator)
+
+
+ARCHITECTURES = Registry("architecture", "ganzoo.architectures", check=_check_architecture)
 
 
 def get_architecture(name: str) -> Architecture:

@@ -72,6 +72,13 @@ class _DCGANBase(nn.Module):
         32, 4 for 64); other constructor options are accepted and ignored."""
         return len(_SIZES[_check(data_shape)[1]]) - 1
 
+    @classmethod
+    def activation_slots(cls, data_shape: Sequence[int], **options: Any) -> list[str]:
+        """``blocks.<i>.act`` for each hidden layer, in forward order."""
+        return [f"blocks.{i}.act" for i in range(cls.hidden_activation_count(data_shape))]
+
+    num_classes = 0  # unconditional
+
 
 class _Block(nn.Module):
     """A (transposed) convolution, optional batch norm, and a hidden activation (``act``)."""
@@ -133,7 +140,7 @@ class DCGANGenerator(_DCGANBase):
         self.out = nn.ConvTranspose2d(widths[-1], channels, k, s, p)
         self.apply(init_dcgan_weights)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         x = z.reshape(z.shape[0], self.latent_dim, 1, 1)
         for block in self.blocks:
             x = block(x)
@@ -180,7 +187,7 @@ class DCGANDiscriminator(_DCGANBase):
         self.out = nn.Conv2d(widths[-1], 1, 4, 1, 0)
         self.apply(init_dcgan_weights)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         for block in self.blocks:
             x = block(x)
         return self.out(x).reshape(x.shape[0])

@@ -3,7 +3,9 @@ Gaussians on a ring, 25 on a grid).
 
 Both networks have ``depth`` hidden layers of ``hidden_dim`` units, each a linear layer and a
 hidden activation. The generator's output layer is linear (no tanh), reshaped to ``data_shape``;
-the discriminator flattens its input and returns one logit per sample.
+the discriminator flattens its input and returns one logit per sample. With ``num_classes`` K > 0
+both are class-conditional the simplest way (Mirza & Osindero 2014): a one-hot label of K entries
+is concatenated to the generator's noise and to the discriminator's flattened input.
 """
 
 from __future__ import annotations
@@ -54,6 +56,25 @@ def _hidden_blocks(
     return nn.ModuleList(_Block(sizes[i], sizes[i + 1], acts[i]) for i in range(depth))
 
 
+def _check_num_classes(network: str, num_classes: int) -> int:
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 0:
+        raise ConfigError(
+            f"{network} num_classes must be 0 (unconditional) or a class count; got "
+            f"{num_classes!r}."
+        )
+    return num_classes
+
+
+def _with_label(network: nn.Module, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+    """``x`` with the one-hot label appended when ``network`` is conditional."""
+    if not network.num_classes:
+        return x
+    if y is None:
+        raise ValueError(f"this {type(network).__name__} is conditional: pass class labels y")
+    one_hot = nn.functional.one_hot(y.long(), network.num_classes).to(x.dtype)
+    return torch.cat([x, one_hot], dim=1)
+
+
 class _MLPBase(nn.Module):
     @classmethod
     def check_data_shape(cls, data_shape: Sequence[int]) -> None:
@@ -68,9 +89,17 @@ class _MLPBase(nn.Module):
         as_shape(data_shape)
         return int(depth)
 
+    @classmethod
+    def activation_slots(
+        cls, data_shape: Sequence[int], depth: int = 3, **options: Any
+    ) -> list[str]:
+        """``blocks.<i>.act`` for each of the ``depth`` hidden layers."""
+        return [f"blocks.{i}.act" for i in range(cls.hidden_activation_count(data_shape, depth))]
+
 
 class MLPGenerator(_MLPBase):
-    """z of shape (N, latent_dim) -> samples (N, *data_shape), unbounded (linear output)."""
+    """z of shape (N, latent_dim) (and labels (N,) when ``num_classes`` > 0) -> samples
+    (N, *data_shape), unbounded (linear output) unless ``tanh_output``."""
 
     def __init__(
         self,
@@ -81,15 +110,18 @@ class MLPGenerator(_MLPBase):
         activation: Any = "relu",
         activation_kwargs: Mapping[str, Any] | None = None,
         layer_activations: Sequence[Any] | None = None,
+        num_classes: int = 0,
+        tanh_output: bool = False,
     ) -> None:
         super().__init__()
         if latent_dim < 1:
             raise ConfigError(f"mlp generator needs latent_dim >= 1; got {latent_dim}.")
         self.data_shape = as_shape(data_shape)
         self.latent_dim = int(latent_dim)
+        self.num_classes = _check_num_classes("mlp generator", num_classes)
         self.blocks = _hidden_blocks(
             "mlp generator",
-            self.latent_dim,
+            self.latent_dim + self.num_classes,
             hidden_dim,
             depth,
             activation,
@@ -97,12 +129,15 @@ class MLPGenerator(_MLPBase):
             layer_activations,
         )
         self.out = nn.Linear(hidden_dim, math.prod(self.data_shape))
+        # Images live in [-1, 1]: tanh bounds the output there (2-D points stay unbounded).
+        self.tanh_output = bool(tanh_output)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        x = z.reshape(z.shape[0], self.latent_dim)
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        x = _with_label(self, z.reshape(z.shape[0], self.latent_dim), y)
         for block in self.blocks:
             x = block(x)
-        return self.out(x).reshape(z.shape[0], *self.data_shape)
+        out = self.out(x).reshape(z.shape[0], *self.data_shape)
+        return torch.tanh(out) if self.tanh_output else out
 
 
 class MLPDiscriminator(_MLPBase):
@@ -116,12 +151,14 @@ class MLPDiscriminator(_MLPBase):
         activation: Any = "leaky_relu",
         activation_kwargs: Mapping[str, Any] | None = None,
         layer_activations: Sequence[Any] | None = None,
+        num_classes: int = 0,
     ) -> None:
         super().__init__()
         self.data_shape = as_shape(data_shape)
+        self.num_classes = _check_num_classes("mlp discriminator", num_classes)
         self.blocks = _hidden_blocks(
             "mlp discriminator",
-            math.prod(self.data_shape),
+            math.prod(self.data_shape) + self.num_classes,
             hidden_dim,
             depth,
             activation,
@@ -130,8 +167,8 @@ class MLPDiscriminator(_MLPBase):
         )
         self.out = nn.Linear(hidden_dim, 1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.reshape(x.shape[0], -1)
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        x = _with_label(self, x.reshape(x.shape[0], -1), y)
         for block in self.blocks:
             x = block(x)
         return self.out(x).reshape(x.shape[0])

@@ -157,7 +157,7 @@ def _reference(args: argparse.Namespace, suite, image_size: int | None) -> tuple
 
 def _evaluate_run(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
     from evaluation import Evaluator
-    from ganzoo.engine.evaluation import (
+    from ganzoo.engine.handlers.evaluation import (
         digit_classifier_for,
         reference_name,
         training_reference,

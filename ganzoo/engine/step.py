@@ -1,4 +1,10 @@
-"""One GAN update: the discriminator, then the generator."""
+"""The one GAN update every training in ganzoo runs: ``n_critic`` D updates, then one G update.
+
+``ganzoo train`` (as Ignite's process function), the 2-D mixture and the Stacked MNIST
+benchmarks all train through :class:`GANStep`. The loss (``ganzoo.losses``) calls the critic
+itself, so penalties live in the loss; augmentation and labels live in the critic the step
+hands it; the generator's inputs come from :func:`ganzoo.sampling.draw_inputs`.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from ganzoo.losses import GANLoss
+from ganzoo.architectures.protocol import num_classes_of
+from ganzoo.augment import DiffAugment
+from ganzoo.errors import DataError
+from ganzoo.losses import GANLoss, Samples
+from ganzoo.sampling import GeneratorInput, draw_inputs, generate
 
 
 def gradient_norm(module: nn.Module) -> float:
@@ -18,20 +28,32 @@ def gradient_norm(module: nn.Module) -> float:
     return float(torch.linalg.vector_norm(torch.stack(norms))) if norms else 0.0
 
 
-class GANStep:
-    """The Ignite process function: ``step(engine, batch) -> dict of floats``.
+def split_batch(batch: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """(images, labels or None) from a loader batch: a tensor, or (images, labels, ...)."""
+    if isinstance(batch, list | tuple):
+        return batch[0], (batch[1] if len(batch) > 1 else None)
+    return batch, None
 
-    The discriminator sees a real batch and a generated batch of the same size; the generator is
-    then updated through the freshly updated discriminator on the same generated batch. With
-    ``scaler`` (CUDA mixed precision) the forward passes run under autocast in float16.
-    ``grad_norm_every`` adds ``grad_norm_d`` and ``grad_norm_g`` on those iterations only, since
-    the norms cost a pass over every parameter.
+
+class GANStep:
+    """One training iteration: ``step(engine, batch) -> dict of floats`` for Ignite, or
+    ``step.update(batch, iteration)`` in a plain loop.
+
+    ``batch`` holds ``n_critic`` real batches back to back (the loader draws n_critic x
+    batch_size images per iteration); each D update takes its own. Every D update sees a new
+    generated batch; the generator is then updated through the freshly updated D on the last
+    one (``fresh_generator_batch``: on a newly drawn one instead). The loss sees D through a
+    critic that augments images (``augment``) and passes labels to conditional networks.
+    Logged: ``loss_d`` and the loss's statistics (means over the D updates), ``loss_g``.
+
+    ``noise``: the torch.Generator the generator's inputs are drawn from (None: the global
+    RNG). With ``scaler`` (CUDA mixed precision) forward passes run under float16 autocast.
+    ``grad_norm_every`` adds ``grad_norm_d``/``grad_norm_g`` on those iterations only.
 
     Under torch.distributed the networks come wrapped in DistributedDataParallel; ``rank`` and
-    ``world_size`` then pick this process's slice of a noise batch drawn for the global batch
-    (every rank's RNG is in the same state, so the slices differ and the RNG state in a
-    checkpoint serves every rank). The generator's update goes through the unwrapped
-    discriminator, whose own gradients are not wanted.
+    ``world_size`` pick this process's slice of inputs drawn for the global batch (every rank's
+    RNG is in the same state, so the slices differ and one checkpointed RNG state serves every
+    rank). The generator's update goes through the unwrapped discriminator.
     """
 
     def __init__(
@@ -42,25 +64,40 @@ class GANStep:
         optimizer_d: torch.optim.Optimizer,
         loss: GANLoss,
         device: torch.device,
+        *,
+        n_critic: int = 1,
+        augment: DiffAugment | None = None,
         scaler: torch.amp.GradScaler | None = None,
         grad_norm_every: int = 0,
         after_generator_update: Callable[[], None] | None = None,
+        noise: torch.Generator | None = None,
+        fresh_generator_batch: bool = False,
         rank: int = 0,
         world_size: int = 1,
     ) -> None:
+        if n_critic < 1:
+            raise ValueError(f"n_critic must be at least 1, got {n_critic}")
         self.generator = generator
         self.discriminator = discriminator
         self.optimizer_g = optimizer_g
         self.optimizer_d = optimizer_d
         self.loss = loss
         self.device = device
+        self.n_critic = n_critic
+        self.augment = augment if augment is not None and augment.enabled else None
         self.scaler = scaler
         self.grad_norm_every = grad_norm_every
         self.after_generator_update = after_generator_update
+        self.noise = noise
+        self.fresh_generator_batch = fresh_generator_batch
         self.rank = rank
         self.world_size = world_size
-        self.latent_dim = getattr(generator, "module", generator).latent_dim
+        self.generator_module = getattr(generator, "module", generator)
         self.discriminator_module = getattr(discriminator, "module", discriminator)
+        self.latent_dim = self.generator_module.latent_dim
+        self.num_classes = num_classes_of(self.generator_module)
+
+    # -- pieces ---------------------------------------------------------------------------
 
     def _autocast(self) -> Any:
         if self.scaler is None:
@@ -76,30 +113,107 @@ class GANStep:
             self.scaler.scale(loss).backward()
             self.scaler.step(optimizer)
 
+    def _critic(self, network: nn.Module) -> Callable[[Samples], torch.Tensor]:
+        """D as the loss sees it: augmented images, labels when conditional, float32 scores."""
+
+        def critic(samples: Samples) -> torch.Tensor:
+            images = samples.images if self.augment is None else self.augment(samples.images)
+            if self.num_classes:
+                return network(images, samples.labels).float()
+            return network(images).float()
+
+        return critic
+
+    def _inputs(self, batch_size: int) -> GeneratorInput:
+        """This rank's share of generator inputs drawn for the global batch."""
+        inputs = draw_inputs(
+            batch_size * self.world_size,
+            self.latent_dim,
+            self.num_classes,
+            source=self.noise,
+            device=None if self.noise is not None else self.device,
+        )
+        if self.noise is not None:
+            inputs = inputs.to(self.device)
+        return inputs.slice(self.rank * batch_size, (self.rank + 1) * batch_size)
+
+    def _real_batches(self, batch: Any) -> list[Samples]:
+        images, labels = split_batch(batch)
+        if images.shape[0] % self.n_critic:
+            raise ValueError(
+                f"a batch of {images.shape[0]} images cannot feed n_critic={self.n_critic} "
+                f"discriminator updates evenly"
+            )
+        if self.num_classes:
+            labels = self._checked_labels(labels, images.shape[0])
+            label_parts = labels.to(self.device).chunk(self.n_critic)
+        else:
+            label_parts = (None,) * self.n_critic
+        parts = images.to(self.device).chunk(self.n_critic)
+        return [Samples(x, y) for x, y in zip(parts, label_parts, strict=True)]
+
+    def _checked_labels(self, labels: torch.Tensor | None, count: int) -> torch.Tensor:
+        if labels is None or not torch.is_tensor(labels) or labels.shape[0] != count:
+            raise DataError(
+                "the generator is class-conditional but the data loader gives no labels; use "
+                "a labelled dataset or set num_classes: 0"
+            )
+        low, high = int(labels.min()), int(labels.max())
+        if low < 0 or high >= self.num_classes:
+            raise DataError(
+                f"the data has label {low if low < 0 else high}, outside the model's "
+                f"num_classes={self.num_classes} (labels 0..{self.num_classes - 1}); unlabelled "
+                f"data has -1. Raise num_classes or filter the classes (data.classes)."
+            )
+        return labels
+
+    # -- the update -----------------------------------------------------------------------
+
     def __call__(self, engine: Any, batch: Any) -> dict[str, float]:
-        real = (batch[0] if isinstance(batch, list | tuple) else batch).to(self.device)
-        batch_size = real.shape[0]
+        return self.update(batch, engine.state.iteration)
+
+    def update(self, batch: Any, iteration: int = 0) -> dict[str, float]:
+        """Train on ``batch`` (``n_critic`` real batches back to back); return what to log."""
+        reals = self._real_batches(batch)
+        batch_size = reals[0].images.shape[0]
         self.generator.train()
         self.discriminator.train()
-        z = torch.randn(batch_size * self.world_size, self.latent_dim, device=self.device)
-        z = z[self.rank * batch_size : (self.rank + 1) * batch_size]
-        want_norms = self.grad_norm_every and engine.state.iteration % self.grad_norm_every == 0
+        want_norms = self.grad_norm_every and iteration % self.grad_norm_every == 0
+        critic_d = self._critic(self.discriminator)
 
-        with self._autocast():
-            fake = self.generator(z)
-            real_logits = self.discriminator(real)
-            fake_logits = self.discriminator(fake.detach())
-            loss_d = self.loss.discriminator(real_logits.float(), fake_logits.float())
-        self._update(loss_d, self.optimizer_d)
+        totals: dict[str, float] = {}
+        fake = inputs = None
+        for index, real in enumerate(reals):
+            last = index == self.n_critic - 1
+            inputs = self._inputs(batch_size)
+            # Only the last D update's generated batch is reused (with its graph) for G's update.
+            keep_graph = last and not self.fresh_generator_batch
+            with self._autocast(), nullcontext() if keep_graph else torch.no_grad():
+                fake = generate(self.generator, inputs)
+            with self._autocast():
+                result = self.loss.discriminator_loss(
+                    critic_d, real, Samples(fake.detach(), inputs.y)
+                )
+            self._update(result.loss, self.optimizer_d)
+            values = {"loss_d": result.loss, **result.stats}
+            for key, value in values.items():
+                totals[key] = totals.get(key, 0.0) + value.item()
         norms = {"grad_norm_d": gradient_norm(self.discriminator)} if want_norms else {}
 
+        if self.fresh_generator_batch:
+            inputs = self._inputs(batch_size)
+            with self._autocast():
+                fake = generate(self.generator, inputs)
         # The generator's loss flows through D, but D's own weight gradients are not needed.
         self.discriminator_module.requires_grad_(False)
-        with self._autocast():
-            fake_logits_g = self.discriminator_module(fake)
-            loss_g = self.loss.generator(fake_logits_g.float())
-        self._update(loss_g, self.optimizer_g)
-        self.discriminator_module.requires_grad_(True)
+        try:
+            with self._autocast():
+                result_g = self.loss.generator_loss(
+                    self._critic(self.discriminator_module), Samples(fake, inputs.y)
+                )
+            self._update(result_g.loss, self.optimizer_g)
+        finally:
+            self.discriminator_module.requires_grad_(True)
         if want_norms:
             norms["grad_norm_g"] = gradient_norm(self.generator)
         if self.scaler is not None:
@@ -107,13 +221,8 @@ class GANStep:
         if self.after_generator_update is not None:
             self.after_generator_update()
 
-        with torch.no_grad():
-            d_real = torch.sigmoid(real_logits.float()).mean()
-            d_fake = torch.sigmoid(fake_logits.float()).mean()
-        return {
-            "loss_d": loss_d.item(),
-            "loss_g": loss_g.item(),
-            "d_real": d_real.item(),
-            "d_fake": d_fake.item(),
-            **norms,
-        }
+        output = {key: total / self.n_critic for key, total in totals.items()}
+        output["loss_g"] = result_g.loss.item()
+        for key, value in result_g.stats.items():
+            output[f"{key}_g"] = value.item()
+        return {**output, **norms}

@@ -4,6 +4,11 @@ The activation under test goes into every hidden layer of both networks (the PSF
 both). Training is plain PyTorch (no Ignite: a few thousand tiny steps, where engine overhead
 would dominate), non-saturating BCE on logits, Adam, fully seeded and deterministic on the CPU.
 
+Training goes through the same :class:`ganzoo.engine.step.GANStep` as ``ganzoo train`` (in a
+plain loop, without Ignite), drawing the generator's inputs from a seeded noise source and a
+fresh generated batch for the generator's update. ``eval_at`` scores the generator at chosen
+update counts along the way (a curve, not only the end).
+
 Hyper-parameters (defaults of :class:`MixtureSettings`) follow the VEEGAN 2-D example (two
 hidden fully connected layers of 128 units per network, Adam with learning rate 1e-3 and beta1
 0.5) and PacGAN's 2-D setup (2-D standard-normal latent, 2,500 evaluation samples), with a short
@@ -20,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -28,9 +33,12 @@ from typing import Any
 import torch
 
 from ganzoo.architectures import get_architecture
-from ganzoo.losses import get_loss
+from ganzoo.augment import DiffAugment
+from ganzoo.engine.step import GANStep
+from ganzoo.losses import build_loss
 from ganzoo.modecollapse.metrics import mixture_metrics
 from ganzoo.modecollapse.mixtures import get_mixture
+from ganzoo.sampling import draw_inputs
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +57,7 @@ class MixtureSettings:
     latent_dim: int = 2
     num_samples: int = 2500  # evaluation samples, as in VEEGAN / PacGAN
     loss: str = "bce"
+    n_critic: int = 1  # discriminator updates per generator update
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -61,12 +70,16 @@ def run_mixture_benchmark(
     settings: MixtureSettings | None = None,
     threads: int = 1,
     activation_kwargs: dict[str, Any] | None = None,
+    eval_at: Sequence[int] | None = None,
 ) -> dict[str, Any]:
     """Train on ``task`` (``ring8`` / ``grid25``) with ``activation`` in both networks; return
     the run's settings, metrics (see :mod:`ganzoo.modecollapse.metrics`) and wall time.
 
-    The global RNG state and thread count are restored afterwards. The same arguments (and
-    thread count) give bit-identical results.
+    ``eval_at``: generator-update counts (at most ``settings.iterations``) at which the run is
+    also scored; the result then holds ``curve``, one ``{"iteration", **metrics}`` per count.
+    Scoring draws from its own noise, so it does not change the training's course. The global
+    RNG state and thread count are restored afterwards. The same arguments (and thread count)
+    give bit-identical results.
     """
     settings = settings or MixtureSettings()
     if settings.iterations < 1 or settings.batch_size < 1 or settings.num_samples < 1:
@@ -86,8 +99,20 @@ def run_mixture_benchmark(
         discriminator = arch.discriminator(**common)
         data_rng = torch.Generator().manual_seed(seed)
         noise_rng = torch.Generator().manual_seed(seed + 1_000_003)
-        loss_d, loss_g = train_plain_gan(
-            generator, discriminator, lambda n: mixture.sample(n, data_rng), settings, noise_rng
+
+        def score(iteration: int) -> dict[str, Any]:
+            samples = draw_samples(generator, settings.num_samples, settings.latent_dim, seed)
+            generator.train()
+            return mixture_metrics(samples, mixture.centers, mixture.std).as_dict()
+
+        loss_d, loss_g, curve = train_gan(
+            generator,
+            discriminator,
+            lambda n: mixture.sample(n, data_rng),
+            settings,
+            noise_rng,
+            eval_at=eval_at,
+            score=score,
         )
         samples = draw_samples(generator, settings.num_samples, settings.latent_dim, seed)
     seconds = time.perf_counter() - start
@@ -95,6 +120,8 @@ def run_mixture_benchmark(
     result = run_record(
         task, activation, seed, settings, threads, metrics.as_dict(), (loss_d, loss_g), seconds
     )
+    if eval_at is not None:
+        result["curve"] = curve
     logger.info(
         "%s %s seed %d: %d/%d modes, %.1f%% HQ, reverse KL %.3f (%.1f s)",
         task,
@@ -134,37 +161,44 @@ def run_record(
     }
 
 
-def train_plain_gan(
+def train_gan(
     generator: torch.nn.Module,
     discriminator: torch.nn.Module,
     sample_real: Callable[[int], torch.Tensor],
     settings: Any,
     noise_rng: torch.Generator,
-) -> tuple[float, float]:
-    """``settings.iterations`` updates (D, then G) with Adam and ``settings.loss``; returns the
-    last (loss_d, loss_g). ``settings`` needs iterations, batch_size, lr, beta1, beta2,
-    latent_dim and loss."""
-    loss = get_loss(settings.loss)
+    eval_at: Sequence[int] | None = None,
+    score: Callable[[int], dict[str, Any]] | None = None,
+) -> tuple[float, float, list[dict[str, Any]]]:
+    """``settings.iterations`` iterations of :class:`GANStep` (``n_critic`` D updates, then G)
+    with Adam and ``settings.loss``, in a plain loop; returns the last (loss_d, loss_g) and the
+    curve of ``score(i)`` at each update count ``i`` in ``eval_at``. ``settings`` needs
+    iterations, batch_size, lr, beta1, beta2, latent_dim and loss (n_critic: 1 when absent)."""
+    checkpoints = sorted(set(eval_at or ()))
+    if checkpoints and (checkpoints[0] < 1 or checkpoints[-1] > settings.iterations):
+        raise ValueError(f"eval_at must lie in 1..{settings.iterations}, got {checkpoints}")
+    n_critic = getattr(settings, "n_critic", 1)
     betas = (settings.beta1, settings.beta2)
-    opt_g = torch.optim.Adam(generator.parameters(), lr=settings.lr, betas=betas)
-    opt_d = torch.optim.Adam(discriminator.parameters(), lr=settings.lr, betas=betas)
-    n = settings.batch_size
-    for _ in range(settings.iterations):
-        real = sample_real(n)
-        z = torch.randn(n, settings.latent_dim, generator=noise_rng)
-        with torch.no_grad():
-            fake = generator(z)
-        loss_d = loss.discriminator(discriminator(real), discriminator(fake))
-        opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        opt_d.step()
-
-        z = torch.randn(n, settings.latent_dim, generator=noise_rng)
-        loss_g = loss.generator(discriminator(generator(z)))
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt_g.step()
-    return loss_d.item(), loss_g.item()
+    step = GANStep(
+        generator,
+        discriminator,
+        torch.optim.Adam(generator.parameters(), lr=settings.lr, betas=betas),
+        torch.optim.Adam(discriminator.parameters(), lr=settings.lr, betas=betas),
+        build_loss(settings.loss),
+        torch.device("cpu"),
+        n_critic=n_critic,
+        augment=DiffAugment(getattr(settings, "augment", "")),
+        noise=noise_rng,
+        fresh_generator_batch=True,
+    )
+    curve = []
+    output: dict[str, float] = {}
+    for iteration in range(1, settings.iterations + 1):
+        output = step.update(sample_real(settings.batch_size * n_critic), iteration)
+        if checkpoints and iteration == checkpoints[0]:
+            checkpoints.pop(0)
+            curve.append({"iteration": iteration, **score(iteration)})
+    return output["loss_d"], output["loss_g"], curve
 
 
 @contextmanager
@@ -184,5 +218,5 @@ def isolated_run(seed: int, threads: int) -> Iterator[None]:
 def draw_samples(generator: torch.nn.Module, n: int, latent_dim: int, seed: int) -> torch.Tensor:
     """``n`` samples from evaluation noise of its own seed, in eval mode."""
     generator.eval()
-    z = torch.randn(n, latent_dim, generator=torch.Generator().manual_seed(seed + 2_000_003))
-    return generator(z)
+    source = torch.Generator().manual_seed(seed + 2_000_003)
+    return generator(draw_inputs(n, latent_dim, source=source).z)

@@ -15,7 +15,7 @@ samples per model.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -115,9 +115,14 @@ def run_stacked_mnist_benchmark(
     settings: StackedSettings | None = None,
     threads: int = 1,
     classify: ClassifyFn | None = None,
+    activation_kwargs: dict | None = None,
+    eval_at: Sequence[int] | None = None,
 ) -> dict:
     """Train a DCGAN on Stacked MNIST (built from mnist5k) with ``activation`` in every hidden
-    layer of both networks; count the modes of ``settings.num_samples`` generated images."""
+    layer of both networks; count the modes of ``settings.num_samples`` generated images.
+
+    ``eval_at``: update counts at which the modes are also counted (``curve`` in the result),
+    from the evaluation noise, so the training's course does not change."""
     import time
 
     from ganzoo.architectures import get_architecture
@@ -126,7 +131,7 @@ def run_stacked_mnist_benchmark(
         draw_samples,
         isolated_run,
         run_record,
-        train_plain_gan,
+        train_gan,
     )
 
     settings = settings or StackedSettings()
@@ -137,7 +142,12 @@ def run_stacked_mnist_benchmark(
     shape = (3, *digits.images.shape[-2:])
     start = time.perf_counter()
     with isolated_run(seed, threads):
-        options = dict(data_shape=shape, width=settings.width, activation=activation)
+        options = dict(
+            data_shape=shape,
+            width=settings.width,
+            activation=activation,
+            activation_kwargs=activation_kwargs,
+        )
         generator = arch.generator(latent_dim=settings.latent_dim, **options)
         discriminator = arch.discriminator(**options)
         data_rng = torch.Generator().manual_seed(seed)
@@ -147,12 +157,24 @@ def run_stacked_mnist_benchmark(
             stacked, _ = stack_digits(digits.images, digits.labels, n, data_rng)
             return to_unit_range(stacked)
 
-        loss_d, loss_g = train_plain_gan(generator, discriminator, sample_real, settings, noise_rng)
+        def score(iteration: int) -> dict:
+            images = draw_samples(generator, settings.num_samples, settings.latent_dim, seed)
+            generator.train()
+            return asdict(count_modes(images, classify))
+
+        loss_d, loss_g, curve = train_gan(
+            generator,
+            discriminator,
+            sample_real,
+            settings,
+            noise_rng,
+            eval_at=eval_at,
+            score=score,
+        )
         images = draw_samples(generator, settings.num_samples, settings.latent_dim, seed)
-    uint8 = ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    metrics = stacked_mode_metrics(classify_channels(uint8, classify))
+    metrics = count_modes(images, classify)
     seconds = time.perf_counter() - start
-    return run_record(
+    result = run_record(
         "stacked_mnist",
         activation,
         seed,
@@ -162,3 +184,12 @@ def run_stacked_mnist_benchmark(
         (loss_d, loss_g),
         seconds,
     )
+    if eval_at is not None:
+        result["curve"] = curve
+    return result
+
+
+def count_modes(images: torch.Tensor, classify: ClassifyFn) -> StackedMetrics:
+    """Stacked-MNIST mode metrics of generated images in [-1, 1]."""
+    uint8 = ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return stacked_mode_metrics(classify_channels(uint8, classify))

@@ -19,8 +19,8 @@ from ganzoo.cli import main
 from ganzoo.runs import list_checkpoints, load_checkpoint
 
 
-def iterations_logged(run_dir: Path) -> list[int]:
-    path = run_dir / "metrics.jsonl"
+def iterations_logged(run_dir: Path, name: str = "metrics.jsonl") -> list[int]:
+    path = run_dir / name
     if not path.exists():
         return []
     lines = path.read_text().splitlines()
@@ -76,7 +76,8 @@ def processes(tmp_path_factory: pytest.TempPathFactory, tiny_config_data: dict):
 def test_sigkill_loses_only_steps_since_last_checkpoint(processes, capsys, caplog):
     """A training process killed with SIGKILL, whose newest checkpoint is then truncated, resumes
     from the newest good checkpoint: the truncated one is named on stderr, the run restarts at the
-    iteration after the good checkpoint and ends at the requested iteration."""
+    iteration after the good checkpoint and ends at the requested iteration, and metrics.jsonl
+    holds each iteration once (the lost steps' lines move to metrics.replaced.jsonl)."""
     process, out = processes["kill"]
     wait_for(lambda: (r := the_run_dir(out)) is not None and len(list_checkpoints(r)) >= 2, process)
     process.send_signal(signal.SIGKILL)
@@ -93,8 +94,11 @@ def test_sigkill_loses_only_steps_since_last_checkpoint(processes, capsys, caplo
     assert main(["train", "--resume", str(run_dir), f"train.iterations={end}"]) == 0
     assert "Traceback" not in capsys.readouterr().err
     assert f"does not load, trying an older one: checkpoint {newest}" in caplog.text  # on stderr
-    after = iterations_logged(run_dir)[len(before) :]
-    assert after == list(range(good_iteration + 1, end + 1))
+    logged = iterations_logged(run_dir)
+    kept = [i for i in before if i <= good_iteration]
+    assert logged == kept + list(range(good_iteration + 1, end + 1))
+    lost = [i for i in before if i > good_iteration]
+    assert iterations_logged(run_dir, "metrics.replaced.jsonl") == lost
     assert load_checkpoint(list_checkpoints(run_dir)[-1])["trainer"]["iteration"] == end
 
 

@@ -14,7 +14,7 @@ import torch
 import yaml
 
 from ganzoo.cli import main
-from ganzoo.engine import evaluation as periodic
+from ganzoo.engine.handlers import evaluation as periodic
 from ganzoo.runs import load_checkpoint
 
 # FID is lowest at the 2nd evaluation; coverage collapses from the 3rd on.

@@ -14,7 +14,7 @@ import yaml
 from evaluation import Evaluator
 from ganzoo.architectures import get_architecture
 from ganzoo.cli import main
-from ganzoo.engine.evaluation import build_evaluator
+from ganzoo.engine.handlers.evaluation import build_evaluator
 from ganzoo.engine.sharded_evaluation import evaluate_across_ranks, share_of_rows
 from ganzoo.sampling import load_generator, make_sampler
 

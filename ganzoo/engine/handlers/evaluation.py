@@ -12,20 +12,23 @@ the first such point is logged as ``{"iteration", "collapse": {...}}`` and as
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
+import torch
 from ignite.engine import Engine, Events
 from ignite.handlers import Checkpoint, DiskSaver
+from torch import nn
 
 from evaluation import RESULT_KEYS
+from ganzoo.engine.handlers.checkpoints import save_or_explain
+from ganzoo.engine.runlog import RunLog
+from ganzoo.engine.state import RunStatus
 from ganzoo.errors import GanzooError
-from ganzoo.runs import CHECKPOINT_DIR, METRICS_FILE
-
-if TYPE_CHECKING:
-    from ganzoo.engine.trainer import Training
+from ganzoo.runs import CHECKPOINT_DIR
 
 logger = logging.getLogger(__name__)
 
@@ -124,44 +127,51 @@ def build_evaluator(config: Any, device: Any, rank: int = 0) -> Any:
         raise GanzooError(f"eval: {exc}") from None
 
 
-def attach_periodic_evaluation(training: Training) -> None:
+def attach_periodic_evaluation(
+    engine: Engine,
+    config: Any,
+    device: torch.device,
+    status: RunStatus,
+    sampling_generator: Callable[[], nn.Module],
+    stop_requested: Callable[[], bool],
+    run_log: RunLog | None,
+    to_save: dict[str, Any],
+    run_dir: Path,
+    rank: int = 0,
+) -> None:
     """Evaluate every ``eval.every`` iterations and at the end (no-op when ``eval.every`` is
     null).
 
     Under torch.distributed every rank attaches this: the ranks share the sampling and the
-    feature extraction (:mod:`ganzoo.engine.sharded_evaluation`), rank 0 scores and writes.
+    feature extraction (:mod:`ganzoo.engine.sharded_evaluation`), rank 0 (the one with a
+    ``run_log``) scores and writes.
     """
-    config = training.config
     if config.eval.every is None:
         return
     from ganzoo.engine.sharded_evaluation import evaluate_across_ranks
 
-    rank = getattr(training, "rank", 0)
-    evaluator = build_evaluator(config, training.device, rank)
+    evaluator = build_evaluator(config, device, rank)
     last_evaluated = -1
-    record_results = _ResultRecorder(training) if rank == 0 else None
+    record_results = _ResultRecorder(run_log, to_save, run_dir) if run_log is not None else None
 
     def evaluate(engine: Engine) -> None:
         nonlocal last_evaluated
         iteration = engine.state.iteration
         # The conditions below are the same on every rank (NaN and signals are all-reduced).
-        if getattr(engine.state, "nan_iteration", None) is not None or last_evaluated == iteration:
+        if not status.healthy or last_evaluated == iteration:
             return  # NaN weights, or the end fell on an evaluation iteration
-        stopper = getattr(training, "stopper", None)
-        if stopper is not None and stopper.received is not None:
+        if stop_requested():
             return  # stopped by Ctrl-C / SIGTERM: save and exit promptly, evaluate on resume
         last_evaluated = iteration
-        generator = getattr(training, "sampling_generator", training.generator)
+        generator = sampling_generator()
         try:
-            results = evaluate_across_ranks(
-                evaluator, generator, seed=config.seed, device=training.device
-            )
+            results = evaluate_across_ranks(evaluator, generator, seed=config.seed, device=device)
         finally:
             generator.train()
         if record_results is not None:
             record_results(engine, results)
 
-    training.engine.add_event_handler(
+    engine.add_event_handler(
         Events.ITERATION_COMPLETED(every=config.eval.every) | Events.COMPLETED, evaluate
     )
 
@@ -169,18 +179,32 @@ def attach_periodic_evaluation(training: Training) -> None:
 class _ResultRecorder:
     """Rank 0's bookkeeping of results: metrics.jsonl, TensorBoard, best_fid.pt, collapse."""
 
-    def __init__(self, training: Training) -> None:
-        self.metrics_path = training.run_dir / METRICS_FILE
-        self.history = _previous_evaluations(self.metrics_path)
-        self.best = _BestByFid(training, self.history)
-        self.collapse_logged = any("collapse" in line for line in _read_lines(self.metrics_path))
-        self.writer = _summary_writer(training)
+    def __init__(self, run_log: RunLog, to_save: dict[str, Any], run_dir: Path) -> None:
+        self.run_log = run_log
+        self.to_save = to_save
+        self.run_dir = run_dir
+        self.history: list[dict[str, Any]] | None = None  # read when the first result comes
+        self.best: _BestByFid | None = None
+        self.collapse_logged = False
+
+    def _load_history(self) -> None:
+        """Results already in metrics.jsonl (a resumed run continues its history)."""
+        records = self.run_log.records()
+        self.history = [
+            {"iteration": r["iteration"], **r["eval"]}
+            for r in records
+            if isinstance(r.get("eval"), dict)
+        ]
+        self.collapse_logged = any("collapse" in r for r in records)
+        self.best = _BestByFid(self.to_save, self.run_dir, self.history)
 
     def __call__(self, engine: Engine, results: dict[str, Any]) -> None:
         from evaluation import detect_collapse
 
+        if self.history is None:
+            self._load_history()
         iteration = engine.state.iteration
-        history, writer = self.history, self.writer
+        history, run_log = self.history, self.run_log
         # After a resume, results from beyond the checkpoint belong to the lost steps.
         history[:] = [h for h in history if h["iteration"] < iteration]
         values = {k: float(results[k]) for k in RESULT_KEYS if results.get(k) is not None}
@@ -189,9 +213,8 @@ class _ResultRecorder:
         record["protocol"] = {
             k: results["protocol"].get(k) for k in ("suite", "num_generated", "num_reference")
         }
-        _append(self.metrics_path, record)
-        for key, value in values.items():
-            writer.add_scalar(f"eval/{key}", value, iteration)
+        run_log.append(record)
+        run_log.scalars(iteration, values, section="eval")
         logger.info(
             "evaluation at iteration %d: %s",
             iteration,
@@ -200,7 +223,7 @@ class _ResultRecorder:
         self.best.update(engine, values.get("fid"))
 
         report = detect_collapse(history)
-        writer.add_scalar("eval/collapse", float(report.collapsed), iteration)
+        run_log.scalars(iteration, {"collapse": float(report.collapsed)}, section="eval")
         if report.collapsed and not self.collapse_logged:
             self.collapse_logged = True
             event = report.events[0]
@@ -214,19 +237,22 @@ class _ResultRecorder:
                 event.peak_iteration,
                 event.value,
             )
-            _append(self.metrics_path, {"iteration": iteration, "collapse": report.to_dict()})
-        writer.flush()
+            run_log.append({"iteration": iteration, "collapse": report.to_dict()})
+        run_log.flush()
 
 
 class _BestByFid:
     """Keeps ``checkpoints/best_fid.pt`` for the lowest FID seen, across resumes."""
 
-    def __init__(self, training: Training, history: list[dict[str, Any]]) -> None:
+    def __init__(
+        self, to_save: dict[str, Any], run_dir: Path, history: list[dict[str, Any]]
+    ) -> None:
         self.best = min((h["fid"] for h in history if "fid" in h), default=math.inf)
-        saver = DiskSaver(str(training.run_dir / CHECKPOINT_DIR), require_empty=False, atomic=True)
+        self.run_dir = run_dir
+        saver = DiskSaver(str(run_dir / CHECKPOINT_DIR), require_empty=False, atomic=True)
         # A fixed file name: each better result replaces the previous best atomically.
         self.checkpoint = Checkpoint(
-            training.to_save,
+            to_save,
             saver,
             filename_pattern=BEST_CHECKPOINT.replace(".pt", ".{ext}"),
             n_saved=None,
@@ -236,39 +262,5 @@ class _BestByFid:
         if fid is None or not fid < self.best:
             return
         self.best = fid
-        self.checkpoint(engine)
+        save_or_explain(self.checkpoint, engine, self.run_dir)
         logger.info("new best FID %.4g at iteration %d", fid, engine.state.iteration)
-
-
-def _summary_writer(training: Training) -> Any:
-    from torch.utils.tensorboard import SummaryWriter
-
-    writer = SummaryWriter(log_dir=str(training.run_dir / "tb"), filename_suffix=".eval")
-    training.closers.append(writer.close)
-    return writer
-
-
-def _read_lines(path: Any) -> list[dict[str, Any]]:
-    if not path.is_file():
-        return []
-    lines = []
-    for text in path.read_text().splitlines():
-        try:
-            lines.append(json.loads(text))
-        except json.JSONDecodeError:
-            continue  # a line cut short by a kill; the rest of the file is still good
-    return lines
-
-
-def _previous_evaluations(path: Any) -> list[dict[str, Any]]:
-    """Evaluation results already in ``metrics.jsonl`` (a resumed run continues its history)."""
-    return [
-        {"iteration": line["iteration"], **line["eval"]}
-        for line in _read_lines(path)
-        if isinstance(line.get("eval"), dict)
-    ]
-
-
-def _append(path: Any, record: dict[str, Any]) -> None:
-    with path.open("a") as handle:
-        handle.write(json.dumps(record) + "\n")

@@ -1,0 +1,154 @@
+"""Small factories the trainer wires together: device, models, optimizers, loss, data loader.
+
+Each takes the experiment config (and what it needs besides) and returns one thing, so the
+benchmarks and tests can build the very pieces ``ganzoo train`` uses.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import torch
+from ignite.engine.deterministic import ReproducibleBatchSampler
+from torch import nn
+from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler
+
+from ganzoo.architectures import get_architecture
+from ganzoo.architectures.protocol import check_network
+from ganzoo.augment import DiffAugment
+from ganzoo.config import ExperimentConfig
+from ganzoo.errors import ConfigError
+from ganzoo.losses import GANLoss, build_loss
+
+logger = logging.getLogger(__name__)
+
+
+def resolve_device(name: str, key: str = "train.device") -> torch.device:
+    """``auto`` picks CUDA when present, else the CPU; an unavailable device is an error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"{key} is {name!r} but CUDA is not available here; use {key}=auto")
+    return device
+
+
+def check_device(config: ExperimentConfig) -> torch.device:
+    """The device ``config`` trains on; refuses ``train.amp`` where there is no CUDA."""
+    device = resolve_device(config.train.device)
+    if config.train.amp and device.type != "cuda":
+        raise ConfigError(
+            "train.amp: true needs a CUDA device (float16 mixed precision with a GradScaler); "
+            f"this run is on {device}. Set train.amp=false to train on the CPU."
+        )
+    return device
+
+
+def per_process_batch_size(config: ExperimentConfig, world_size: int) -> int:
+    """``train.batch_size`` is the global batch, split evenly over the processes."""
+    batch_size = config.train.batch_size
+    if batch_size % world_size:
+        raise ConfigError(
+            f"train.batch_size is {batch_size}, which {world_size} processes cannot share "
+            f"evenly; it is the global batch, so make it a multiple of {world_size}"
+        )
+    return batch_size // world_size
+
+
+def build_models(config: ExperimentConfig, shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+    """The generator and discriminator of ``config.architecture`` for data of ``shape``."""
+    architecture = get_architecture(config.architecture)
+    generator = architecture.generator(data_shape=shape, **config.generator)
+    discriminator = architecture.discriminator(data_shape=shape, **config.discriminator)
+    check_network("generator", generator)
+    check_network("discriminator", discriminator)
+    return generator, discriminator
+
+
+def adam_betas(config: ExperimentConfig) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(generator betas, discriminator betas): ``train.betas_g`` / ``betas_d`` where set, else
+    (``train.beta1``, ``train.beta2``) for both."""
+    t = config.train
+    shared = (t.beta1, t.beta2)
+    betas_g = tuple(t.betas_g) if t.betas_g is not None else shared
+    betas_d = tuple(t.betas_d) if t.betas_d is not None else shared
+    return betas_g, betas_d  # type: ignore[return-value]
+
+
+def build_optimizers(
+    config: ExperimentConfig, generator: nn.Module, discriminator: nn.Module
+) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+    """Adam for each network with its own learning rate and betas."""
+    t = config.train
+    betas_g, betas_d = adam_betas(config)
+    return (
+        torch.optim.Adam(generator.parameters(), lr=t.lr_g, betas=betas_g),
+        torch.optim.Adam(discriminator.parameters(), lr=t.lr_d, betas=betas_d),
+    )
+
+
+def build_objective(config: ExperimentConfig) -> tuple[GANLoss, DiffAugment]:
+    """The loss (with R1 when ``train.r1_gamma`` > 0) and the augmentation D's inputs get."""
+    t = config.train
+    return build_loss(t.loss, t.loss_kwargs, t.r1_gamma), DiffAugment(t.augment)
+
+
+def build_loader(
+    config: ExperimentConfig, dataset: Dataset, rank: int = 0, world_size: int = 1
+) -> DataLoader:
+    """Shuffled batches of ``n_critic`` x ``batch_size`` images (each D update of an iteration
+    takes its own ``batch_size``); the engine makes the order reproducible per epoch.
+
+    With several processes every rank draws the same order of global batches (the engine seeds
+    each epoch alike everywhere) and takes its own slice of each, so the shards never overlap
+    and an epoch is as long as on one process.
+    """
+    per_process_batch_size(config, world_size)
+    images_per_iteration = config.train.batch_size * config.train.n_critic
+    if len(dataset) < images_per_iteration:
+        raise ConfigError(
+            f"one iteration needs train.batch_size x train.n_critic = {images_per_iteration} "
+            f"images but dataset {config.data.name!r} has only {len(dataset)}; lower "
+            f"train.batch_size or train.n_critic, or raise data.limit"
+        )
+    # drop_last: every update sees a full batch, so losses are comparable across iterations.
+    batches = BatchSampler(RandomSampler(dataset), images_per_iteration, drop_last=True)
+    if world_size > 1:
+        batches = ShardedBatchSampler(batches, rank, world_size)
+    return DataLoader(
+        dataset,
+        batch_sampler=EagerReproducibleBatchSampler(batches),
+        num_workers=config.data.num_workers,
+        pin_memory=torch.cuda.is_available(),
+    )
+
+
+class ShardedBatchSampler(BatchSampler):
+    """Rank ``rank``'s slice of each of ``batches``' global batches."""
+
+    def __init__(self, batches: BatchSampler, rank: int, world_size: int) -> None:
+        super().__init__(batches.sampler, batches.batch_size // world_size, batches.drop_last)
+        self.batches = batches
+        self.rank = rank
+
+    def __iter__(self) -> Iterator[list[int]]:
+        start = self.rank * self.batch_size
+        for batch in self.batches:
+            yield batch[start : start + self.batch_size]
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+
+class EagerReproducibleBatchSampler(ReproducibleBatchSampler):
+    """Ignite's reproducible batch sampler, drawing the epoch's order when iterated.
+
+    Ignite's draws lazily, at the first batch; on a resume in mid-epoch that is after the engine
+    has restored the checkpoint's RNG state, so the epoch's order would differ from the
+    uninterrupted run's. Drawing at ``iter()`` uses the epoch seed, as a fresh run does.
+    """
+
+    def __iter__(self) -> Iterator[list[int]]:
+        self.setup_batch_indices()
+        return iter(self.batch_indices)

@@ -1,0 +1,169 @@
+"""What a running training shows: running averages, progress, the NaN guard, and the scalars
+(losses, the loss's statistics, learning rates, gradient norms, activation parameters) written
+to ``metrics.jsonl`` and TensorBoard every ``train.log_every`` iterations and at the last one.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import ignite.distributed as idist
+import torch
+from ignite.engine import Engine, Events
+from ignite.metrics import RunningAverage
+from torch import nn
+
+from ganzoo.architectures import activation_layers
+from ganzoo.engine.runlog import RunLog
+from ganzoo.engine.state import RunStatus
+
+logger = logging.getLogger(__name__)
+
+
+def attach_running_averages(engine: Engine, keys: Sequence[str]) -> None:
+    """``avg_<key>``: an exponential running average (alpha 0.98) of each logged key."""
+    for key in keys:
+        RunningAverage(output_transform=lambda out, k=key: out[k], alpha=0.98).attach(
+            engine, f"avg_{key}"
+        )
+
+
+def attach_nan_guard(engine: Engine, status: RunStatus, keys: Sequence[str]) -> None:
+    """Stop at a NaN/inf in any of ``keys`` and remember where; nothing is saved after it."""
+
+    @engine.on(Events.ITERATION_COMPLETED)
+    def _check(engine: Engine) -> None:
+        bad = not all(math.isfinite(engine.state.output[k]) for k in keys)
+        if idist.get_world_size() > 1:  # every rank stops together
+            flag = torch.tensor([float(bad)], device=idist.device())
+            bad = bool(idist.all_reduce(flag, "MAX").item())
+        if bad:
+            status.nan_iteration = engine.state.iteration
+            logger.error(
+                "non-finite loss at iteration %d: %s", engine.state.iteration, engine.state.output
+            )
+            engine.terminate()
+
+
+def attach_progress(
+    engine: Engine,
+    total: Callable[[], int],
+    keys: Sequence[str],
+    closers: list[Callable[[], None]],
+    terminal: bool | None = None,
+) -> None:
+    """On a terminal, a bar counting iterations; elsewhere (CI, a pipe, nohup) a compact log
+    line about every 5% of the run and at its end, instead of a bar's fragments."""
+    if terminal is None:
+        terminal = sys.stderr.isatty()
+    if terminal:
+        _attach_bar(engine, total, keys, closers)
+    else:
+        _attach_progress_lines(engine, total, keys)
+
+
+def _averages(engine: Engine, keys: Sequence[str]) -> str:
+    metrics = engine.state.metrics
+    return ", ".join(f"{k} {metrics[f'avg_{k}']:.4g}" for k in keys if f"avg_{k}" in metrics)
+
+
+def _attach_bar(
+    engine: Engine,
+    total: Callable[[], int],
+    keys: Sequence[str],
+    closers: list[Callable[[], None]],
+) -> None:
+    from tqdm.auto import tqdm
+
+    bars: list[Any] = []
+
+    def close(*_: Any) -> None:
+        while bars:
+            bars.pop().close()
+
+    def update(engine: Engine) -> None:
+        if not bars:
+            start = engine.state.iteration - 1
+            bars.append(tqdm(total=total(), initial=start, desc="iterations", unit="it"))
+        bars[0].update(1)
+        bars[0].set_postfix_str(_averages(engine, keys), refresh=False)
+
+    engine.add_event_handler(Events.ITERATION_COMPLETED, update)
+    engine.add_event_handler(Events.COMPLETED, close)  # before the run directory is printed
+    closers.append(close)
+
+
+def _attach_progress_lines(engine: Engine, total: Callable[[], int], keys: Sequence[str]) -> None:
+    started: list[tuple[float, int]] = []
+
+    def log(engine: Engine) -> None:
+        iteration, end = engine.state.iteration, total()
+        if not started:
+            started.append((time.perf_counter(), iteration - 1))
+        every = max(1, end // 20)
+        if iteration % every and iteration != end:
+            return
+        since, first = started[0]
+        rate = (iteration - first) / max(time.perf_counter() - since, 1e-9)
+        logger.info(
+            "iteration %d/%d (%.0f%%), %.2f it/s: %s",
+            iteration,
+            end,
+            100 * iteration / max(end, 1),
+            rate,
+            _averages(engine, keys),
+        )
+
+    engine.add_event_handler(Events.ITERATION_COMPLETED, log)
+
+
+def activation_parameters(model: nn.Module, prefix: str) -> dict[str, torch.Tensor]:
+    """Every learnable activation parameter, named ``prefix/<layer>/<param>``."""
+    found = {}
+    for layer_name, module in activation_layers(model):
+        for param_name, param in module.named_parameters():
+            found[f"{prefix}/{layer_name}/{param_name}"] = param.detach()
+    return found
+
+
+def attach_scalar_log(
+    engine: Engine,
+    run_log: RunLog,
+    networks: dict[str, nn.Module],
+    optimizers: dict[str, torch.optim.Optimizer],
+    every: int,
+) -> None:
+    """Every ``every`` iterations and at the last one: a metrics.jsonl line and TensorBoard
+    scalars of the step's output, running averages, learning rates (``lr_<network>``) and
+    activation parameters (scalars; histograms when per-channel)."""
+
+    def scalars(engine: Engine) -> dict[str, float]:
+        values = {k: float(v) for k, v in engine.state.output.items()}
+        values.update({k: float(v) for k, v in engine.state.metrics.items()})
+        for suffix, optimizer in optimizers.items():
+            values[f"lr_{suffix}"] = optimizer.param_groups[0]["lr"]
+        for prefix, model in networks.items():
+            for name, param in activation_parameters(model, prefix).items():
+                if param.numel() == 1:
+                    values[name] = float(param)
+        return values
+
+    def log(engine: Engine) -> None:
+        iteration = engine.state.iteration
+        if run_log.last_logged_iteration == iteration or engine.state.output is None:
+            return
+        values = scalars(engine)
+        run_log.append({"iteration": iteration, "epoch": engine.state.epoch, **values})
+        run_log.scalars(iteration, values)
+        for prefix, model in networks.items():
+            for name, param in activation_parameters(model, prefix).items():
+                if param.numel() > 1:
+                    run_log.histogram(name, param.cpu(), iteration)
+        run_log.last_logged_iteration = iteration
+
+    engine.add_event_handler(Events.ITERATION_COMPLETED(every=every) | Events.COMPLETED, log)

@@ -1,0 +1,75 @@
+"""GAN losses by name: a registry of :class:`GANLoss` classes, extensible by plugins.
+
+Built in: ``bce`` (non-saturating, DCGAN's), ``hinge``, ``lsgan``, ``wgan``, ``wgan_gp``; R1 on
+real images is added to any of them with ``train.r1_gamma``. A third-party package adds a loss
+(a relativistic GAN, say) through the ``ganzoo.losses`` entry-point group, naming a
+:class:`GANLoss` subclass; ``ganzoo losses`` lists them all with their origin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ganzoo.errors import ConfigError, RegistryError
+from ganzoo.losses.base import Critic, GANLoss, LossResult, Samples, ScoreLoss
+from ganzoo.losses.penalties import WassersteinGP, WithR1, gradient_penalty, r1_penalty
+from ganzoo.losses.standard import Hinge, LeastSquares, NonSaturatingBCE, Wasserstein
+from ganzoo.registry import Registry
+
+__all__ = [
+    "LOSSES",
+    "Critic",
+    "GANLoss",
+    "LossResult",
+    "Samples",
+    "ScoreLoss",
+    "build_loss",
+    "get_loss",
+    "gradient_penalty",
+    "r1_penalty",
+]
+
+
+def _check_loss_class(name: str, obj: Any) -> None:
+    if not (isinstance(obj, type) and issubclass(obj, GANLoss)):
+        raise RegistryError(
+            f"loss {name!r} must be a subclass of ganzoo.losses.GANLoss, got {obj!r}"
+        )
+
+
+LOSSES = Registry("loss", "ganzoo.losses", check=_check_loss_class)
+LOSSES.register("bce", NonSaturatingBCE)
+LOSSES.register("hinge", Hinge)
+LOSSES.register("lsgan", LeastSquares)
+LOSSES.register("wgan", Wasserstein)
+LOSSES.register("wgan_gp", WassersteinGP)
+
+
+def get_loss(name: str, kwargs: Mapping[str, Any] | None = None) -> GANLoss:
+    """A new instance of the loss registered as ``name``, built with ``kwargs``."""
+    try:
+        cls = LOSSES.get(name)
+    except RegistryError as exc:
+        raise ConfigError(f"train.loss: {exc}") from None
+    try:
+        return cls(**dict(kwargs or {}))
+    except TypeError as exc:
+        raise ConfigError(
+            f"train.loss_kwargs {dict(kwargs or {})} do not fit loss {name!r} "
+            f"({cls.__qualname__}): {exc}"
+        ) from None
+
+
+def build_loss(
+    name: str, kwargs: Mapping[str, Any] | None = None, r1_gamma: float = 0.0
+) -> GANLoss:
+    """The loss ``name`` with ``kwargs``, plus R1 on real images when ``r1_gamma`` > 0."""
+    if r1_gamma < 0:
+        raise ConfigError(f"train.r1_gamma must be 0 (off) or positive, got {r1_gamma}")
+    loss = get_loss(name, kwargs)
+    return WithR1(loss, r1_gamma) if r1_gamma > 0 else loss
+
+
+# Re-exported for callers that name the built-in classes directly.
+BUILTIN_LOSSES = (NonSaturatingBCE, Hinge, LeastSquares, Wasserstein, WassersteinGP)
