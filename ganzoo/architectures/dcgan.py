@@ -151,7 +151,8 @@ class DCGANDiscriminator(_DCGANBase):
     """Images (N, C, H, W) -> one logit per image, shape (N,) (no sigmoid).
 
     ``width`` is ndf: the first layer has ``width`` channels, doubling at each stride-2
-    convolution; batch norm on every hidden layer but the first.
+    convolution; batch norm on every hidden layer but the first, unless ``batch_norm`` is false
+    (a gradient penalty assumes a critic without batch norm: Gulrajani et al. 2017).
     """
 
     def __init__(
@@ -161,6 +162,7 @@ class DCGANDiscriminator(_DCGANBase):
         activation: Any = "leaky_relu",
         activation_kwargs: Mapping[str, Any] | None = None,
         layer_activations: Sequence[Any] | None = None,
+        batch_norm: bool = True,
     ) -> None:
         super().__init__()
         channels, size, _ = _check(data_shape)
@@ -181,7 +183,7 @@ class DCGANDiscriminator(_DCGANBase):
         for i in range(count):
             k, s, p = _kernel(sizes[i + 1], sizes[i])
             conv = nn.Conv2d(in_channels, widths[i], k, s, p, bias=i == 0)
-            blocks.append(_Block(conv, widths[i], i > 0, acts[i]))
+            blocks.append(_Block(conv, widths[i], batch_norm and i > 0, acts[i]))
             in_channels = widths[i]
         self.blocks = nn.ModuleList(blocks)
         self.out = nn.Conv2d(widths[-1], 1, 4, 1, 0)

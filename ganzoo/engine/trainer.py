@@ -279,6 +279,15 @@ def _attach_handlers(training: Training, stat_keys: tuple[str, ...], progress: b
             {"g": training.optimizer_g, "d": training.optimizer_d},
             every=t.log_every,
         )
+    # After the log (each logged lr is the one its iteration used), before the checkpoints
+    # (each saves the rate of the next iteration: 0 after the last).
+    schedule.attach_lr_decay(
+        engine,
+        t.lr_decay,
+        [(training.optimizer_g, t.lr_g), (training.optimizer_d, t.lr_d)],
+        training.total_iterations,
+    )
+    if training.rank == 0:
         training.checkpoint = checkpoints.attach_checkpoints(
             engine,
             training.to_save,
@@ -287,13 +296,6 @@ def _attach_handlers(training: Training, stat_keys: tuple[str, ...], progress: b
             every=t.checkpoint_every,
             keep=t.keep_checkpoints,
         )
-    # After the log, so each logged lr is the one its iteration used.
-    schedule.attach_lr_decay(
-        engine,
-        t.lr_decay,
-        [(training.optimizer_g, t.lr_g), (training.optimizer_d, t.lr_d)],
-        training.total_iterations,
-    )
     attach_periodic_evaluation(  # on every rank: they share the work
         engine,
         config,

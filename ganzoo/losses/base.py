@@ -56,7 +56,8 @@ class GANLoss:
 
     def describe(self) -> str:
         """A short human description, for ``ganzoo losses``."""
-        return (self.__doc__ or self.name).strip().splitlines()[0]
+        paragraph = (self.__doc__ or self.name).strip().split("\n\n")[0]
+        return " ".join(paragraph.split())
 
 
 class ScoreLoss(GANLoss):

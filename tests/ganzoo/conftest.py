@@ -10,6 +10,7 @@ import pytest
 
 from ganzoo.activations import ACTIVATIONS
 from ganzoo.architectures import ARCHITECTURES
+from ganzoo.losses import LOSSES
 
 
 @pytest.fixture
@@ -34,8 +35,10 @@ def install_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[
         monkeypatch.syspath_prepend(str(site))
         ACTIVATIONS.refresh()
         ARCHITECTURES.refresh()
+        LOSSES.refresh()
 
     yield install
     monkeypatch.undo()
     ACTIVATIONS.refresh()
     ARCHITECTURES.refresh()
+    LOSSES.refresh()
