@@ -18,7 +18,7 @@ from ganzoo.architectures import get_architecture
 from ganzoo.architectures.protocol import check_network
 from ganzoo.augment import DiffAugment
 from ganzoo.config import ExperimentConfig
-from ganzoo.errors import ConfigError
+from ganzoo.errors import ConfigError, DataError
 from ganzoo.losses import GANLoss, build_loss
 
 logger = logging.getLogger(__name__)
@@ -92,6 +92,26 @@ def build_objective(config: ExperimentConfig) -> tuple[GANLoss, DiffAugment]:
     """The loss (with R1 when ``train.r1_gamma`` > 0) and the augmentation D's inputs get."""
     t = config.train
     return build_loss(t.loss, t.loss_kwargs, t.r1_gamma), DiffAugment(t.augment)
+
+
+def check_labels(dataset: Dataset, num_classes: int) -> None:
+    """A conditional model's data must be labelled 0..num_classes-1 (checked before training
+    when the dataset exposes its labels; the step checks every batch anyway)."""
+    labels = getattr(dataset, "labels", None)
+    if not num_classes or labels is None or len(labels) == 0:
+        return
+    low, high = int(min(labels)), int(max(labels))
+    if low < 0:
+        raise DataError(
+            "the model is class-conditional (num_classes > 0) but the dataset has unlabelled "
+            "images (label -1; an image folder is labelled only by its sub-folders); use a "
+            "labelled dataset or num_classes: 0"
+        )
+    if high >= num_classes:
+        raise DataError(
+            f"the dataset has label {high}, outside num_classes={num_classes} (labels "
+            f"0..{num_classes - 1}); raise num_classes in both networks or filter data.classes"
+        )
 
 
 def build_loader(

@@ -27,6 +27,7 @@ from ignite.handlers import Checkpoint
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from ganzoo.architectures.protocol import num_classes_of
 from ganzoo.config import ExperimentConfig, data_shape, to_dict
 from ganzoo.engine.factories import (
     ShardedBatchSampler,
@@ -35,6 +36,7 @@ from ganzoo.engine.factories import (
     build_objective,
     build_optimizers,
     check_device,
+    check_labels,
     per_process_batch_size,
     resolve_device,
 )
@@ -179,6 +181,7 @@ def create_training(
     generator, discriminator = build_models(config, shape)
     generator.to(device)
     discriminator.to(device)
+    check_labels(dataset, num_classes_of(generator))
     optimizer_g, optimizer_d = build_optimizers(config, generator, discriminator)
     loss, augment = build_objective(config)
     scaler = torch.amp.GradScaler("cuda") if config.train.amp else None
