@@ -10,6 +10,8 @@ every contender alike), and reported as the median ratio over rounds:
   plain loop's speed, i.e. a time ratio of at most 1/0.95 = 1.053.
 - ``psf / leaky_relu``: time per iteration of the plain loop with PSF in every hidden layer
   against LeakyReLU(0.2). Target: at most 1.10 with the fused PSF.
+- the WGAN-GP step (n_critic 5, gradient penalty, a critic without batch norm): the engine
+  against a plain loop of the same update. Same target, 0.95x.
 
 Usage: python benchmarks/bench_training.py [--rounds 7] [--iters 20] [--batch-size 32]
 """
@@ -24,22 +26,32 @@ import time
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from torch.utils.data import TensorDataset
 
 from ganzoo.config import DataConfig, ExperimentConfig, TrainConfig
 from ganzoo.engine.trainer import build_loader, build_models, build_optimizers, create_training
-from ganzoo.losses import get_loss
 
 SHAPE = (3, 32, 32)
 
 
-def make_config(activation: str, batch_size: int, kwargs: dict) -> ExperimentConfig:
+def make_config(
+    activation: str, batch_size: int, kwargs: dict, wgan_gp: bool = False
+) -> ExperimentConfig:
+    critic = {"batch_norm": False} if wgan_gp else {}
+    objective = {"loss": "wgan_gp", "n_critic": 5} if wgan_gp else {}
     return ExperimentConfig(
         name="bench",
         data=DataConfig(name="cifar10", image_size=32),
         generator={"activation": activation, "activation_kwargs": kwargs, "width": 64},
-        discriminator={"activation": activation, "activation_kwargs": kwargs, "width": 64},
+        discriminator={
+            "activation": activation,
+            "activation_kwargs": kwargs,
+            "width": 64,
+            **critic,
+        },
         train=TrainConfig(
+            **objective,
             batch_size=batch_size,
             iterations=10**9,  # extended round by round
             log_every=50,
@@ -51,13 +63,16 @@ def make_config(activation: str, batch_size: int, kwargs: dict) -> ExperimentCon
 
 
 class PlainLoop:
-    """The same DCGAN update, written as a user would without Ignite."""
+    """The same update, written as a user would without Ignite: the non-saturating BCE step,
+    or with ``config.train.loss == "wgan_gp"`` WGAN-GP's n_critic critic updates with the
+    gradient penalty, then one generator update."""
 
     def __init__(self, config: ExperimentConfig, dataset: TensorDataset) -> None:
         torch.manual_seed(0)
         self.generator, self.discriminator = build_models(config, SHAPE)
         self.opt_g, self.opt_d = build_optimizers(config, self.generator, self.discriminator)
-        self.loss = get_loss("bce")
+        self.wgan_gp = config.train.loss == "wgan_gp"
+        self.n_critic = config.train.n_critic
         self.loader = build_loader(config, dataset)
         self.batches = iter(self.loader)
 
@@ -68,18 +83,38 @@ class PlainLoop:
             self.batches = iter(self.loader)
             return next(self.batches)[0]
 
+    def d_loss(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        d = self.discriminator
+        if not self.wgan_gp:
+            r, f = d(real), d(fake)
+            return F.binary_cross_entropy_with_logits(
+                r, torch.ones_like(r)
+            ) + F.binary_cross_entropy_with_logits(f, torch.zeros_like(f))
+        mix = torch.rand(real.shape[0], 1, 1, 1)
+        points = (mix * real + (1 - mix) * fake).requires_grad_(True)
+        (grad,) = torch.autograd.grad(d(points).sum(), points, create_graph=True)
+        penalty = ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+        return d(fake).mean() - d(real).mean() + 10 * penalty
+
+    def g_loss(self, fake: torch.Tensor) -> torch.Tensor:
+        scores = self.discriminator(fake)
+        if self.wgan_gp:
+            return -scores.mean()
+        return F.binary_cross_entropy_with_logits(scores, torch.ones_like(scores))
+
     def run(self, iterations: int) -> None:
         g, d = self.generator, self.discriminator
         for _ in range(iterations):
-            real = self.next_batch()
-            z = torch.randn(real.shape[0], g.latent_dim)
-            fake = g(z)
-            loss_d = self.loss.discriminator(d(real), d(fake.detach()))
-            self.opt_d.zero_grad()
-            loss_d.backward()
-            self.opt_d.step()
+            reals = self.next_batch().chunk(self.n_critic)
+            for real in reals:
+                z = torch.randn(real.shape[0], g.latent_dim)
+                fake = g(z)
+                loss_d = self.d_loss(real, fake.detach())
+                self.opt_d.zero_grad()
+                loss_d.backward()
+                self.opt_d.step()
             d.requires_grad_(False)
-            loss_g = self.loss.generator(d(fake))
+            loss_g = self.g_loss(fake)
             self.opt_g.zero_grad()
             loss_g.backward()
             self.opt_g.step()
@@ -119,6 +154,9 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--no-wgan-gp", dest="wgan_gp", action="store_false", help="skip the WGAN-GP step"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -126,7 +164,7 @@ def main() -> int:
     from ganzoo.activations import ACTIVATIONS
 
     generator = torch.Generator().manual_seed(0)
-    dataset = TensorDataset(torch.rand(1024, *SHAPE, generator=generator) * 2 - 1)
+    dataset = TensorDataset(torch.rand(2048, *SHAPE, generator=generator) * 2 - 1)
     contenders = {
         "plain leaky_relu": PlainLoop(make_config("leaky_relu", args.batch_size, {}), dataset),
     }
@@ -136,6 +174,10 @@ def main() -> int:
         )
         if "psf" in ACTIVATIONS.names():
             contenders["plain psf"] = PlainLoop(make_config("psf", args.batch_size, {}), dataset)
+        if args.wgan_gp:
+            wgan = make_config("leaky_relu", args.batch_size, {}, wgan_gp=True)
+            contenders["plain wgan_gp"] = PlainLoop(wgan, dataset)
+            contenders["ganzoo wgan_gp"] = GanzooLoop(wgan, dataset, Path(tmp) / "wgan")
         print("warming up (loads, or on a new machine builds, PSF's kernels) ...", flush=True)
         start = time.perf_counter()
         for loop in contenders.values():
@@ -157,6 +199,10 @@ def main() -> int:
     results = []
     speed = 1 / ratio("ganzoo leaky_relu", "plain leaky_relu")
     results.append(("ganzoo engine speed / plain loop speed", speed, ">= 0.95", speed >= 0.95))
+    if "plain wgan_gp" in times:
+        speed = 1 / ratio("ganzoo wgan_gp", "plain wgan_gp")
+        label = "WGAN-GP (n_critic 5) engine / plain loop"
+        results.append((label, speed, ">= 0.95", speed >= 0.95))
     if "plain psf" in times:
         cost = ratio("plain psf", "plain leaky_relu")
         results.append(("PSF DCGAN time / LeakyReLU DCGAN time", cost, "<= 1.10", cost <= 1.10))
