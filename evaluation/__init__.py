@@ -16,8 +16,8 @@ from evaluation.errors import (
     SuiteError,
     WeightsNotFoundError,
 )
+from evaluation.metrics import LOWER_IS_BETTER, METRIC_TABLE, RESULT_KEYS
 from evaluation.suite import (
-    RESULT_KEYS,
     Evaluator,
     Suite,
     available_suites,
@@ -27,6 +27,8 @@ from evaluation.suite import (
 )
 
 __all__ = [
+    "LOWER_IS_BETTER",
+    "METRIC_TABLE",
     "RESULT_KEYS",
     "CollapseReport",
     "CollapseRule",

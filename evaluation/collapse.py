@@ -16,7 +16,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-DIVERSITY_METRICS = ("coverage", "recall", "modes_covered")
+from evaluation.metrics import DIVERSITY_KEYS
+
+DIVERSITY_METRICS = DIVERSITY_KEYS  # coverage, recall, modes_covered (evaluation.metrics)
 
 
 @dataclass(frozen=True)

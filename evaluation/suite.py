@@ -35,29 +35,19 @@ import yaml
 
 from evaluation.cache import atomic_write, digest, resolve_cache_dir, write_json_atomic
 from evaluation.errors import ImageInputError, SuiteError
-from evaluation.fid import GaussianStats, feature_statistics, fid_from_stats
+from evaluation.fid import GaussianStats, feature_statistics
 from evaluation.images import DEFAULT_VALUE_RANGE, ImageSource, content_digest, resolve_images
-from evaluation.kid import effective_subset_size, kid_from_features
-from evaluation.prdc import prdc
+from evaluation.metrics import (
+    INCEPTION_METRICS,
+    METRIC_TABLE,
+    METRICS,
+    MetricInputs,
+    metric_record,
+)
 
 log = logging.getLogger(__name__)
 
 SUITES_DIR = Path(__file__).parent / "suites"
-METRICS = ("fid", "kid", "prdc", "modes")
-INCEPTION_METRICS = frozenset({"fid", "kid", "prdc"})
-# The numbers a result holds, one key each, in the order tables show them.
-RESULT_KEYS = (
-    "fid",
-    "kid_mean",
-    "kid_std",
-    "precision",
-    "recall",
-    "density",
-    "coverage",
-    "modes_covered",
-    "mode_kl",
-    "top_mode_share",
-)
 FID_NOTE = (
     "FID is biased by the number of samples: compare FIDs only at equal num_generated and "
     "num_reference, on the same reference split; KID is unbiased"
@@ -429,17 +419,15 @@ class Evaluator:
 
         wants_modes, why_not = self._wants_modes()
         if wants_modes:
-            from evaluation.modes import digit_modes
-
-            model, accuracy = self.digit_classifier()
-            modes = digit_modes(model, images, ref.images)
-            results["modes_covered"] = modes.modes_covered
-            results["mode_kl"] = modes.mode_kl
-            results["top_mode_share"] = modes.top_mode_share
-            protocol["mode_histogram"] = modes.histogram
+            inputs = MetricInputs(
+                suite, images=images, reference_images=ref.images, classifier=self.digit_classifier
+            )
+            values, extra = metric_record("modes").compute(inputs)
+            results.update(values)
+            protocol["mode_histogram"] = extra["mode_histogram"]
             protocol["digit_classifier"] = {
                 "data": self._classifier_data,
-                "test_accuracy": accuracy,
+                "test_accuracy": extra["classifier_accuracy"],
             }
         elif "modes" in suite.metrics:
             protocol.setdefault("skipped", {})["modes"] = why_not
@@ -455,22 +443,15 @@ class Evaluator:
         results: dict[str, Any],
         protocol: dict[str, Any],
     ) -> None:
-        suite = self.suite
         assert ref.features is not None and ref.stats is not None
-        if "fid" in suite.metrics:
-            results["fid"] = fid_from_stats(feature_statistics(features), ref.stats)
-        if "kid" in suite.metrics:
-            size = effective_subset_size(suite.kid_subset_size, len(features), len(ref.features))
-            mean, std = kid_from_features(
-                features, ref.features, size, suite.kid_subsets, seed=suite.seed
-            )
-            results["kid_mean"], results["kid_std"] = mean, std
-            protocol["kid_subset_size"] = size
-            protocol["kid_subsets"] = suite.kid_subsets
-        if "prdc" in suite.metrics:
-            values = prdc(ref.features, features, k_pr=suite.pr_k, k_dc=suite.dc_k)
-            results.update(dataclasses.asdict(values))
-            protocol["pr_k"], protocol["dc_k"] = suite.pr_k, suite.dc_k
+        inputs = MetricInputs(
+            self.suite, features, reference_features=ref.features, reference_stats=ref.stats
+        )
+        for record in METRIC_TABLE:
+            if record.needs == "inception" and record.name in self.suite.metrics:
+                values, extra = record.compute(inputs)
+                results.update(values)
+                protocol.update(extra)
 
 
 def run_suite(

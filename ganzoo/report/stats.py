@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from evaluation import RESULT_KEYS
+from evaluation.metrics import LOWER_IS_BETTER as LOWER_METRICS
+from evaluation.metrics import REPORT_KEYS
 from ganzoo.report.runs import RunData
 
 # Config keys that never define a group: the seed is what a study repeats; the rest is
@@ -18,9 +19,9 @@ from ganzoo.report.runs import RunData
 IGNORED_KEYS = ("seed", "name", "train.progress", "train.device", "data.num_workers", "data.root")
 
 # Metrics where lower is better (for the table's wording only).
-LOWER_IS_BETTER = {"fid", "kid_mean", "mode_kl", "loss_d", "loss_g"}
+LOWER_IS_BETTER = LOWER_METRICS | {"loss_d", "loss_g"}
 
-EVAL_METRICS = RESULT_KEYS[:-1]  # top_mode_share is left out of reports
+EVAL_METRICS = REPORT_KEYS  # the metric table's keys shown in reports
 
 # Below this many pairs the Wilcoxon signed-rank test cannot reach p < 0.05 (two-sided: the
 # smallest exact p-value is 2 / 2**n).
