@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from evaluation.images import DEFAULT_VALUE_RANGE, as_uint8_images, to_rgb
-from evaluation.weights import WeightsSource, resolve_inception_weights
+from evaluation.weights import WeightsSource, load_inception, resolve_inception_weights
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +27,8 @@ RESIZE_PROTOCOL = (
 
 @functools.lru_cache(maxsize=2)
 def _load_model(weights_path: str, device: str) -> torch.nn.Module:
-    from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
-
-    model = FeatureExtractorInceptionV3(
-        "inception-v3-compat", [FEATURE_NAME], feature_extractor_weights_path=weights_path
-    )
-    return model.to(device).eval()
+    # Read and checked with torch.load(weights_only=True): torch-fidelity never opens the file.
+    return load_inception(weights_path, (FEATURE_NAME,)).to(device).eval()
 
 
 @functools.lru_cache(maxsize=8)
