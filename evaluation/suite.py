@@ -37,7 +37,7 @@ from evaluation.cache import atomic_write, digest, resolve_cache_dir, write_json
 from evaluation.errors import ImageInputError, SuiteError
 from evaluation.fid import GaussianStats, feature_statistics, fid_from_stats
 from evaluation.images import DEFAULT_VALUE_RANGE, ImageSource, content_digest, resolve_images
-from evaluation.kid import effective_subset_size, kid_from_features
+from evaluation.kid import effective_subset_size, kid_from_features, subset_size_note
 from evaluation.prdc import prdc
 
 log = logging.getLogger(__name__)
@@ -467,6 +467,9 @@ class Evaluator:
             results["kid_mean"], results["kid_std"] = mean, std
             protocol["kid_subset_size"] = size
             protocol["kid_subsets"] = suite.kid_subsets
+            note = subset_size_note(suite.kid_subset_size, len(features), len(ref.features))
+            if note:
+                protocol["kid_note"] = note
         if "prdc" in suite.metrics:
             values = prdc(ref.features, features, k_pr=suite.pr_k, k_dc=suite.dc_k)
             results.update(dataclasses.asdict(values))
