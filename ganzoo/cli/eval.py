@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from evaluation import RESULT_KEYS
-from ganzoo.errors import ConfigError, GanzooError
+from ganzoo.errors import ConfigError, GanzooError, describe_os_error
 
 logger = logging.getLogger(__name__)
 
@@ -113,8 +113,8 @@ def check_writable(out: Path) -> None:
             raise PermissionError(13, "Permission denied")
     except OSError as exc:
         raise ConfigError(
-            f"cannot write the results to {out}: {exc.strerror or exc}; choose a writable "
-            f"file with --out FILE.json"
+            f"cannot write the results to {out}: {describe_os_error(out, exc)}; choose a "
+            f"writable file with --out FILE.json"
         ) from None
 
 

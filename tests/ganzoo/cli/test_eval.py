@@ -49,7 +49,7 @@ def test_an_unusable_out_is_refused_before_any_scoring(folders, capsys):
     (folders / "blocker").write_text("a file")
     for out, words in [
         (folders / "gen", "is a directory"),
-        (folders / "blocker" / "scores.json", "cannot write the results"),
+        (folders / "blocker" / "scores.json", "blocker is a file, not a folder"),
     ]:
         assert main(eval_args(folders, "--out", str(out))) == 2
         err = capsys.readouterr().err
