@@ -12,6 +12,7 @@ every contender alike), and reported as the median ratio over rounds:
   against LeakyReLU(0.2). Target: at most 1.10 with the fused PSF.
 
 Usage: python benchmarks/bench_training.py [--rounds 7] [--iters 20] [--batch-size 32]
+[--device cuda] (both loops on that device; default the CPU)
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ from ganzoo.losses import get_loss
 SHAPE = (3, 32, 32)
 
 
-def make_config(activation: str, batch_size: int, kwargs: dict) -> ExperimentConfig:
+def make_config(
+    activation: str, batch_size: int, kwargs: dict, device: str = "cpu"
+) -> ExperimentConfig:
     return ExperimentConfig(
         name="bench",
         data=DataConfig(name="cifar10", image_size=32),
@@ -46,6 +49,7 @@ def make_config(activation: str, batch_size: int, kwargs: dict) -> ExperimentCon
             sample_every=10**9,  # a grid costs a forward pass; not part of the step
             checkpoint_every=10**9,
             progress=False,
+            device=device,
         ),
     )
 
@@ -55,7 +59,10 @@ class PlainLoop:
 
     def __init__(self, config: ExperimentConfig, dataset: TensorDataset) -> None:
         torch.manual_seed(0)
+        self.device = torch.device(config.train.device)
         self.generator, self.discriminator = build_models(config, SHAPE)
+        self.generator.to(self.device)
+        self.discriminator.to(self.device)
         self.opt_g, self.opt_d = build_optimizers(config, self.generator, self.discriminator)
         self.loss = get_loss("bce")
         self.loader = build_loader(config, dataset)
@@ -63,16 +70,17 @@ class PlainLoop:
 
     def next_batch(self) -> torch.Tensor:
         try:
-            return next(self.batches)[0]
+            batch = next(self.batches)[0]
         except StopIteration:
             self.batches = iter(self.loader)
-            return next(self.batches)[0]
+            batch = next(self.batches)[0]
+        return batch.to(self.device, non_blocking=True)
 
     def run(self, iterations: int) -> None:
         g, d = self.generator, self.discriminator
         for _ in range(iterations):
             real = self.next_batch()
-            z = torch.randn(real.shape[0], g.latent_dim)
+            z = torch.randn(real.shape[0], g.latent_dim, device=self.device)
             fake = g(z)
             loss_d = self.loss.discriminator(d(real), d(fake.detach()))
             self.opt_d.zero_grad()
@@ -107,8 +115,12 @@ class GanzooLoop:
 
 
 def timed(loop, iterations: int) -> float:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
     start = time.perf_counter()
     loop.run(iterations)
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
     return (time.perf_counter() - start) / iterations
 
 
@@ -118,6 +130,7 @@ def main() -> int:
     parser.add_argument("--iters", type=int, default=20, help="iterations per contender per round")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -128,14 +141,18 @@ def main() -> int:
     generator = torch.Generator().manual_seed(0)
     dataset = TensorDataset(torch.rand(1024, *SHAPE, generator=generator) * 2 - 1)
     contenders = {
-        "plain leaky_relu": PlainLoop(make_config("leaky_relu", args.batch_size, {}), dataset),
+        "plain leaky_relu": PlainLoop(
+            make_config("leaky_relu", args.batch_size, {}, args.device), dataset
+        ),
     }
     with tempfile.TemporaryDirectory() as tmp:
         contenders["ganzoo leaky_relu"] = GanzooLoop(
-            make_config("leaky_relu", args.batch_size, {}), dataset, Path(tmp) / "run"
+            make_config("leaky_relu", args.batch_size, {}, args.device), dataset, Path(tmp) / "run"
         )
         if "psf" in ACTIVATIONS.names():
-            contenders["plain psf"] = PlainLoop(make_config("psf", args.batch_size, {}), dataset)
+            contenders["plain psf"] = PlainLoop(
+                make_config("psf", args.batch_size, {}, args.device), dataset
+            )
         print("warming up (loads, or on a new machine builds, PSF's kernels) ...", flush=True)
         start = time.perf_counter()
         for loop in contenders.values():
@@ -151,7 +168,7 @@ def main() -> int:
         return statistics.median(x / y for x, y in zip(times[a], times[b]))
 
     print(
-        f"\nDCGAN-32 (width 64), batch {args.batch_size}, CPU, {args.threads} threads, "
+        f"\nDCGAN-32 (width 64), batch {args.batch_size}, {args.device}, {args.threads} threads, "
         f"{args.rounds} rounds x {args.iters} iterations, median of per-round ratios"
     )
     results = []
