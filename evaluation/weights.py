@@ -190,7 +190,7 @@ def _unloaded_inception(features: tuple[str, ...] = ("2048",)) -> torch.nn.Modul
     from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
 
     class _Unloaded(FeatureExtractorInceptionV3):
-        def load_state_dict(self, state_dict, *args, **kwargs):  # noqa: ANN001, ANN202
+        def load_state_dict(self, state_dict, *args, **kwargs):
             if not state_dict:  # the constructor's load of the empty placeholder below
                 return None
             return super().load_state_dict(state_dict, *args, **kwargs)
