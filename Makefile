@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
 STAMP := $(VENV)/.ganzoo-setup
 
-.PHONY: setup test test-all bench demo lint format clean
+.PHONY: setup test test-all bench gpu-check demo lint format clean
 
 setup: $(STAMP)
 
@@ -36,6 +36,11 @@ BENCHMARKS ?= bench_activations bench_training bench_eval
 
 bench: setup
 	for b in $(BENCHMARKS); do echo "== $$b"; $(BIN)/python benchmarks/$$b.py || exit 1; done
+
+# On a CUDA machine: the gpu tests, PSF's Triton path, AMP + EMA training, a 1-GPU nccl run and
+# the benchmarks on the GPU, one line each, exit 1 on a failure. Elsewhere: says so, exits 0.
+gpu-check: setup
+	$(BIN)/python benchmarks/gpu_check.py
 
 demo: setup
 	$(BIN)/ganzoo train configs/quickstart.yaml

@@ -8,7 +8,10 @@ cores are shared) cancel out. Also: bytes saved for backward (summed through
 the fused PSF on the CPU: building its native C++ kernels in a fresh, private cache (what a new
 machine pays once), and loading the cached library (what every later process pays).
 
-    python benchmarks/bench_activations.py [--rounds 25] [--steps 3] [--strict]
+    python benchmarks/bench_activations.py [--rounds 25] [--steps 3] [--device cuda] [--strict]
+
+``--device cuda`` runs the same table on a GPU (the fused PSF is then inductor's Triton kernels;
+the first call compiles them).
 
 ``--strict`` exits 1 when a target fails; without it the script only reports.
 """
@@ -70,10 +73,17 @@ def saved_bytes(module: nn.Module, x: torch.Tensor) -> int:
     return sum(storages.values())
 
 
+def _sync(x: torch.Tensor) -> None:
+    if x.is_cuda:
+        torch.cuda.synchronize(x.device)
+
+
 def timed(module: nn.Module, x: torch.Tensor, grad: torch.Tensor, steps: int) -> float:
+    _sync(x)
     start = time.perf_counter()
     for _ in range(steps):
         step(module, x, grad)
+    _sync(x)
     return (time.perf_counter() - start) / steps
 
 
@@ -95,13 +105,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=25, help="interleaved rounds (median)")
     parser.add_argument("--steps", type=int, default=3, help="steps per activation per round")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target fails")
     args = parser.parse_args(argv)
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    x = torch.randn(SHAPE, requires_grad=True)
-    grad = torch.randn(SHAPE)
+    device = torch.device(args.device)
+    x = torch.randn(SHAPE, device=device, requires_grad=True)
+    grad = torch.randn(SHAPE, device=device)
 
     candidates: dict[str, nn.Module] = {
         "LeakyReLU(0.2)": create_activation("leaky_relu"),
@@ -112,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         "ELU": create_activation("elu"),
         "PSF textbook (torch.where)": TextbookPSF(),
     }
+    candidates = {name: module.to(device) for name, module in candidates.items()}
     baseline = "LeakyReLU(0.2)"
 
     # One LeakyReLU step for scale, then the fused path's first call (it compiles).
@@ -141,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     median = {name: statistics.median(values) for name, values in ratios.items()}
 
     print(
-        f"Activation forward+backward, float32 {SHAPE}, CPU, {args.threads} threads, "
+        f"Activation forward+backward, float32 {SHAPE}, {device}, {args.threads} threads, "
         f"{args.rounds} interleaved rounds x {args.steps} steps; torch {torch.__version__}"
     )
     print(f"{'activation':<28} {'time / LeakyReLU':>17} {'(p25 - p75)':>16} {'saved / LReLU':>14}")
@@ -153,7 +166,13 @@ def main(argv: list[str] | None = None) -> int:
         )
     from ganzoo_psf import _fused, _native
 
-    if _native.info["built"]:
+    if device.type == "cuda":
+        print(
+            f"\nOne-time cost of the fused PSF on {device}: its first call (inductor compiles "
+            f"the Triton kernels) took {compile_cost:.1f} s more than a later one; failed "
+            f"fused paths: {sorted(map(str, _fused._state['failed'])) or 'none'}."
+        )
+    elif _native.info["built"]:
         load = cached_load_seconds()
         later = "?" if load is None else f"{load * 1e3:.0f} ms"
         print(

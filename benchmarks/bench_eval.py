@@ -7,7 +7,9 @@ Measured in one run:
   (what every suite runs) against torch-fidelity's own loop
   (``torch_fidelity.utils.get_featuresdict_from_dataset`` with its ``FeatureExtractorInceptionV3``,
   ``save_cpu_ram=True``), same weights file, same uint8 digits, same batch size. Interleaved in
-  rounds, median of per-round ratios. Target: at least 0.95. The features must agree too.
+  rounds, median of per-round ratios. Target: at least 1.3 (ours folds each batch norm into its
+  convolution and runs channels-last; see evaluation/features.py). The features must agree
+  within 1e-4 too.
 - ``reference cache``: the time an ``Evaluator`` needs for its reference features the first
   time (Inception on every reference image) against the second time (read from the on-disk
   cache), as a ratio (how many times faster).
@@ -110,7 +112,7 @@ def main() -> int:
     cache_ratio = times[0] / times[1]
 
     results = [
-        ("feature throughput, ours / torch-fidelity", throughput_ratio, ">= 0.95", 0.95),
+        ("feature throughput, ours / torch-fidelity", throughput_ratio, ">= 1.3", 1.3),
         ("features max |ours - torch-fidelity|", max_diff, "<= 1e-4", None),
         (f"reference stats ({args.reference} img): uncached / cached", cache_ratio, ">= 10", 10),
     ]

@@ -14,6 +14,7 @@ every contender alike), and reported as the median ratio over rounds:
   against a plain loop of the same update. Same target, 0.95x.
 
 Usage: python benchmarks/bench_training.py [--rounds 7] [--iters 20] [--batch-size 32]
+[--device cuda] (both loops on that device; default the CPU)
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ SHAPE = (3, 32, 32)
 
 
 def make_config(
-    activation: str, batch_size: int, kwargs: dict, wgan_gp: bool = False
+    activation: str, batch_size: int, kwargs: dict, device: str = "cpu", wgan_gp: bool = False
 ) -> ExperimentConfig:
     critic = {"batch_norm": False} if wgan_gp else {}
     objective = {"loss": "wgan_gp", "n_critic": 5} if wgan_gp else {}
@@ -58,6 +59,7 @@ def make_config(
             sample_every=10**9,  # a grid costs a forward pass; not part of the step
             checkpoint_every=10**9,
             progress=False,
+            device=device,
         ),
     )
 
@@ -69,7 +71,10 @@ class PlainLoop:
 
     def __init__(self, config: ExperimentConfig, dataset: TensorDataset) -> None:
         torch.manual_seed(0)
+        self.device = torch.device(config.train.device)
         self.generator, self.discriminator = build_models(config, SHAPE)
+        self.generator.to(self.device)
+        self.discriminator.to(self.device)
         self.opt_g, self.opt_d = build_optimizers(config, self.generator, self.discriminator)
         self.wgan_gp = config.train.loss == "wgan_gp"
         self.n_critic = config.train.n_critic
@@ -78,10 +83,11 @@ class PlainLoop:
 
     def next_batch(self) -> torch.Tensor:
         try:
-            return next(self.batches)[0]
+            batch = next(self.batches)[0]
         except StopIteration:
             self.batches = iter(self.loader)
-            return next(self.batches)[0]
+            batch = next(self.batches)[0]
+        return batch.to(self.device, non_blocking=True)
 
     def d_loss(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         d = self.discriminator
@@ -90,7 +96,7 @@ class PlainLoop:
             return F.binary_cross_entropy_with_logits(
                 r, torch.ones_like(r)
             ) + F.binary_cross_entropy_with_logits(f, torch.zeros_like(f))
-        mix = torch.rand(real.shape[0], 1, 1, 1)
+        mix = torch.rand(real.shape[0], 1, 1, 1, device=real.device)
         points = (mix * real + (1 - mix) * fake).requires_grad_(True)
         (grad,) = torch.autograd.grad(d(points).sum(), points, create_graph=True)
         penalty = ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
@@ -107,7 +113,7 @@ class PlainLoop:
         for _ in range(iterations):
             reals = self.next_batch().chunk(self.n_critic)
             for real in reals:
-                z = torch.randn(real.shape[0], g.latent_dim)
+                z = torch.randn(real.shape[0], g.latent_dim, device=self.device)
                 fake = g(z)
                 loss_d = self.d_loss(real, fake.detach())
                 self.opt_d.zero_grad()
@@ -142,8 +148,12 @@ class GanzooLoop:
 
 
 def timed(loop, iterations: int) -> float:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
     start = time.perf_counter()
     loop.run(iterations)
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
     return (time.perf_counter() - start) / iterations
 
 
@@ -153,6 +163,7 @@ def main() -> int:
     parser.add_argument("--iters", type=int, default=20, help="iterations per contender per round")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument(
         "--no-wgan-gp", dest="wgan_gp", action="store_false", help="skip the WGAN-GP step"
@@ -166,16 +177,20 @@ def main() -> int:
     generator = torch.Generator().manual_seed(0)
     dataset = TensorDataset(torch.rand(2048, *SHAPE, generator=generator) * 2 - 1)
     contenders = {
-        "plain leaky_relu": PlainLoop(make_config("leaky_relu", args.batch_size, {}), dataset),
+        "plain leaky_relu": PlainLoop(
+            make_config("leaky_relu", args.batch_size, {}, args.device), dataset
+        ),
     }
     with tempfile.TemporaryDirectory() as tmp:
         contenders["ganzoo leaky_relu"] = GanzooLoop(
-            make_config("leaky_relu", args.batch_size, {}), dataset, Path(tmp) / "run"
+            make_config("leaky_relu", args.batch_size, {}, args.device), dataset, Path(tmp) / "run"
         )
         if "psf" in ACTIVATIONS.names():
-            contenders["plain psf"] = PlainLoop(make_config("psf", args.batch_size, {}), dataset)
+            contenders["plain psf"] = PlainLoop(
+                make_config("psf", args.batch_size, {}, args.device), dataset
+            )
         if args.wgan_gp:
-            wgan = make_config("leaky_relu", args.batch_size, {}, wgan_gp=True)
+            wgan = make_config("leaky_relu", args.batch_size, {}, args.device, wgan_gp=True)
             contenders["plain wgan_gp"] = PlainLoop(wgan, dataset)
             contenders["ganzoo wgan_gp"] = GanzooLoop(wgan, dataset, Path(tmp) / "wgan")
         print("warming up (loads, or on a new machine builds, PSF's kernels) ...", flush=True)
@@ -193,7 +208,7 @@ def main() -> int:
         return statistics.median(x / y for x, y in zip(times[a], times[b]))
 
     print(
-        f"\nDCGAN-32 (width 64), batch {args.batch_size}, CPU, {args.threads} threads, "
+        f"\nDCGAN-32 (width 64), batch {args.batch_size}, {args.device}, {args.threads} threads, "
         f"{args.rounds} rounds x {args.iters} iterations, median of per-round ratios"
     )
     results = []

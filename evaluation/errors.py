@@ -14,6 +14,11 @@ class WeightsNotFoundError(EvaluationError):
     """No source of the Inception weights worked; the message lists the ways to provide them."""
 
 
+class BadWeightsError(WeightsNotFoundError):
+    """A weights file that exists but is not the InceptionV3 state dict: garbage, truncated, of
+    another network, or a pickle that would run code (refused unread, never executed)."""
+
+
 class SuiteError(EvaluationError, ValueError):
     """An unknown suite name, or a suite file with unknown keys or impossible values."""
 

@@ -1,4 +1,4 @@
-"""Image inputs: tensors or arrays, folders of PNG/JPEG files, and sampling functions.
+"""Image inputs: tensors or arrays, folders of image files, and sampling functions.
 
 Everything becomes a uint8 tensor (N, C, H, W), C in {1, 3}, the form torch-fidelity's Inception
 takes. Float images are quantized the way ``torchvision.utils.save_image`` writes PNGs
@@ -21,7 +21,9 @@ from evaluation.errors import ImageInputError
 
 log = logging.getLogger(__name__)
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
+# torchvision's ImageFolder formats (png, jpg, jpeg, ppm, bmp, pgm, tif, tiff, webp): the ones
+# ganzoo's image_folder training data reads, so a folder trains and evaluates alike.
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 Sampler = Callable[[int], torch.Tensor | np.ndarray]
 ImageSource = torch.Tensor | np.ndarray | str | os.PathLike | Sampler
 
@@ -83,12 +85,17 @@ def content_digest(images: torch.Tensor) -> str:
 
 
 def list_image_files(folder: str | os.PathLike) -> list[Path]:
-    """PNG/JPEG files under ``folder`` (recursively), sorted by path."""
+    """Image files under ``folder`` (recursively, hidden ones skipped), sorted by path: the
+    formats torchvision's ImageFolder reads, as ganzoo's ``image_folder`` training data."""
     root = Path(folder).expanduser()
     if not root.is_dir():
         raise ImageInputError(f"image folder {root} does not exist or is not a directory")
     files = sorted(
-        p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
+        p
+        for p in root.rglob("*")
+        if p.suffix.lower() in IMAGE_EXTENSIONS
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+        and p.is_file()
     )
     if not files:
         raise ImageInputError(
@@ -114,7 +121,7 @@ def choose_subset(count: int, num_samples: int | None, seed: int) -> np.ndarray:
 def load_image_folder(
     folder: str | os.PathLike, num_samples: int | None = None, seed: int = 0
 ) -> torch.Tensor:
-    """Read PNG/JPEG images as uint8 (N, C, H, W): C = 1 when every file is grayscale, else 3.
+    """Read image files as uint8 (N, C, H, W): C = 1 when every file is grayscale, else 3.
 
     Colour files are converted with PIL's ``convert("RGB")``, as torch-fidelity reads folders.
     """

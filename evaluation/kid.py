@@ -44,13 +44,15 @@ def kid_from_features(
 ) -> tuple[float, float]:
     """KID (mean, std) of MMD^2 over ``num_subsets`` random subsets of ``subset_size`` each.
 
-    The subset size is clamped to the smaller sample count (logged), as KID needs
-    ``subset_size <= N``. Subsets are drawn without replacement, like torch-fidelity.
+    The subset size is clamped to the smaller sample count (with a warning saying what was
+    used), as KID needs ``subset_size <= N``. Subsets are drawn without replacement, like
+    torch-fidelity.
     """
     n_a, n_b = len(features_a), len(features_b)
     size = min(subset_size, n_a, n_b)
-    if size < subset_size:
-        log.info("KID subset size %d clamped to %d (the sample count)", subset_size, size)
+    note = subset_size_note(subset_size, n_a, n_b)
+    if note:
+        log.warning("%s", note)
     rng = np.random.RandomState(seed)
     values = np.empty(num_subsets)
     for i in range(num_subsets):
@@ -62,3 +64,17 @@ def kid_from_features(
 
 def effective_subset_size(subset_size: int, *counts: int) -> int:
     return min(subset_size, *counts)
+
+
+def subset_size_note(subset_size: int, n_a: int, n_b: int) -> str | None:
+    """What a KID subset size larger than the samples turns into, or None when it fits."""
+    size = min(subset_size, n_a, n_b)
+    if size >= subset_size:
+        return None
+    note = (
+        f"KID subset size {subset_size} is larger than the samples ({n_a} and {n_b}): "
+        f"subsets of {size} were used"
+    )
+    if n_a == n_b == size:
+        note += ", so every subset holds all the samples and kid_std is 0 (no spread to measure)"
+    return note

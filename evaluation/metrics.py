@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from evaluation.fid import GaussianStats, feature_statistics, fid_from_stats
-from evaluation.kid import effective_subset_size, kid_from_features
+from evaluation.kid import effective_subset_size, kid_from_features, subset_size_note
 from evaluation.prdc import prdc
 
 
@@ -71,6 +71,11 @@ def _kid(inputs: MetricInputs) -> tuple[dict[str, float], dict[str, Any]]:
         inputs.features, inputs.reference_features, size, suite.kid_subsets, seed=suite.seed
     )
     protocol = {"kid_subset_size": size, "kid_subsets": suite.kid_subsets}
+    note = subset_size_note(
+        suite.kid_subset_size, len(inputs.features), len(inputs.reference_features)
+    )
+    if note:
+        protocol["kid_note"] = note
     return {"kid_mean": mean, "kid_std": std}, protocol
 
 

@@ -13,17 +13,25 @@ Sources, in order:
 4. a download of torch-fidelity's file into the torch hub cache (short socket timeout, so an
    offline machine fails in seconds rather than hanging).
 
-When none works, :class:`WeightsNotFoundError` lists all four ways.
+When none works, :class:`WeightsNotFoundError` lists all four ways. Whatever the source, the
+file is read here with ``torch.load(weights_only=True)`` and checked against torch-fidelity's
+layout (:func:`load_inception_state_dict`) before the network is built from it
+(:func:`inception_from_state_dict`): torch-fidelity itself would unpickle it unsafely, so it never
+sees the file. A file that is garbage, truncated, of another network or carries code is a
+:class:`BadWeightsError` naming it; a pickle's code is refused, never run.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
+import io
 import logging
 import os
+import pickle
+import re
 import socket
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +39,7 @@ from pathlib import Path
 import torch
 
 from evaluation.cache import atomic_write, resolve_cache_dir
-from evaluation.errors import EvaluationError, WeightsNotFoundError
+from evaluation.errors import BadWeightsError, EvaluationError, WeightsNotFoundError
 
 log = logging.getLogger(__name__)
 
@@ -175,22 +183,106 @@ def convert_fid_helper_weights(torchscript_path: Path, cache_dir: Path) -> Path:
     return dest
 
 
-def _fidelity_layout() -> dict[str, torch.Size]:
-    """Parameter names (in order) and shapes of torch-fidelity's InceptionV3, without weights."""
+def _unloaded_inception(features: tuple[str, ...] = ("2048",)) -> torch.nn.Module:
+    """torch-fidelity's InceptionV3 on the meta device, without weights and without reading any
+    file: its constructor would ``torch.load(weights_only=False)`` a path, so it gets an empty
+    dict from memory instead and the real weights are assigned afterwards."""
     from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
 
     class _Unloaded(FeatureExtractorInceptionV3):
-        def load_state_dict(self, *args, **kwargs):  # keep the random init; we want shapes
-            return None
+        def load_state_dict(self, state_dict, *args, **kwargs):
+            if not state_dict:  # the constructor's load of the empty placeholder below
+                return None
+            return super().load_state_dict(state_dict, *args, **kwargs)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        empty = Path(tmp) / "empty.pth"
-        torch.save({}, empty)
-        with torch.device("meta"):  # shapes only: no memory, no slow random init
-            module = _Unloaded(
-                "inception-v3-compat", ["2048"], feature_extractor_weights_path=str(empty)
+    empty = io.BytesIO()
+    torch.save({}, empty)
+    empty.seek(0)
+    with torch.device("meta"):  # shapes only: no memory, no slow random init
+        return _Unloaded(
+            "inception-v3-compat", list(features), feature_extractor_weights_path=empty
+        )
+
+
+@functools.lru_cache(maxsize=1)
+def _fidelity_layout() -> dict[str, torch.Size]:
+    """Parameter names (in order) and shapes of torch-fidelity's InceptionV3, without weights."""
+    return {k: v.shape for k, v in _unloaded_inception().state_dict().items()}
+
+
+def load_inception_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """Read ``path`` with ``torch.load(weights_only=True)`` and check that it is torch-fidelity's
+    InceptionV3 state dict (every key, every shape); anything else is a :class:`BadWeightsError`.
+
+    ``weights_only`` unpickles only tensors and plain containers: a file whose pickle names a
+    function (``os.system``...) is refused before anything in it runs.
+    """
+    path = Path(path)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # a pickle naming code, a truncated zip, another format entirely
+        raise BadWeightsError(_bad_file(path, _load_problem(exc))) from None
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        raise BadWeightsError(
+            _bad_file(path, f"it holds a {type(state).__name__}, not a state dict of tensors")
+        )
+    layout = _fidelity_layout()
+    missing = [k for k in layout if k not in state]
+    unexpected = [k for k in state if k not in layout]
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} InceptionV3 tensors missing (e.g. {missing[0]})")
+        if unexpected:
+            parts.append(f"{len(unexpected)} unknown tensors (e.g. {unexpected[0]})")
+        raise BadWeightsError(
+            _bad_file(path, "it is not the InceptionV3 state dict: " + ", ".join(parts))
+        )
+    for key, shape in layout.items():
+        if state[key].shape != shape:
+            raise BadWeightsError(
+                _bad_file(path, f"{key} has shape {tuple(state[key].shape)}, not {tuple(shape)}")
             )
-    return {k: v.shape for k, v in module.state_dict().items()}
+    return state
+
+
+def inception_from_state_dict(
+    state: dict[str, torch.Tensor], features: tuple[str, ...] = ("2048",)
+) -> torch.nn.Module:
+    """torch-fidelity's ``FeatureExtractorInceptionV3`` (eval mode, no gradients) holding
+    ``state``, a dict checked by :func:`load_inception_state_dict`."""
+    model = _unloaded_inception(features)
+    model.load_state_dict(
+        {k: v.float() if v.is_floating_point() else v for k, v in state.items()},
+        strict=True,
+        assign=True,
+    )
+    return model.eval()
+
+
+def load_inception(
+    path: str | os.PathLike, features: tuple[str, ...] = ("2048",)
+) -> torch.nn.Module:
+    """The checked network of the weights file ``path`` (see :func:`load_inception_state_dict`)."""
+    return inception_from_state_dict(load_inception_state_dict(path), features)
+
+
+def _load_problem(exc: Exception) -> str:
+    text = str(exc).strip()
+    found = re.search(r"GLOBAL (\S+)", text) if isinstance(exc, pickle.UnpicklingError) else None
+    if found:
+        return (
+            f"its pickle refers to {found.group(1)}, so loading it could run code; it was "
+            "refused unread (weights are loaded with torch.load(weights_only=True))"
+        )
+    first = text.splitlines()[0].split(". ")[0] if text else type(exc).__name__
+    return f"it is truncated, corrupt or not a PyTorch weights file ({first})"
+
+
+def _bad_file(path: Path, problem: str) -> str:
+    return f"Inception weights file {path} cannot be used: {problem}. " + _how_to_provide()
 
 
 def _convert_state_dict(scripted: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -228,11 +320,7 @@ def _convert_state_dict(scripted: dict[str, torch.Tensor]) -> dict[str, torch.Te
 
 def _check_conversion(scripted: torch.jit.ScriptModule, converted: Path) -> None:
     """torch-fidelity loading ``converted`` must give the TorchScript net's pool features."""
-    from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
-
-    module = FeatureExtractorInceptionV3(
-        "inception-v3-compat", ["2048"], feature_extractor_weights_path=str(converted)
-    )
+    module = load_inception(converted)
     generator = torch.Generator().manual_seed(0)
     image = torch.randint(0, 256, (1, 3, 299, 299), dtype=torch.uint8, generator=generator)
     with torch.no_grad():

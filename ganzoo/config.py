@@ -110,12 +110,23 @@ def load_config(
         merged = OmegaConf.merge(*layers)
         config: ExperimentConfig = OmegaConf.to_object(merged)
     except OmegaConfBaseException as exc:
-        raise ConfigError(_explain(exc, source)) from None
-    if config.name is None:
-        config.name = Path(path).stem if path is not None else "experiment"
+        key = getattr(exc, "full_key", None) or ""
+        raise ConfigError(_explain(exc, _blame(key, source, overrides))) from None
+    if config.name is None:  # the file's name, made valid ("my run.yaml" -> "my_run")
+        stem = Path(path).stem if path is not None else "experiment"
+        config.name = re.sub(r"[^\w.\-]+", "_", stem).strip("_") or "experiment"
     if validate_values:
-        validate(config, source)
+        validate(config, source, overrides)
     return config
+
+
+def _blame(key: str, source: str, overrides: Sequence[str]) -> str:
+    """Where a key's value came from: the override that set it, else the file."""
+    for item in reversed(list(overrides)):
+        set_key = item.split("=", 1)[0].strip()
+        if key and (set_key == key or set_key.startswith(key + ".")):
+            return f"the override {item!r} (on top of {source})"
+    return source
 
 
 def config_from_dict(data: dict[str, Any], source: str = "a checkpoint") -> ExperimentConfig:
@@ -137,6 +148,10 @@ def to_yaml(config: ExperimentConfig) -> str:
 
 
 def _read_yaml(path: Path) -> Any:
+    if path.is_dir():
+        found = sorted(p.name for p in path.glob("*.yaml"))[:3]
+        hint = f" such as {path / found[0]}" if found else ""
+        raise ConfigError(f"config file {path} is a directory; give the path of a YAML file{hint}")
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist; give the path of a YAML file")
     try:
@@ -196,13 +211,16 @@ def _known_keys(section: str | None) -> list[str]:
 # -- value checks -----------------------------------------------------------------------------
 
 
-def validate(config: ExperimentConfig, source: str = "the config") -> None:
-    """Refuse impossible values before any work starts; messages name the key and the file."""
+def validate(
+    config: ExperimentConfig, source: str = "the config", overrides: Sequence[str] = ()
+) -> None:
+    """Refuse impossible values before any work starts; messages name the key and the file, or
+    the override that set the key."""
     from ganzoo.architectures import get_architecture
     from ganzoo.data import dataset_info
 
     def fail(key: str, problem: str) -> None:
-        raise ConfigError(f"config key {key!r} in {source}: {problem}")
+        raise ConfigError(f"config key {key!r} in {_blame(key, source, overrides)}: {problem}")
 
     t = config.train
     for key, value in [
@@ -229,8 +247,8 @@ def validate(config: ExperimentConfig, source: str = "the config") -> None:
     if t.iterations is not None and t.iterations < 1:
         fail("train.iterations", f"must be positive (or null to use epochs), got {t.iterations}")
     for key, value in [("train.lr_g", t.lr_g), ("train.lr_d", t.lr_d)]:
-        if not value > 0:
-            fail(key, f"must be a positive learning rate, got {value}")
+        if not (value > 0 and math.isfinite(value)):
+            fail(key, f"must be a positive, finite learning rate, got {value}")
     for key, value in [("train.beta1", t.beta1), ("train.beta2", t.beta2)]:
         if not 0 <= value < 1:
             fail(key, f"must be in [0, 1), got {value}")
@@ -266,11 +284,13 @@ def validate(config: ExperimentConfig, source: str = "the config") -> None:
             f"DiffAugment needs images, but {config.data.name!r} is {shape}-shaped data",
         )
     _check_classes(config, info, source)
+    source_file = source
     for section, cls in [
         ("generator", architecture.generator),
         ("discriminator", architecture.discriminator),
     ]:
         kwargs = getattr(config, section)
+        source = _blame(section, source_file, overrides)
         _check_constructor_keys(section, cls, kwargs, source)
         try:
             cls.check_data_shape(shape)

@@ -7,6 +7,8 @@ wrong and how to fix it. The CLI prints the message alone, without a traceback, 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class GanzooError(Exception):
     """A problem with the user's input or environment, explained in its message."""
@@ -29,3 +31,17 @@ class DataError(GanzooError, FileNotFoundError):
 
 class CheckpointError(GanzooError):
     """A checkpoint or run directory that cannot be used."""
+
+
+class WriteError(GanzooError):
+    """An output that could not be written: a full disk, a read-only place, a name that is not
+    a file of the kind asked for. Nothing partial is left behind."""
+
+
+def describe_os_error(path: str | Path, exc: OSError) -> str:
+    """Why ``path`` could not be written, for people: "runs/x is a file, not a folder" where a
+    parent is a file (the OS says only "File exists" or "Not a directory"), else the OS reason."""
+    existing = next((p for p in Path(path).parents if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        return f"{existing} is a file, not a folder"
+    return exc.strerror or str(exc)

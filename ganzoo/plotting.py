@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from ganzoo.activations import create_activation
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, WriteError, describe_os_error
 
 
 def activation_curves(
@@ -58,9 +61,35 @@ def plot_activations(
     ax.set_title("Activation functions")
     ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(output, dpi=120)
-    plt.close(fig)
+    try:
+        return save_figure(fig, output, dpi=120)
+    finally:
+        plt.close(fig)
+
+
+def save_figure(fig: Any, output: str | os.PathLike, dpi: int = 120) -> Path:
+    """Write a matplotlib figure to ``output`` in the format its suffix names, through a
+    temporary file and a rename: a full disk or a read-only place is a :class:`WriteError` and
+    leaves no partial (0-byte) image behind; a suffix matplotlib cannot write is refused first."""
+    output = Path(output)
+    kind = output.suffix.lower().lstrip(".")
+    supported = fig.canvas.get_supported_filetypes()
+    if kind not in supported:
+        raise WriteError(
+            f"cannot write a figure to {output}: its name must end in an image format "
+            f"({', '.join('.' + k for k in sorted(supported))}), e.g. {output.with_suffix('.png')}"
+        )
+    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(tmp, dpi=dpi, format=kind)
+        os.replace(tmp, output)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise WriteError(
+            f"cannot write {output}: {describe_os_error(output, exc)}; free disk space or "
+            f"choose a writable path"
+        ) from None
     return output

@@ -80,17 +80,17 @@ def remove_partial_checkpoints(run_dir: Path) -> list[Path]:
 
 
 def remove_unused_run_dir(path: Path) -> bool:
-    """Delete a run directory that holds nothing but its config.yaml and empty folders (a run
-    that failed while being set up), and its parent when left empty; returns whether it was
-    removed."""
+    """Delete a new run's directory that holds no checkpoint (a run that failed while starting:
+    bad weights, an unreadable image), whatever else its handlers had begun to write there (an
+    empty TensorBoard file, folders), and its parent when left empty. A directory with a
+    checkpoint is kept. Returns whether it was removed."""
     path = Path(path)
-    files = [p for p in path.rglob("*") if not p.is_dir()]
-    if any(p != path / CONFIG_FILE for p in files):
+    if not path.is_dir() or list_checkpoints(path):
         return False
     shutil.rmtree(path, ignore_errors=True)
     with contextlib.suppress(OSError):
         path.parent.rmdir()  # the config name's folder, when this was its only run
-    return True
+    return not path.exists()
 
 
 def is_run_dir(path: Path) -> bool:
@@ -100,6 +100,12 @@ def is_run_dir(path: Path) -> bool:
 def require_run_dir(path: str | Path) -> Path:
     """``path`` as a run directory, or an error saying what a run directory holds."""
     path = Path(path)
+    if path.is_file():
+        parent = path.parent.parent if path.parent.name == CHECKPOINT_DIR else path.parent
+        raise CheckpointError(
+            f"{path} is a file, but a run directory is needed (the one holding {CONFIG_FILE} "
+            f"and {CHECKPOINT_DIR}/, which `ganzoo train` printed last); perhaps {parent}"
+        )
     if not path.is_dir():
         raise CheckpointError(f"run directory {path} does not exist")
     if not is_run_dir(path):

@@ -15,11 +15,24 @@ from ganzoo.errors import GanzooError
 SUBCOMMANDS = ["activations", "losses", "train", "bench", "study", "report", "eval"]
 
 
+def _version() -> str:
+    """The installed distribution's version (what pip knows), else the package's own."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ganzoo")
+    except PackageNotFoundError:
+        from ganzoo import __version__
+
+        return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ganzoo", description="A GAN zoo for activation-function research."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument("--version", action="version", version=f"ganzoo {_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in SUBCOMMANDS:
         importlib.import_module(f"ganzoo.cli.{name}").add_parser(subparsers)

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from evaluation import RESULT_KEYS
-from ganzoo.errors import ConfigError, GanzooError
+from ganzoo.errors import ConfigError, GanzooError, describe_os_error
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +33,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("run_dir", nargs="?", type=Path, metavar="RUN_DIR", help="a run directory")
     parser.add_argument("--checkpoint", type=Path, help="checkpoint file (default: the newest)")
-    parser.add_argument("--images", type=Path, metavar="DIR", help="folder of PNG/JPEG images")
+    parser.add_argument(
+        "--images", type=Path, metavar="DIR", help="folder of images (any format torchvision reads)"
+    )
     parser.add_argument(
         "--reference",
         metavar="DATASET_OR_DIR",
@@ -64,26 +69,75 @@ def eval_command(args: argparse.Namespace) -> int:
         )
     if args.num_samples is not None and args.num_samples < 1:
         raise ConfigError(f"--num-samples must be positive, got {args.num_samples}")
-    try:
-        if args.run_dir is not None:
-            results, out = _evaluate_run(args)
-        else:
-            results, out = _evaluate_folder(args)
-        from evaluation import write_results_json
+    args.device = _device(args.device)
+    from evaluation import write_results_json
 
-        write_results_json(results, out)
+    try:
+        suite = _suite(args)
+        out = args.out or (
+            Path(args.run_dir) / "eval" / f"{suite.name}.json"
+            if args.run_dir is not None
+            else Path(f"eval-{suite.name}.json")
+        )
+        check_writable(out)  # before minutes of scoring, not after
+        if args.run_dir is not None:
+            results = _evaluate_run(args, suite)
+        else:
+            results = _evaluate_folder(args, suite)
     except EvaluationError as exc:
         raise GanzooError(str(exc)) from None
-    print(format_table(results))
+    print(format_table(results), flush=True)  # first: the scores survive a failed write
+    try:
+        write_results_json(results, out)
+    except OSError as exc:
+        raise GanzooError(
+            f"the results above were not saved: cannot write {out}: {exc.strerror or exc}. "
+            f"Free disk space or choose another --out, and evaluate again."
+        ) from None
     print(out)
     return 0
 
 
+def check_writable(out: Path) -> None:
+    """Refuse an output path that cannot be written (a directory, a read-only or missing place)
+    by trying: the parent is created and a temporary file written and removed there."""
+    if out.is_dir():
+        raise ConfigError(
+            f"--out {out} is a directory; give a file name, e.g. --out {out / 'scores.json'}"
+        )
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"):
+            pass
+        if out.exists() and not os.access(out, os.W_OK):
+            raise PermissionError(13, "Permission denied")
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write the results to {out}: {describe_os_error(out, exc)}; choose a "
+            f"writable file with --out FILE.json"
+        ) from None
+
+
 def _device(name: str) -> str:
+    """``--device`` checked as ``train.device`` is: auto, cpu, cuda, cuda:N (or mps)."""
     import torch
 
+    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", name):
+        raise ConfigError(f"--device must be auto, cpu, cuda or cuda:N, got {name!r}")
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ConfigError(
+                f"--device {name}: CUDA is not available here; use --device auto or cpu"
+            )
+        index = int(name.partition(":")[2] or 0)
+        if index >= torch.cuda.device_count():
+            raise ConfigError(
+                f"--device {name}: only {torch.cuda.device_count()} CUDA device(s) are visible"
+            )
+    if name == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError("--device mps: MPS is not available here; use --device auto or cpu")
     return name
 
 
@@ -102,19 +156,18 @@ def _evaluator_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "inception_weights": args.inception_weights,
         "cache_dir": args.cache_dir,
-        "device": _device(args.device),
+        "device": args.device,
         "progress": args.progress,
         "digits": True if args.digits else None,
     }
 
 
-def _evaluate_folder(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
+def _evaluate_folder(args: argparse.Namespace, suite: Any) -> dict[str, Any]:
     from evaluation import Evaluator
     from evaluation.images import list_image_files
 
     if args.reference is None:
         raise ConfigError("--images needs --reference DATASET_OR_DIR to compare against")
-    suite = _suite(args)
     files = list_image_files(args.images)  # fails early, with the evaluation's message
     reference, name, note = _reference(args, suite, _image_size(files[0]))
     evaluator = Evaluator(suite, reference, reference_name=name, **_evaluator_kwargs(args))
@@ -122,8 +175,7 @@ def _evaluate_folder(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
     results["protocol"]["generated"] = str(args.images.resolve())
     if note:
         results["protocol"]["reference_note"] = note
-    out = args.out or Path(f"eval-{suite.name}.json")
-    return results, out
+    return results
 
 
 def _image_size(path: Path) -> int | None:
@@ -140,6 +192,12 @@ def _reference(args: argparse.Namespace, suite, image_size: int | None) -> tuple
     candidate = Path(args.reference).expanduser()
     if candidate.is_dir():
         return str(candidate), str(candidate.resolve()), ""
+    if candidate.exists() or os.sep in args.reference or args.reference.startswith((".", "~")):
+        problem = "is a file, not a folder" if candidate.exists() else "does not exist"
+        raise ConfigError(
+            f"--reference {args.reference}: the folder {candidate} {problem}; give a folder of "
+            f"images or a dataset name such as mnist5k"
+        )
     from ganzoo.data import build_dataset, dataset_info, load_images
 
     name = args.reference
@@ -155,7 +213,7 @@ def _reference(args: argparse.Namespace, suite, image_size: int | None) -> tuple
     return images, name, note
 
 
-def _evaluate_run(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
+def _evaluate_run(args: argparse.Namespace, suite: Any) -> dict[str, Any]:
     from evaluation import Evaluator
     from ganzoo.engine.handlers.evaluation import (
         digit_classifier_for,
@@ -165,8 +223,8 @@ def _evaluate_run(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
     from ganzoo.sampling import describe, load_generator, make_sampler
 
     loaded = load_generator(args.run_dir, args.checkpoint)
+    print(f"scoring {loaded.checkpoint} (iteration {loaded.iteration})", flush=True)
     config = loaded.config
-    suite = _suite(args)
     kwargs = _evaluator_kwargs(args)
     inception_weights = kwargs.pop("inception_weights") or config.eval.inception_weights
     d = config.data
@@ -189,14 +247,18 @@ def _evaluate_run(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
     results["protocol"]["generated"] = describe(loaded)
     if note:
         results["protocol"]["reference_note"] = note
-    out = args.out or Path(args.run_dir) / "eval" / f"{suite.name}.json"
-    return results, out
+    return results
 
 
 def format_table(results: dict[str, Any]) -> str:
     """The metrics, then the protocol facts a reader needs to compare numbers."""
     rows = [(key, _fmt(results[key])) for key in RESULT_KEYS if key in results]
     protocol = results.get("protocol", {})
+    generated = protocol.get("generated")
+    if isinstance(generated, dict) and "checkpoint" in generated:
+        rows.append(
+            ("checkpoint", f"{generated['checkpoint']} (iteration {generated['iteration']})")
+        )
     for key in (
         "suite",
         "num_generated",
@@ -205,6 +267,7 @@ def format_table(results: dict[str, Any]) -> str:
         "reference_split",
         "weights_source",
         "reference_cache",
+        "kid_note",
     ):
         if key in protocol:
             rows.append((key, str(protocol[key])))
@@ -216,5 +279,6 @@ def format_table(results: dict[str, Any]) -> str:
 
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
-        return f"{value:.4f}" if abs(value) < 1000 else f"{value:.1f}"
+        text = f"{value:.4f}" if abs(value) < 1000 else f"{value:.1f}"
+        return text.lstrip("-") if float(text) == 0 else text  # -0.0000 is 0
     return str(value)

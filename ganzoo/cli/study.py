@@ -6,6 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from ganzoo.errors import GanzooError
 from ganzoo.studies import load_study, plan_study, run_study
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def study_command(args: argparse.Namespace) -> int:
+    if args.jobs < 1:
+        raise GanzooError(f"--jobs must be at least 1, got {args.jobs}")
     study = load_study(args.study, out=args.out)
     if args.dry_run:
         plans = plan_study(study)

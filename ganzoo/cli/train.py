@@ -16,6 +16,7 @@ from ganzoo.runs import (
     RESUMABLE_OVERRIDES,
     atomic_write_text,
     create_run_dir,
+    list_checkpoints,
     load_checkpoint,
     load_latest_checkpoint,
     read_run_config,
@@ -78,23 +79,25 @@ def train_command(args: argparse.Namespace) -> int:
     if args.config is None:
         raise ConfigError("give a config file (ganzoo train CONFIG.yaml) or --resume RUN_DIR")
     config = load_config(args.config, overrides)
+    world_size = check_launch(config, args, str(args.config))
     if args.dry_run:
         print(to_yaml(config), end="")
         return 0
-    return _launch(Job(config, out=args.out), args)
+    return _launch(Job(config, out=args.out), args, world_size)
 
 
-def _launch(job: Job, args: argparse.Namespace) -> int:
-    """Check the device, then train on one process or several; print the run directory."""
+def check_launch(config: ExperimentConfig, args: argparse.Namespace, source: str) -> int:
+    """What the launch would refuse, checked before any work (and by --dry-run): the process
+    count, the device, the global batch split over the processes and the evaluation suite.
+    Returns the number of processes."""
     from ganzoo.engine import distributed
-    from ganzoo.engine.signals import RunInterrupted
     from ganzoo.engine.trainer import check_device, per_process_batch_size
 
     if args.nproc_per_node < 1:
         raise ConfigError(f"--nproc-per-node must be 1 or more, got {args.nproc_per_node}")
-    device = check_device(job.config)
+    device = check_device(config)
     world_size = distributed.world_size_hint(args.nproc_per_node)
-    per_process_batch_size(job.config, world_size)
+    per_process_batch_size(config, world_size)
     if device.type == "cuda" and not distributed.launched_by_torchrun():
         gpus = torch_cuda_count()
         if args.nproc_per_node > gpus:
@@ -103,6 +106,20 @@ def _launch(job: Job, args: argparse.Namespace) -> int:
                 f"GPU(s) are visible; use --nproc-per-node {gpus}, or train.device=cpu for "
                 f"CPU processes"
             )
+    from evaluation import SuiteError, load_suite
+
+    try:
+        load_suite(config.eval.suite)
+    except SuiteError as exc:
+        raise ConfigError(f"config key 'eval.suite' in {source}: {exc}") from None
+    return world_size
+
+
+def _launch(job: Job, args: argparse.Namespace, world_size: int) -> int:
+    """Train on one process or several (``check_launch`` has passed); print the run directory."""
+    from ganzoo.engine import distributed
+    from ganzoo.engine.signals import RunInterrupted
+
     job.log_level = logging.DEBUG if getattr(args, "verbose", False) else logging.INFO
     if world_size == 1:
         try:
@@ -115,7 +132,10 @@ def _launch(job: Job, args: argparse.Namespace) -> int:
     from torch.multiprocessing import ProcessExitedException
 
     try:
-        distributed.launch(_spawned, args.nproc_per_node, distributed.backend_for(device), job)
+        from ganzoo.engine.trainer import check_device
+
+        backend = distributed.backend_for(check_device(job.config))
+        distributed.launch(_spawned, args.nproc_per_node, backend, job)
     except ProcessExitedException as exc:
         if exc.exit_code in (2, 130, 143):
             return exc.exit_code  # rank 0 has printed why
@@ -164,6 +184,7 @@ def _worker(local_rank: int, job: Job) -> None:
     """Train ``job`` in this process (one rank of several, or the only one)."""
     import ignite.distributed as idist
 
+    from ganzoo.engine.signals import RunInterrupted
     from ganzoo.engine.trainer import create_training, restore
 
     dataset = _build_dataset(job.config)  # before creating anything on disk
@@ -189,17 +210,33 @@ def _worker(local_rank: int, job: Job) -> None:
     checkpoint = job.checkpoint
     if checkpoint is None and job.checkpoint_path is not None:
         checkpoint = load_checkpoint(job.checkpoint_path)
+    training = None
     try:
         training = create_training(job.config, run_dir, dataset)
-    except GanzooError:
-        if job.run_dir is None and rank == 0:
-            remove_unused_run_dir(run_dir)  # failed before writing anything: leave no trace
+        if checkpoint is not None:
+            restore(training, checkpoint)
+        training.run()
+    except BaseException as exc:
+        if job.run_dir is None and rank == 0 and not isinstance(exc, RunInterrupted):
+            _clean_up_failed_start(run_dir, training)
         raise
-    if checkpoint is not None:
-        restore(training, checkpoint)
-    training.run()
     if rank == 0:
         print(run_dir, flush=True)
+
+
+def _clean_up_failed_start(run_dir: Path, training: Any) -> None:
+    """A new run that failed before completing an iteration (bad weights, an unreadable first
+    image) leaves no directory behind; one that failed later without a checkpoint is named as
+    not resumable."""
+    started = training is not None and training.engine.state.iteration > 0
+    if not started and remove_unused_run_dir(run_dir):
+        logger.info("removed %s: the run failed before its first iteration", run_dir)
+    elif not list_checkpoints(run_dir):
+        logger.warning(
+            "%s holds no checkpoint (the run failed before its first one): it cannot be "
+            "resumed; its logs are kept, delete the directory when done with them",
+            run_dir,
+        )
 
 
 def _resume(run_dir: Path, overrides: list[str], args: argparse.Namespace) -> int:
@@ -221,7 +258,8 @@ def _resume(run_dir: Path, overrides: list[str], args: argparse.Namespace) -> in
         OmegaConf.merge(OmegaConf.create(base), OmegaConf.from_dotlist(overrides))
     )
     config = config_from_dict(merged, source)
-    validate(config, source)
+    validate(config, source, overrides)
+    world_size = check_launch(config, args, source)
     if args.dry_run:
         print(to_yaml(config), end="")
         return 0
@@ -230,7 +268,7 @@ def _resume(run_dir: Path, overrides: list[str], args: argparse.Namespace) -> in
     if overrides:
         atomic_write_text(run_dir / CONFIG_FILE, to_yaml(config))
     job = Job(config, run_dir=run_dir, checkpoint_path=path, checkpoint=checkpoint)
-    return _launch(job, args)
+    return _launch(job, args, world_size)
 
 
 def _build_dataset(config: ExperimentConfig) -> Any:

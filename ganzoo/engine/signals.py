@@ -4,7 +4,10 @@ The first SIGINT or SIGTERM asks the engine to stop after the current iteration;
 fires ``COMPLETED``, whose checkpoint handler saves the current iteration, and the run raises
 :class:`RunInterrupted`, which the CLI turns into a message saying how to resume and the exit
 code of the signal (130 for SIGINT, 143 for SIGTERM, as shells report them). A second Ctrl-C more
-than a second later aborts at once, without a checkpoint.
+than a second later aborts at once, without a checkpoint; one within the second is the same
+request (a launcher forwarding the terminal's signal) and says so. While the block runs, ignite's
+"terminating due to exception" log lines are dropped: the exception itself reaches the CLI, which
+prints it once (an interrupt's would be an empty line).
 
 Under torch.distributed every rank must stop at the same iteration (or the others would wait in
 a collective for ever), so there the stop request is shared with an all-reduce after each
@@ -52,6 +55,14 @@ class RunInterrupted(GanzooError):
         )
 
 
+class _DropTerminationLines(logging.Filter):
+    """Drops ignite's "... terminating due to exception: MESSAGE" records: the exception goes on
+    to the caller, which reports it (an interrupt would log an empty message)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "terminating due to exception" not in record.getMessage()
+
+
 class StopOnSignal:
     """Context manager asking ``engine`` to stop after the current iteration on SIGINT/SIGTERM.
 
@@ -67,10 +78,15 @@ class StopOnSignal:
         self._local: int | None = None
         self._first_at = 0.0
         self._previous: dict[int, Any] = {}
+        self._quiet = _DropTerminationLines()
+        self._engine_logger: logging.Logger | None = None
         if distributed:
             engine.add_event_handler(Events.ITERATION_COMPLETED, self._sync)
 
     def __enter__(self) -> StopOnSignal:
+        self._engine_logger = getattr(self.engine, "logger", None)
+        if self._engine_logger is not None:
+            self._engine_logger.addFilter(self._quiet)
         if threading.current_thread() is threading.main_thread():
             for signum in STOP_SIGNALS:
                 self._previous[signum] = signal.signal(signum, self._handle)
@@ -85,6 +101,8 @@ class StopOnSignal:
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
         self._previous.clear()
+        if self._engine_logger is not None:
+            self._engine_logger.removeFilter(self._quiet)
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         if self._local is None:
@@ -100,6 +118,13 @@ class StopOnSignal:
                 self.engine.terminate()
         elif signum == signal.SIGINT and time.monotonic() - self._first_at > REPEAT_GRACE_S:
             raise KeyboardInterrupt
+        else:
+            logger.warning(
+                "%s received again within %.0f s: taken as the same request, still stopping "
+                "after this iteration (a Ctrl-C after that aborts without a checkpoint)",
+                signal.Signals(signum).name,
+                REPEAT_GRACE_S,
+            )
 
     def _sync(self, engine: Engine) -> None:
         import ignite.distributed as idist

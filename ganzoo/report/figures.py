@@ -165,12 +165,13 @@ def _save(fig, output: Path, drew: bool) -> Path | None:
     if not drew:
         plt.close(fig)
         return None
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
+    from ganzoo.plotting import save_figure
+
     fig.tight_layout()
-    fig.savefig(output, dpi=110)
-    plt.close(fig)
-    return output
+    try:
+        return save_figure(fig, output, dpi=110)
+    finally:
+        plt.close(fig)
 
 
 def used_activations(runs: Sequence[RunData]) -> list[str]:

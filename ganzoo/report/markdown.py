@@ -8,6 +8,7 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
+from ganzoo.errors import WriteError
 from ganzoo.report import figures
 from ganzoo.report.runs import RunData, load_runs
 from ganzoo.report.stats import (
@@ -18,6 +19,7 @@ from ganzoo.report.stats import (
     group_runs,
     summary_table,
 )
+from ganzoo.runs import atomic_write_text
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +35,15 @@ def write_report(
 ) -> Path:
     """Load the runs, draw the figures and write ``output/report.md``; returns its path."""
     output = Path(output)
-    output.mkdir(parents=True, exist_ok=True)
+    if output.exists() and not output.is_dir():
+        raise WriteError(
+            f"-o {output} is a file, but a report is a directory (report.md, summary.json and "
+            f"PNG figures); give a directory path, e.g. {output.with_suffix('')}_report"
+        )
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteError(f"cannot create the report directory {output}: {exc.strerror}") from None
     runs = load_runs(paths)
     groups = group_runs(runs, group_by)
     if baseline is not None and baseline not in [g.label for g in groups]:
@@ -53,8 +63,11 @@ def write_report(
     table = summary_table(groups, baseline)
     text = render(groups, table, made, title=title, baseline=baseline or groups[0].label)
     path = output / REPORT_FILE
-    path.write_text(text)
-    (output / "summary.json").write_text(json.dumps(_table_json(table), indent=2) + "\n")
+    try:
+        atomic_write_text(path, text)
+        atomic_write_text(output / "summary.json", json.dumps(_table_json(table), indent=2) + "\n")
+    except OSError as exc:
+        raise WriteError(f"cannot write the report in {output}: {exc.strerror or exc}") from None
     logger.info("wrote %s", path)
     return path
 
@@ -68,6 +81,8 @@ def _activation_figure(runs: Sequence[RunData], output: Path) -> Path | None:
         return None
     try:
         return plot_activations(names, output)
+    except WriteError:
+        raise
     except GanzooError as exc:  # e.g. an activation whose plugin is not installed here
         logger.warning("no activation figure: %s", exc)
         return None

@@ -72,6 +72,15 @@ def group_runs(runs: Sequence[RunData], by: Sequence[str] | None = None) -> list
     if not keys:
         return [Group("all", list(runs))]
     flat = [flatten(r.config) for r in runs]
+    unknown = [k for k in keys if not any(k in f for f in flat)]
+    if unknown:
+        from ganzoo.errors import ConfigError
+
+        varying = varied_keys(runs)
+        raise ConfigError(
+            f"--group-by {', '.join(unknown)}: no run has this config key. Keys that differ "
+            f"between the runs: {', '.join(varying) if varying else 'none (one group)'}"
+        )
     ties: dict[tuple, list[str]] = {}
     for key in keys:
         partition = _partition([repr(f.get(key, "<unset>")) for f in flat])

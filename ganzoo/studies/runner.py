@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ganzoo.config import ExperimentConfig, load_config, to_dict
-from ganzoo.errors import GanzooError
+from ganzoo.errors import ConfigError, GanzooError
 from ganzoo.runs import (
     CHECKPOINT_PATTERN,
     RESUMABLE_OVERRIDES,
@@ -84,7 +84,10 @@ def plan_study(study: Study) -> list[PlannedRun]:
     index = read_index(study.directory)
     plans = []
     for run in study.runs():
-        config = load_config(study.base, run.overrides)
+        try:
+            config = load_config(study.base, run.overrides)
+        except ConfigError as exc:
+            raise ConfigError(f"study {study.source}, run {run.name}: {exc}") from None
         plan = PlannedRun(run=run, config=config, action="new")
         plan.end = config.train.iterations
         plan.log = study.directory / LOGS_DIR / f"{run.name}.log"
@@ -113,15 +116,16 @@ def _plan_existing(plan: PlannedRun, run_dir: Path) -> None:
         for k in set(expected) | set(actual)
         if not _resumable(k) and expected.get(k, "<unset>") != actual.get(k, "<unset>")
     )
-    if changed:
-        plan.action = "conflict"
-        plan.problem = (
-            f"{run_dir} was trained with a different config ({', '.join(changed)} differ from "
-            f"the study's); move that directory away to train it afresh, or restore the study"
-        )
-        return
     last = CHECKPOINT_PATTERN.match(list_checkpoints(run_dir)[-1].name)
     plan.iteration = int(last.group(1)) if last else 0
+    if changed:
+        plan.action = "conflict"
+        plan.problem = f"{run_dir} was trained with a different config: " + ", ".join(
+            f"{k}={_to_text(actual.get(k, '<unset>'))} (study: "
+            f"{_to_text(expected.get(k, '<unset>'))})"
+            for k in changed
+        )
+        return
     if plan.end is None:  # epochs: the end needs the epoch length the trainer recorded
         _, checkpoint = load_latest_checkpoint(run_dir)
         trainer = checkpoint.get("trainer") or {}
@@ -145,6 +149,7 @@ def run_study(study: Study, jobs: int = 1, execute: Execute | None = None) -> li
         raise GanzooError(f"--jobs must be at least 1, got {jobs}")
     execute = execute or subprocess_execute
     plans = plan_study(study)
+    refuse_conflicts(study, plans)
     directory = study.directory
     (directory / LOGS_DIR).mkdir(parents=True, exist_ok=True)
     (directory / RUNS_DIR).mkdir(parents=True, exist_ok=True)
@@ -161,8 +166,6 @@ def run_study(study: Study, jobs: int = 1, execute: Execute | None = None) -> li
     for plan in plans:
         if plan.action == "skip":
             plan.status = "skipped"
-        elif plan.action == "conflict":
-            plan.status = "failed"
     save_index()
 
     def train(plan: PlannedRun) -> None:
@@ -193,6 +196,30 @@ def run_study(study: Study, jobs: int = 1, execute: Execute | None = None) -> li
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             list(pool.map(train, todo))
     return plans
+
+
+def refuse_conflicts(study: Study, plans: Sequence[PlannedRun]) -> None:
+    """Refuse to run a study whose existing runs were trained with other values (its file was
+    edited after they ran), before anything is trained or written: study.json must keep
+    recording the values its runs used."""
+    conflicts = [p for p in plans if p.action == "conflict"]
+    if not conflicts:
+        return
+    described = "; ".join(
+        f"{p.run.name} (iteration {p.iteration}{f'/{p.end}' if p.end else ''}): {p.problem}"
+        for p in conflicts
+    )
+    raise StudyConflictError(
+        f"study {study.name} in {study.directory} holds {len(conflicts)} run(s) trained with "
+        f"other values than {study.source} now gives: {described}. Nothing was trained and "
+        f"{INDEX_FILE} is unchanged. To train the new values as a new study, give it another "
+        f"name (`name:` in {study.source}) or another root (--out DIR); to continue this study, "
+        f"restore the values its runs used (recorded in {study.directory / INDEX_FILE})."
+    )
+
+
+class StudyConflictError(GanzooError):
+    """A study whose run directories were trained with other values than the study file's."""
 
 
 # -- the index and finding run directories ----------------------------------------------------

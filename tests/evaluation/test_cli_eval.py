@@ -44,6 +44,7 @@ def test_eval_images_against_a_folder_writes_json(folders, eval_cache_dir, capsy
     assert data["modes_covered"] >= 8
     assert (data["protocol"]["num_generated"], data["protocol"]["num_reference"]) == (20, 20)
     assert data["protocol"]["kid_subset_size"] == 20
+    assert "kid_std is 0" in data["protocol"]["kid_note"]  # said, not a silent 0.0000
 
 
 def test_missing_weights_offline_fail_fast_without_a_result_file(
@@ -102,7 +103,9 @@ def test_eval_run_dir_samples_the_generator(tmp_path, eval_cache_dir, capsys):
     suite.write_text("metrics: [fid, prdc, modes]\nnum_samples: 20\nreference_num_samples: 20\n")
     code = main(["eval", run_dir, "--suite", str(suite), "--cache-dir", str(eval_cache_dir)])
     assert code == 0
-    out = capsys.readouterr().out.strip().splitlines()[-1]
+    printed = capsys.readouterr().out
+    assert f"scoring {run_dir}/checkpoints/checkpoint_2.pt (iteration 2)" in printed
+    out = printed.strip().splitlines()[-1]
     assert out.endswith("eval/tiny_suite.json")
     data = json.loads(Path(out).read_text())
     assert data["protocol"]["num_generated"] == 20 and data["protocol"]["reference"] == "mnist5k"

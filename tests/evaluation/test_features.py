@@ -42,3 +42,25 @@ def test_describe_states_the_protocol(inception):
     assert "InceptionV3" in info["feature_extractor"]
     assert len(info["weights_sha1"]) == 40 and info["weights_source"]
     assert "299x299" in info["resize_protocol"] and "grayscale" in info["resize_protocol"]
+
+
+def test_the_faster_network_gives_torch_fidelitys_features(inception, mnist_sets):
+    """The extractor runs with batch norms folded and channels-last weights (the speed-up),
+    and its features on 8 digits stay within 1e-4 of torch-fidelity's own network."""
+    import torch
+    from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
+
+    from evaluation.images import to_rgb
+
+    model = inception.inner.model
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
+    assert model.Conv2d_1a_3x3.conv.weight.is_contiguous(memory_format=torch.channels_last)
+    theirs = FeatureExtractorInceptionV3(
+        "inception-v3-compat", ["2048"], feature_extractor_weights_path=str(inception.source.path)
+    )
+    images = mnist_sets["a"][:8]
+    with torch.no_grad():
+        expected = theirs(to_rgb(images).contiguous())[0].numpy()
+    ours = inception.inner(images)
+    assert abs(ours - expected).max() <= 1e-4
+    assert abs(expected).max() > 0.1  # real features, not zeros

@@ -74,3 +74,21 @@ def test_sampler_is_called_in_batches():
     assert images.unique().tolist() == [128]  # 0.0 in (-1, 1) maps to the middle grey
     with pytest.raises(ImageInputError, match="number of samples"):
         resolve_images(sample, None)
+
+
+def test_folders_take_every_format_training_reads(tmp_path):
+    """`ganzoo eval --images` reads the formats the image_folder training data reads
+    (torchvision's ImageFolder list: BMP, TIFF, ... not only PNG/JPEG), and skips hidden files
+    as training does."""
+    from PIL import Image
+    from torchvision.datasets.folder import IMG_EXTENSIONS
+
+    from evaluation.images import IMAGE_EXTENSIONS, list_image_files, load_image_folder
+
+    assert set(IMAGE_EXTENSIONS) == set(IMG_EXTENSIONS)
+    pixels = np.arange(64, dtype=np.uint8).reshape(8, 8)
+    for name in ("a.bmp", "b.tif", "c.png", ".hidden.png"):
+        Image.fromarray(pixels).save(tmp_path / name)
+    assert [p.name for p in list_image_files(tmp_path)] == ["a.bmp", "b.tif", "c.png"]
+    images = load_image_folder(tmp_path)
+    assert images.shape == (3, 1, 8, 8) and bool((images == torch.from_numpy(pixels)).all())

@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from evaluation.kid import kid_from_features, mmd2_unbiased, polynomial_kernel
+from evaluation.kid import (
+    kid_from_features,
+    mmd2_unbiased,
+    polynomial_kernel,
+    subset_size_note,
+)
 
 
 def test_polynomial_kernel_values():
@@ -67,4 +72,18 @@ def test_subset_size_is_clamped_with_a_note(caplog):
     with caplog.at_level(logging.INFO, logger="evaluation.kid"):
         mean, std = kid_from_features(x, y, subset_size=1000, num_subsets=3)
     assert mean == pytest.approx(7.0) and std == pytest.approx(0.0)
-    assert "clamped to 6" in caplog.text
+    assert "subsets of 6 were used" in caplog.text
+
+
+def test_a_subset_as_large_as_both_sets_warns_that_kid_std_is_zero(caplog):
+    """Subset size 1000 with 20 and 20 samples: a warning (not a silent 0.0000 std) says that
+    20 was used, so every subset is the whole set and kid_std is 0."""
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(20, 4)), rng.normal(1.0, size=(20, 4))
+    with caplog.at_level(logging.WARNING, logger="evaluation.kid"):
+        _, std = kid_from_features(x, y, subset_size=1000, num_subsets=5)
+    assert std == pytest.approx(0.0, abs=1e-12)
+    (record,) = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "subsets of 20 were used" in record.getMessage()
+    assert "kid_std is 0" in record.getMessage()
+    assert subset_size_note(10, 20, 30) is None

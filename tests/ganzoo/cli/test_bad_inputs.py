@@ -119,6 +119,38 @@ def _missing_inception_weights(w: World) -> list[str]:
     ]
 
 
+def _garbage_inception_weights(w: World) -> list[str]:
+    weights = w.write("garbage.pth", "not a weights file")
+    return ["train", str(w.config), "eval.every=1", f"eval.inception_weights={weights}"]
+
+
+class _RunsCode:
+    def __reduce__(self):  # unpickling this would call os.system
+        import os
+
+        return (os.system, ("echo this-must-not-run",))
+
+
+def _code_carrying_inception_weights(w: World) -> list[str]:
+    torch.save({"fc.weight": _RunsCode()}, w.tmp / "evil.pth")
+    return ["train", str(w.config), "eval.every=1", f"eval.inception_weights={w.tmp / 'evil.pth'}"]
+
+
+def _unreadable_images(w: World) -> list[str]:
+    folder = w.tmp / "broken-images"
+    folder.mkdir(exist_ok=True)
+    for i in range(32):  # found by their names, unreadable when the first batch is drawn
+        (folder / f"{i:02d}.png").write_bytes(b"not a png")
+    return [
+        "train",
+        str(w.config),
+        "data.name=image_folder",
+        f"data.root={folder}",
+        "data.channels=1",
+        "data.limit=null",
+    ]
+
+
 # (case id, argv builder, words the message must contain)
 CASES: list[tuple[str, Callable[[World], list[str]], list[str]]] = [
     ("empty config", lambda w: ["train", str(w.write("empty.yaml", ""))], ["empty.yaml", "empty"]),
@@ -211,6 +243,35 @@ CASES: list[tuple[str, Callable[[World], list[str]], list[str]]] = [
     ),
     ("zero processes", lambda w: ["train", str(w.config), "--nproc-per-node", "0"], ["0"]),
     ("missing inception weights", _missing_inception_weights, ["no-such-weights.pth"]),
+    # Each case below once gave a traceback, blamed the wrong thing or left a run directory.
+    ("garbage inception weights", _garbage_inception_weights, ["garbage.pth", "truncated"]),
+    (
+        "code-carrying inception weights",
+        _code_carrying_inception_weights,
+        ["evil.pth", "could run code", "--inception-weights"],
+    ),
+    ("unreadable images", _unreadable_images, ["broken-images", "cannot read"]),
+    ("infinite learning rate", lambda w: ["train", str(w.config), "train.lr_g=inf"], ["lr_g"]),
+    (
+        "a directory as the config file",
+        lambda w: ["train", str(w.config.parent)],
+        ["is a directory", "tiny.yaml"],
+    ),
+    (
+        "a file given to --resume",
+        lambda w: ["train", "--resume", str(w.run_dir / "config.yaml")],
+        ["is a file", "run directory"],
+    ),
+    (
+        "an override is blamed, not the file",
+        lambda w: ["train", str(w.config), "generator.activation=leaky_rleu"],
+        ["the override 'generator.activation=leaky_rleu'"],
+    ),
+    (
+        "unknown evaluation suite",
+        lambda w: ["train", str(w.config), "eval.suite=nosuch"],
+        ["eval.suite", "nosuch", "smoke"],
+    ),
 ]
 
 
@@ -239,6 +300,31 @@ def test_bad_input_gives_one_clear_message(builder, words, trained_run, tmp_path
         assert word in message, (word, message)
     assert {"out": tree_digest(out), "pristine": tree_digest(world.run_dir)} == before
     assert tree_digest(trained_run) == before_trained
+
+
+DRY_RUN_REFUSALS = [
+    (["eval.suite=nosuch"], "nosuch"),
+    (["train.batch_size=33", "--nproc-per-node", "2"], "2 processes"),
+    (["--nproc-per-node", "0"], "--nproc-per-node"),
+    (["train.lr_g=inf"], "lr_g"),
+]
+
+
+@pytest.mark.parametrize(("extra", "word"), DRY_RUN_REFUSALS)
+def test_dry_run_refuses_what_the_run_would(extra, word, trained_run, capsys):
+    """--dry-run checks what the launch checks (the suite, the processes, the batch split), so
+    a config it prints is one the real run accepts."""
+    config = trained_run.parent.parent.parent / "tiny.yaml"
+    assert main(["train", str(config), *extra, "--dry-run"]) == 2
+    assert word in capsys.readouterr().err
+
+
+def test_a_config_file_name_with_a_space_names_the_run_cleanly(tmp_path, capsys):
+    """`my config.yaml` gives the run name my_config, not an error about the unset key name."""
+    path = tmp_path / "my config.yaml"
+    path.write_text(yaml.safe_dump(TINY))
+    assert main(["train", str(path), "--dry-run"]) == 0
+    assert yaml.safe_load(capsys.readouterr().out)["name"] == "my_config"
 
 
 def test_at_least_fifteen_kinds_of_bad_input():

@@ -58,3 +58,30 @@ def test_handlers_installed_only_inside_the_block():
     with stopper:
         assert signal.getsignal(signal.SIGTERM) == stopper._handle
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_quick_second_ctrl_c_says_it_is_the_same_request(caplog):
+    """A second Ctrl-C within the grace period is not ignored silently: a warning says the stop
+    is still on its way and that a later Ctrl-C aborts."""
+    stopper = StopOnSignal(CountingEngine())
+    stopper._handle(signal.SIGINT, None)
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        stopper._handle(signal.SIGINT, None)
+    assert "received again" in caplog.text and "aborts" in caplog.text
+
+
+def test_an_abort_inside_the_run_logs_no_empty_error_line(caplog):
+    """A KeyboardInterrupt raised inside engine.run reaches the caller without ignite's
+    "terminating due to exception:" line (empty for an interrupt), which it logs otherwise."""
+
+    def step(engine, batch):
+        raise KeyboardInterrupt
+
+    engine = Engine(step)
+    with caplog.at_level("ERROR"), pytest.raises(KeyboardInterrupt), StopOnSignal(engine):
+        engine.run([0, 1], max_epochs=1)
+    assert "due to exception" not in caplog.text
+    with caplog.at_level("ERROR"), pytest.raises(KeyboardInterrupt):
+        Engine(step).run([0, 1], max_epochs=1)  # outside the block ignite's line is back
+    assert "due to exception" in caplog.text

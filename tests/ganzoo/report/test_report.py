@@ -86,3 +86,44 @@ def test_loading_keeps_the_last_line_per_iteration_and_eval_json(make_run):
     assert summary["final loss_d (running avg)"] == 3.0
     assert summary["fid (eval smoke)"] == 12.5
     assert [r.path for r in load_runs([run_dir.parent.parent])] == [run_dir]
+
+
+def test_group_by_a_key_no_run_has_is_refused_with_the_varying_keys(make_run, tmp_path, capsys):
+    """--group-by train.nosuch used to put every run in one group "unset" and exit 0: it is
+    refused (exit 2), naming the keys that do differ between the runs."""
+    dirs = [str(make_run(a, 0)) for a in ("psf", "leaky_relu")]
+    code = main(["report", *dirs, "-o", str(tmp_path / "rep"), "--group-by", "train.nosuch"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "train.nosuch" in err and "generator.activation" in err
+    assert not (tmp_path / "rep" / "report.md").exists()
+
+
+def test_report_onto_an_existing_file_is_one_line(make_run, tmp_path, capsys):
+    """-o naming an existing file: one line saying a report is a directory; the file is kept."""
+    target = tmp_path / "notes.txt"
+    target.write_text("mine")
+    assert main(["report", str(make_run("psf", 0)), "-o", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert "is a file" in err and "Traceback" not in err and err.count("\n") == 1
+    assert target.read_text() == "mine"
+
+
+def test_a_full_disk_while_drawing_leaves_no_partial_figure(
+    make_run, tmp_path, monkeypatch, capsys
+):
+    """ENOSPC while a figure is written (simulated: savefig creates its file, then fails) is
+    one line, and no 0-byte PNG is left in the report directory."""
+    import errno
+
+    from matplotlib.figure import Figure
+
+    def full_disk(self, path, **kwargs):
+        Path(path).write_bytes(b"")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Figure, "savefig", full_disk)
+    assert main(["report", str(make_run("psf", 0)), "-o", str(tmp_path / "rep")]) == 2
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and err.count("\n") == 1
+    assert [p.name for p in (tmp_path / "rep").iterdir()] == []

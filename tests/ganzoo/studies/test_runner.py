@@ -7,9 +7,12 @@ import contextlib
 import json
 from pathlib import Path
 
+import pytest
+
 from ganzoo.cli import main
 from ganzoo.runs import list_checkpoints
 from ganzoo.studies import load_study, plan_study, read_index, run_study, subprocess_execute
+from ganzoo.studies.runner import StudyConflictError
 
 
 def in_process(argv, log: Path, env) -> int:
@@ -69,9 +72,27 @@ def test_study_trains_skips_then_resumes(tmp_path, write_study):
             overrides={"train.iterations": 5, "generator.width": 16},
         )
     )
-    refused = run_study(changed, execute=must_not_run)
-    assert [p.status for p in refused] == ["failed", "failed"]
-    assert "generator.width" in refused[0].problem
+    # Edited after its runs: refused as a whole before anything is trained or written, with
+    # the runs' real iterations and the way to start a new study; study.json keeps the values
+    # the runs used.
+    recorded = (study.directory / "study.json").read_text()
+    planned = plan_study(changed)
+    assert [(p.action, p.iteration) for p in planned] == [("conflict", 5), ("conflict", 5)]
+    assert "generator.width=8 (study: 16)" in planned[0].problem
+    with pytest.raises(StudyConflictError) as info:
+        run_study(changed, execute=must_not_run)
+    message = str(info.value)
+    assert "iteration 5/5" in message and "another name" in message and "--out" in message
+    assert (study.directory / "study.json").read_text() == recorded
+    # The advice works: the same file under another name is a new study that trains.
+    renamed = load_study(
+        write_study(
+            file="renamed",
+            vary={"generator.activation": ["leaky_relu", "psf"]},
+            overrides={"train.iterations": 5, "generator.width": 16},
+        )
+    )
+    assert [p.action for p in plan_study(renamed)] == ["new", "new"]
 
 
 def test_one_failure_does_not_stop_the_others(tmp_path, write_study, capsys):
@@ -107,6 +128,22 @@ def test_cli_reports_an_invalid_combination_before_training(tmp_path, write_stud
     assert main(["study", str(path)]) == 2
     assert "nosuchact" in capsys.readouterr().err
     assert not (tmp_path / "studies").exists()
+
+
+def test_cli_dry_run_refuses_zero_jobs(tmp_path, write_study, capsys):
+    """--jobs 0 is refused by --dry-run too, not only when the study really runs."""
+    path = write_study(vary={"generator.activation": ["leaky_relu"]})
+    assert main(["study", str(path), "--jobs", "0", "--dry-run"]) == 2
+    assert "--jobs" in capsys.readouterr().err
+
+
+def test_an_invalid_level_is_blamed_on_its_run_and_override(tmp_path, write_study, capsys):
+    """A vary value that makes an invalid config names the run and the override that set it,
+    not the base YAML alone."""
+    path = write_study(vary={"generator.activation": ["leaky_relu", "nosuchact"]})
+    assert main(["study", str(path), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "run nosuchact_seed0" in err and "the override 'generator.activation=nosuchact'" in err
 
 
 def test_subprocess_execute_logs_output_and_returns_the_status(tmp_path):

@@ -1,0 +1,51 @@
+"""``make gpu-check`` on a machine without CUDA: it says so and exits 0, running nothing."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import torch
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu_check.py"
+
+
+def _load():
+    spec = importlib.util.spec_from_file_location("gpu_check", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_without_cuda_it_says_so_and_exits_0(monkeypatch, capsys):
+    """No GPU: one line saying there is none, exit status 0, no check started."""
+    gpu_check = _load()
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(
+        gpu_check, "run_check", lambda *a, **k: (_ for _ in ()).throw(AssertionError)
+    )
+    assert gpu_check.main([]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("gpu-check: no CUDA GPU") and out.count("\n") == 1
+
+
+def test_every_check_the_issue_names_is_planned_for_cuda(tmp_path):
+    """On CUDA the plan holds the gpu tests, PSF's Triton path, AMP training, EMA, nccl and both
+    benchmarks on the GPU, in that order."""
+    gpu_check = _load()
+    plan = gpu_check.checks("cuda", tmp_path)
+    names = [name for name, _, _ in plan]
+    assert names == [
+        "gpu tests",
+        "psf triton vs portable",
+        "amp training",
+        "ema",
+        "nccl 1-gpu",
+        "bench_activations",
+        "bench_training",
+    ]
+    argv = {name: " ".join(command) for name, command, _ in plan}
+    assert "-m gpu" in argv["gpu tests"] and "train.amp=true" in argv["amp training"]
+    assert 'backend="nccl"' in argv["nccl 1-gpu"] and "--device cuda" in argv["bench_training"]
