@@ -12,7 +12,7 @@ from ganzoo.errors import GanzooError
 
 # Each module defines ``add_parser(subparsers)``, which registers its subcommand and sets
 # ``func(args) -> int`` as the parser default.
-SUBCOMMANDS = ["activations", "train", "bench", "study", "report", "eval"]
+SUBCOMMANDS = ["activations", "train", "bench", "study", "report", "eval", "leaderboard"]
 
 
 def build_parser() -> argparse.ArgumentParser:
