@@ -214,9 +214,9 @@ def plot_ranks(board: dict[str, Any], output: Path) -> Path | None:
     axes[0].invert_yaxis()
     handles, names = axes[0].get_legend_handles_labels()
     unique = dict(zip(names, handles))
-    axes[0].legend(unique.values(), unique.keys(), fontsize=7, loc="lower right")
+    fig.legend(unique.values(), unique.keys(), fontsize=8, loc="lower center", ncol=2)
     fig.suptitle("Ranks with 95% bootstrap intervals over seeds", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     fig.savefig(output, dpi=110)
     plt.close(fig)
     return output

@@ -281,12 +281,8 @@ def _builtin_tasks() -> dict[str, Task]:
     fashion_budget = 900
     stacked_budget = 1000
     tasks = [
-        _mixture_task(
-            "ring8", "mlp GAN on 8 Gaussians in a ring (VEEGAN/PacGAN 2-D), 2,500 samples"
-        ),
-        _mixture_task(
-            "grid25", "mlp GAN on a 5x5 grid of 25 Gaussians (PacGAN 2-D), 2,500 samples"
-        ),
+        _mixture_task("ring8", "mlp GAN on 8 Gaussians in a ring (VEEGAN, PacGAN), 2,500 samples"),
+        _mixture_task("grid25", "mlp GAN on a 5x5 grid of 25 Gaussians (PacGAN), 2,500 samples"),
         Task(
             name="stacked_mnist",
             version=1,

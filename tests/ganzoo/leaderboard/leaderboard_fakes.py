@@ -45,3 +45,19 @@ def fake_task(name: str = "fake", version: int = 1, budget: int = 100) -> Task:
         run=run_fake,
         settings={"kind": "fake"},
     )
+
+
+def run_interrupted_at_tanh(task: Task, cell: Cell, work_dir: Path) -> dict:
+    """Like :func:`run_fake`, but Ctrl-C arrives while tanh trains."""
+    if cell.activation == "tanh":
+        raise KeyboardInterrupt
+    return run_fake(task, cell, work_dir)
+
+
+def run_dying_at_tanh(task: Task, cell: Cell, work_dir: Path) -> dict:
+    """Like :func:`run_fake`, but the worker process dies outright (as if killed) on tanh."""
+    if cell.activation == "tanh":
+        import os
+
+        os._exit(9)
+    return run_fake(task, cell, work_dir)

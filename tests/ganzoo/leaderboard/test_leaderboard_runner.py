@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import leaderboard_fakes
 import pytest
 from leaderboard_fakes import fake_task
@@ -85,3 +87,28 @@ def test_parallel_workers_store_every_cell(tmp_path):
     expected = execute_cell(task, Cell("sigmoid", {}, "fake", 1), tmp_path)
     assert record["curve"] == expected["curve"]
     assert record["final"]["score"] == pytest.approx(0.26894142 + 0.001)
+
+
+def test_an_interrupted_leaderboard_resumes_with_what_is_missing(tmp_path):
+    """Ctrl-C during the third cell stops the run: the two finished cells are stored, the
+    interrupted one is not (it is not a failure); the next run trains only the rest."""
+    store = ResultStore(tmp_path)
+    interrupted = replace(fake_task(), run=leaderboard_fakes.run_interrupted_at_tanh)
+    cells = _cells(interrupted, ["relu", "tanh", "elu"], seeds=(0,))
+    with pytest.raises(KeyboardInterrupt):
+        run_cells(cells, store)
+    assert store.get(Cell("tanh", {}, "fake", 0), interrupted) is None
+    summary = run_cells(_cells(fake_task(), ["relu", "tanh", "elu"], seeds=(0,)), store)
+    assert (summary.trained, summary.reused) == (2, 1)
+
+
+@pytest.mark.slow
+def test_a_dying_worker_fails_only_its_cell(tmp_path):
+    """A worker process that dies (os._exit, as if killed) breaks the pool: its cell is tried
+    once more and then recorded as failed; the other cells still finish."""
+    store = ResultStore(tmp_path)
+    task = replace(fake_task(), run=leaderboard_fakes.run_dying_at_tanh)
+    summary = run_cells(_cells(task, ["relu", "tanh", "elu"], seeds=(0,)), store, jobs=2)
+    assert (summary.trained, summary.failed) == (3, 1)
+    assert store.get(Cell("tanh", {}, "fake", 0), task)["error"] == "the worker process died twice"
+    assert store.get(Cell("elu", {}, "fake", 0), task)["status"] == "ok"
