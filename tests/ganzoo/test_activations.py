@@ -18,9 +18,64 @@ from ganzoo.plotting import activation_curves
 
 
 def test_builtins_are_registered():
-    """Every built-in the issue names is there, from ganzoo itself."""
-    for name in ("relu", "leaky_relu", "prelu", "elu", "tanh", "sigmoid", "identity"):
+    """Every built-in the issues name is there, from ganzoo itself."""
+    for name in (
+        *("relu", "leaky_relu", "prelu", "elu", "tanh", "sigmoid", "identity", "gelu", "silu"),
+        *("mish", "selu", "softplus", "celu", "hardswish", "softsign"),
+    ):
         assert ACTIVATIONS.origin(name) == "built-in"
+
+
+def test_smooth_builtins_compute_their_textbook_formulas():
+    """The torch built-ins compute their published formulas at known points, with PyTorch's
+    defaults: gelu(1) = Phi(1), silu(x) = x sigmoid(x), mish(x) = x tanh(softplus(x)),
+    selu's Klambauer constants, softplus(0) = log 2, celu(-1) = exp(-1) - 1,
+    hardswish(1) = 1 * 4 / 6, softsign(-3) = -3 / 4."""
+    x = torch.tensor([-3.0, -1.0, 0.0, 1.0, 2.0], dtype=torch.float64)
+    sigmoid = 1 / (1 + torch.exp(-x))
+    softplus = torch.log1p(torch.exp(x))
+    phi = 0.5 * (1 + torch.erf(x / 2**0.5))
+    lam, alpha = 1.0507009873554805, 1.6732632423543772
+    expected = {
+        "gelu": x * phi,
+        "silu": x * sigmoid,
+        "mish": x * torch.tanh(softplus),
+        "selu": lam * torch.where(x > 0, x, alpha * (torch.exp(x) - 1)),
+        "softplus": softplus,
+        "celu": torch.where(x > 0, x, torch.exp(x) - 1),
+        "hardswish": x * torch.clamp(x + 3, 0, 6) / 6,
+        "softsign": x / (1 + x.abs()),
+    }
+    for name, values in expected.items():
+        assert ACTIVATIONS.origin(name) == "built-in"
+        assert torch.allclose(create_activation(name)(x), values, atol=1e-12), name
+    assert create_activation("softplus")(torch.zeros(1)).item() == pytest.approx(0.693147, 1e-5)
+    assert create_activation("hardswish")(torch.ones(1)).item() == pytest.approx(4 / 6)
+
+
+def test_smooth_builtins_take_their_usual_kwargs():
+    """Each keeps PyTorch's keyword arguments: gelu's tanh approximation differs from the exact
+    one at x = 1 by about 1.6e-4; softplus beta = 2 gives log(1 + e^2) / 2 at 1; celu alpha = 2
+    gives 2 (e^(-1/2) - 1) at -1."""
+    one = torch.tensor([1.0], dtype=torch.float64)
+    exact = create_activation("gelu")(one).item()
+    tanh = create_activation("gelu", approximate="tanh")(one).item()
+    assert 1e-5 < abs(exact - tanh) < 1e-3
+    beta2 = create_activation("softplus", beta=2.0)(one).item()
+    assert beta2 == pytest.approx(float(torch.log1p(torch.exp(torch.tensor(2.0)))) / 2)
+    celu = create_activation("celu", alpha=2.0)(-one).item()
+    assert celu == pytest.approx(2 * (float(torch.exp(torch.tensor(-0.5))) - 1))
+    with pytest.raises(RegistryError, match="unexpected keyword argument 'beta'"):
+        create_activation("silu", beta=2.0)
+
+
+def test_psf_at_alpha_zero_is_softsign_on_the_negative_half():
+    """PSF's alpha = 0 negative half is exactly the softsign built-in."""
+    if "psf" not in ACTIVATIONS.names():
+        pytest.skip("the PSF plugin is not installed")
+    x = torch.linspace(-8, 0, 33, dtype=torch.float64)
+    psf = create_activation("psf", alpha_init=0.0, fused=False)
+    assert torch.allclose(psf(x), create_activation("softsign")(x), atol=1e-12)
 
 
 def test_leaky_relu_defaults_to_dcgan_slope():

@@ -61,18 +61,19 @@ def test_unknown_name_lists_names_and_suggests_closest():
 
 
 def test_plugin_is_found_lazily_and_reports_its_distribution(install_plugin):
-    """A distribution ganzoo has never seen adds `mish` through an entry point: listed without
-    being imported, imported on first use, and its origin names the distribution."""
+    """A distribution ganzoo has never seen adds `mish_fixture` through an entry point: listed
+    without being imported, imported on first use, and its origin names the distribution. (Not
+    `mish`: that is a built-in now, and a plugin may not shadow it.)"""
     install_plugin(
         "ganzoo-mish",
         "ganzoo_mish_fixture",
         MISH_SOURCE,
-        {"ganzoo.activations": {"mish": "ganzoo_mish_fixture:Mish"}},
+        {"ganzoo.activations": {"mish_fixture": "ganzoo_mish_fixture:Mish"}},
     )
-    assert "mish" in ACTIVATIONS.names()
+    assert "mish_fixture" in ACTIVATIONS.names()
     assert "ganzoo_mish_fixture" not in sys.modules  # listed, not imported
-    assert ACTIVATIONS.origin("mish") == "ganzoo-mish 1.2.3"
-    layer = create_activation("mish")
+    assert ACTIVATIONS.origin("mish_fixture") == "ganzoo-mish 1.2.3"
+    layer = create_activation("mish_fixture")
     assert "ganzoo_mish_fixture" in sys.modules
     import torch
 

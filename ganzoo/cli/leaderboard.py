@@ -1,0 +1,244 @@
+"""``ganzoo leaderboard``: every registered activation (or a chosen few) through the fixed task
+suite over several seeds, into ``leaderboard.md``, ``leaderboard.json`` and figures.
+
+Finished cells are kept in a results store (``--store``, default ``OUT/store``) and reused, so
+running the command again trains only what is missing: new activations, seeds or tasks, or
+the cells an interruption left undone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ganzoo.errors import ConfigError, GanzooError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BASELINE = "leaky_relu"
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    from ganzoo.leaderboard.tasks import TASKS
+
+    parser = subparsers.add_parser(
+        "leaderboard",
+        help="rank activations on a fixed suite of GAN tasks over seeds",
+        description="Train every registered activation (or --activations) on each task of a "
+        "fixed, versioned suite (--tasks) with several seeds, score each run at several points "
+        "of its budget, and rank the activations per task and overall, with bootstrap "
+        "intervals and paired tests against a baseline. Finished cells are stored and reused.",
+    )
+    parser.add_argument(
+        "--activations",
+        default=None,
+        help="comma-separated activations, optionally with kwargs: "
+        "'psf,elu(alpha=0.5),leaky_relu' (default: every registered activation)",
+    )
+    parser.add_argument(
+        "--tasks",
+        default=",".join(TASKS),
+        help=f"comma-separated tasks (default: all of {', '.join(TASKS)})",
+    )
+    parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (default 3)")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="cells run at once, one thread each (default 1)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("runs/leaderboard"), help="output directory"
+    )
+    parser.add_argument(
+        "--store", type=Path, default=None, help="results store (default OUT/store)"
+    )
+    parser.add_argument(
+        "--baseline",
+        default=DEFAULT_BASELINE,
+        help=f"activation the others are tested against, paired by seed (default "
+        f"{DEFAULT_BASELINE}); it is added to the activations when missing",
+    )
+    parser.add_argument(
+        "--retry-failed", action="store_true", help="run failed cells again instead of reusing"
+    )
+    parser.add_argument("--list-tasks", action="store_true", help="print the task suite and exit")
+    parser.set_defaults(func=leaderboard_command)
+
+
+def split_top_level(text: str) -> list[str]:
+    """Split at commas outside parentheses: 'a,b(x=1,y=2)' -> ['a', 'b(x=1,y=2)']."""
+    parts, depth, current = [], 0, ""
+    for char in text:
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+            continue
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            raise ConfigError(f"unbalanced ')' in {text!r}")
+        current += char
+    if depth != 0:
+        raise ConfigError(f"unbalanced '(' in {text!r}")
+    parts.append(current)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def parse_activation(spec: str) -> tuple[str, dict[str, Any]]:
+    """'elu' -> ('elu', {}); 'elu(alpha=0.5)' -> ('elu', {'alpha': 0.5}) (values as YAML)."""
+    if "(" not in spec:
+        return spec, {}
+    if not spec.endswith(")"):
+        raise ConfigError(f"cannot read activation {spec!r}; write name(key=value, ...)")
+    name, inner = spec[: spec.index("(")].strip(), spec[spec.index("(") + 1 : -1]
+    kwargs: dict[str, Any] = {}
+    for item in split_top_level(inner):
+        if "=" not in item:
+            raise ConfigError(f"activation {spec!r}: {item!r} is not key=value")
+        key, value = item.split("=", 1)
+        try:
+            kwargs[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"activation {spec!r}: cannot read the value of {key!r}") from exc
+    return name, kwargs
+
+
+def resolve_activations(
+    text: str | None, baseline: str
+) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
+    """The (name, kwargs) list to run, each built once to prove it works, and the warnings.
+
+    Named activations that are unknown or do not build are refused (one error, the closest
+    name suggested). With no list, every registered activation runs; a plugin that does not
+    build is left out with a warning rather than stopping the others.
+    """
+    from ganzoo.activations import ACTIVATIONS, create_activation
+
+    warnings = []
+    if text is None:
+        wanted = [(name, {}) for name in ACTIVATIONS.names()]
+        explicit = False
+    else:
+        wanted = [parse_activation(spec) for spec in split_top_level(text)]
+        if not wanted:
+            raise ConfigError("--activations needs at least one name, e.g. 'psf,leaky_relu'")
+        explicit = True
+    base_name, base_kwargs = parse_activation(baseline)
+    if all((n, k) != (base_name, base_kwargs) for n, k in wanted):
+        wanted.append((base_name, base_kwargs))
+        if explicit:
+            warnings.append(f"added the baseline {baseline} to the activations")
+    chosen, seen = [], set()
+    for name, kwargs in wanted:
+        try:
+            create_activation(name, **kwargs)
+        except GanzooError as exc:
+            if explicit or name == base_name:
+                raise
+            warnings.append(f"left out {name}: {exc}")
+            continue
+        key = (ACTIVATIONS._normalise(name), repr(sorted(kwargs.items())))
+        if key not in seen:
+            seen.add(key)
+            chosen.append((ACTIVATIONS._normalise(name), kwargs))
+    return chosen, warnings
+
+
+def leaderboard_command(args: argparse.Namespace) -> int:
+    from ganzoo.activations import ACTIVATIONS
+    from ganzoo.leaderboard.board import build_board
+    from ganzoo.leaderboard.report import write_leaderboard
+    from ganzoo.leaderboard.runner import run_cells
+    from ganzoo.leaderboard.store import ResultStore
+    from ganzoo.leaderboard.tasks import TASKS, Cell, activation_label, get_task
+
+    if args.list_tasks:
+        for task in TASKS.values():
+            points = ", ".join(map(str, task.eval_points))
+            print(f"{task.name} (version {task.version}): {task.description}")
+            print(
+                f"    budget {task.budget} generator updates, scored at {points}; ranked by "
+                f"{task.primary.name}; {task.cost}"
+            )
+        return 0
+    for option in ("seeds", "jobs"):
+        if getattr(args, option) < 1:
+            raise ConfigError(f"--{option} must be at least 1; got {getattr(args, option)}.")
+    tasks = [get_task(name.strip()) for name in args.tasks.split(",") if name.strip()]
+    if not tasks:
+        raise ConfigError(f"--tasks needs at least one task: {', '.join(TASKS)}")
+    activations, warnings = resolve_activations(args.activations, args.baseline)
+    for warning in warnings:
+        print(f"ganzoo leaderboard: {warning}", file=sys.stderr)
+    base_name, base_kwargs = parse_activation(args.baseline)
+    baseline = activation_label(ACTIVATIONS._normalise(base_name), base_kwargs)
+    seeds = list(range(args.seeds))
+    store = ResultStore(args.store if args.store is not None else args.out / "store")
+
+    cells = [
+        (task, Cell(name, kwargs, task.name, seed, ACTIVATIONS.origin(name)))
+        for task in tasks
+        for name, kwargs in activations
+        for seed in seeds
+    ]
+    stale = store.stale_count({t.name: t for t in tasks})
+    if stale:
+        print(
+            f"ganzoo leaderboard: {stale} stored result(s) from another task or ganzoo version "
+            f"are kept in {store.root} but not used"
+        )
+    summary = run_cells(cells, store, jobs=args.jobs, retry_failed=args.retry_failed, progress=_say)
+    records = {}
+    for task, cell in cells:
+        record = store.get(cell, task)
+        if record is not None:
+            records[(task.name, cell.label(), cell.seed)] = record
+    labels = [activation_label(name, kwargs) for name, kwargs in activations]
+    board = build_board(tasks, labels, seeds, records, baseline, store.version)
+    command = _command(args, activations, tasks)
+    try:
+        paths = write_leaderboard(board, args.out, command)
+    except OSError as exc:
+        raise GanzooError(f"cannot write the leaderboard into {args.out}: {exc}") from exc
+    print(
+        f"trained {summary.trained} cell(s) ({summary.failed} failed), reused {summary.reused}; "
+        f"{len(board['failed'])} failed cell(s) in the leaderboard"
+    )
+    for line in _top(board):
+        print(line)
+    for path in paths:
+        print(path)
+    return 0
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _command(args: argparse.Namespace, activations, tasks) -> str:
+    from ganzoo.leaderboard.tasks import activation_label
+
+    names = ",".join(activation_label(n, k).replace(" ", "") for n, k in activations)
+    parts = [
+        "ganzoo leaderboard",
+        f"--activations '{names}'",
+        f"--tasks {','.join(t.name for t in tasks)}",
+        f"--seeds {args.seeds}",
+        f"--baseline {args.baseline}",
+        f"--out {args.out}",
+    ]
+    if args.jobs > 1:
+        parts.append(f"--jobs {args.jobs}")
+    return " ".join(parts)
+
+
+def _top(board: dict[str, Any]) -> list[str]:
+    lines = ["overall mean rank (final) [95% bootstrap interval]:"]
+    for position, entry in enumerate(board["overall"]["final"], 1):
+        lines.append(
+            f"  {position:>2}. {entry['activation']:<24} {entry['rank']:.2f} "
+            f"[{entry['low']:.1f}, {entry['high']:.1f}]"
+        )
+    return lines

@@ -1,0 +1,182 @@
+"""From stored cell records to the leaderboard: per-task tables, ranks and tests, as one
+JSON-able dict (what ``leaderboard.json`` holds and the Markdown and figures are drawn from).
+
+Each task is ranked twice on its ranking metric (the task's first): on the final value (the
+end of its budget) and on the area under its curve (the mean level over its eval points), so
+an activation that gets there early is told apart from one that gets there at the end. The
+overall rank is the mean of the per-task ranks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from ganzoo.leaderboard.ranking import (
+    area_under_curve,
+    cell_stats,
+    compare_to_baseline,
+    rank_table,
+)
+from ganzoo.leaderboard.runner import OK
+from ganzoo.leaderboard.tasks import Task
+
+Records = Mapping[tuple[str, str, int], Mapping[str, Any]]  # (task, label, seed) -> record
+VIEWS = ("final", "auc")
+
+
+def seed_values(
+    records: Records, task: Task, label: str, seeds: Sequence[int], metric: str, view: str
+) -> dict[int, float]:
+    """One number per successful seed: the metric at the end of the budget (``final``) or the
+    area under its curve (``auc``)."""
+    out: dict[int, float] = {}
+    for seed in seeds:
+        record = records.get((task.name, label, seed))
+        if not record or record.get("status") != OK:
+            continue
+        curve = record.get("curve", [])
+        values = [_number(point.get(metric)) for point in curve]
+        if not values:
+            continue
+        if view == "final":
+            out[seed] = values[-1]
+        else:
+            out[seed] = area_under_curve([int(p["iteration"]) for p in curve], values)
+    return out
+
+
+def build_board(
+    tasks: Sequence[Task],
+    labels: Sequence[str],
+    seeds: Sequence[int],
+    records: Records,
+    baseline: str,
+    version: str,
+) -> dict[str, Any]:
+    """The whole leaderboard as a dict (see the module docstring)."""
+    ranks: dict[str, Any] = {}
+    for view in VIEWS:
+        by_task = {
+            task.name: {
+                label: seed_values(records, task, label, seeds, task.primary.name, view)
+                for label in labels
+            }
+            for task in tasks
+        }
+        directions = {task.name: task.primary.higher_is_better for task in tasks}
+        per_task, overall = rank_table(by_task, directions)
+        ranks[view] = (per_task, overall)
+
+    per_task_tables = {}
+    failed = []
+    for task in tasks:
+        rows = []
+        for label in labels:
+            row: dict[str, Any] = {"activation": label, "metrics": {}}
+            outcomes = [records.get((task.name, label, seed)) for seed in seeds]
+            row["seeds_ok"] = sum(1 for r in outcomes if r and r.get("status") == OK)
+            row["seeds_failed"] = sum(1 for r in outcomes if r and r.get("status") != OK)
+            for seed, record in zip(seeds, outcomes):
+                if record and record.get("status") != OK:
+                    failed.append(
+                        {
+                            "task": task.name,
+                            "activation": label,
+                            "seed": seed,
+                            "error": record.get("error", "unknown error"),
+                        }
+                    )
+            for metric in task.metrics:
+                entry = {}
+                for view in VIEWS:
+                    values = seed_values(records, task, label, seeds, metric.name, view)
+                    entry[view] = _stats(cell_stats(values))
+                entry["curve"] = _mean_curve(records, task, label, seeds, metric.name)
+                row["metrics"][metric.name] = entry
+            for view in VIEWS:
+                interval = ranks[view][0][task.name][label]
+                row[f"rank_{view}"] = asdict(interval)
+                if label != baseline and baseline in labels:
+                    comparison = compare_to_baseline(
+                        seed_values(records, task, baseline, seeds, task.primary.name, view),
+                        seed_values(records, task, label, seeds, task.primary.name, view),
+                        task.primary.higher_is_better,
+                    )
+                    row[f"vs_baseline_{view}"] = {
+                        "pairs": comparison.test.n,
+                        "mean_difference": _clean(comparison.test.mean_difference),
+                        "t_p": _clean(comparison.test.t_p),
+                        "wilcoxon_p": _clean(comparison.test.wilcoxon_p),
+                        "better": comparison.better,
+                        "beyond_seed_noise": comparison.beyond_noise,
+                        "note": comparison.test.note,
+                    }
+            rows.append(row)
+        rows.sort(key=lambda r: (r["rank_final"]["rank"], r["activation"]))
+        per_task_tables[task.name] = {
+            "version": task.version,
+            "description": task.description,
+            "budget": task.budget,
+            "eval_points": list(task.eval_points),
+            "ranked_by": task.primary.name,
+            "higher_is_better": task.primary.higher_is_better,
+            "metrics": [
+                {"name": m.name, "label": m.label, "higher_is_better": m.higher_is_better}
+                for m in task.metrics
+            ],
+            "rows": rows,
+        }
+    overall = {}
+    for view in VIEWS:
+        entries = [
+            {"activation": label, **asdict(interval)} for label, interval in ranks[view][1].items()
+        ]
+        entries.sort(key=lambda e: (e["rank"], e["activation"]))
+        overall[view] = entries
+    return {
+        "ganzoo_version": version,
+        "seeds": list(seeds),
+        "baseline": baseline if baseline in labels else None,
+        "activations": list(labels),
+        "tasks": [task.name for task in tasks],
+        "overall": overall,
+        "per_task": per_task_tables,
+        "failed": failed,
+    }
+
+
+def _mean_curve(
+    records: Records, task: Task, label: str, seeds: Sequence[int], metric: str
+) -> list[dict[str, float]]:
+    """Mean and std over successful seeds at each eval point."""
+    out = []
+    for iteration in task.eval_points:
+        values = {}
+        for seed in seeds:
+            record = records.get((task.name, label, seed))
+            if not record or record.get("status") != OK:
+                continue
+            for point in record.get("curve", []):
+                if int(point["iteration"]) == iteration:
+                    values[seed] = _number(point.get(metric))
+        stats = cell_stats(values)
+        out.append({"iteration": iteration, "mean": _clean(stats.mean), "std": _clean(stats.std)})
+    return out
+
+
+def _stats(stats: Any) -> dict[str, Any]:
+    return {k: _clean(v) for k, v in asdict(stats).items()}
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return math.nan
+    return float(value)
+
+
+def _clean(value: float) -> float | None:
+    """JSON has no nan: None stands for 'no value'."""
+    return None if value is None or not math.isfinite(value) else float(value)

@@ -1,0 +1,262 @@
+"""Writing the leaderboard: ``leaderboard.json``, ``leaderboard.md`` and its figures (ranks with
+intervals, training curves per task), all from :func:`ganzoo.leaderboard.board.build_board`'s
+dict."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+RANKS_FIGURE = "leaderboard_ranks.png"
+CURVES_FIGURE = "leaderboard_curves.png"
+
+
+def write_leaderboard(board: dict[str, Any], out: Path, command: str) -> list[Path]:
+    """Write the JSON, the figures and the Markdown into ``out``; returns the paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    json_path = out / "leaderboard.json"
+    json_path.write_text(json.dumps({**board, "command": command}, indent=1), encoding="utf-8")
+    written.append(json_path)
+    figures = [plot_ranks(board, out / RANKS_FIGURE), plot_curves(board, out / CURVES_FIGURE)]
+    md_path = out / "leaderboard.md"
+    md_path.write_text(format_markdown(board, command, [f for f in figures if f]), encoding="utf-8")
+    written.append(md_path)
+    written += [f for f in figures if f]
+    return written
+
+
+# -- Markdown ---------------------------------------------------------------------------------
+
+
+def _num(value: float | None, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    if abs(value) >= 100:
+        return f"{value:.1f}"
+    return f"{value:.{digits}g}"
+
+
+def _cell(stats: dict[str, Any]) -> str:
+    """``mean ± std [low, high]``."""
+    if not stats.get("n"):
+        return "failed"
+    text = _num(stats["mean"])
+    if stats.get("std") is not None:
+        text += f" ± {_num(stats['std'])}"
+    return text + f" [{_num(stats['low'])}, {_num(stats['high'])}]"
+
+
+def _rank(interval: dict[str, Any]) -> str:
+    return f"{interval['rank']:.1f} [{interval['low']:.1f}, {interval['high']:.1f}]"
+
+
+def _versus(entry: dict[str, Any] | None) -> str:
+    """▲ better / ▼ worse than the baseline beyond seed noise (paired t-test p < 0.05)."""
+    if entry is None:
+        return "baseline"
+    if entry["t_p"] is None:
+        return f"n={entry['pairs']}, no test"
+    mark = ""
+    if entry["beyond_seed_noise"]:
+        mark = "▲ " if entry["better"] else "▼ "
+    return f"{mark}{_num(entry['mean_difference'])} (p={entry['t_p']:.2g})"
+
+
+def format_markdown(board: dict[str, Any], command: str, figures: list[Path]) -> str:
+    seeds = board["seeds"]
+    baseline = board["baseline"]
+    lines = [
+        "# Activation leaderboard",
+        "",
+        f"ganzoo {board['ganzoo_version']}; {len(board['activations'])} activations x "
+        f"{len(board['tasks'])} tasks x {len(seeds)} seeds ({', '.join(map(str, seeds))}). "
+        "Regenerate with:",
+        "",
+        f"    {command}",
+        "",
+        "Ranks: 1 is best; each task is ranked on its ranking metric at the end of its budget "
+        "(**final**) and on the area under its curve over the eval points (**AUC**: the mean "
+        "level during training). Overall = mean rank over tasks. Brackets are 95% bootstrap "
+        "intervals over seeds (seeds resampled with replacement; with few seeds they are rough). "
+        + (
+            f"vs {baseline}: mean paired difference over seeds and the paired t-test's p; "
+            "▲/▼ marks a difference beyond seed noise (p < 0.05), better or worse."
+            if baseline
+            else ""
+        ),
+        "",
+        "## Overall",
+        "",
+        "| # | activation | mean rank, final | mean rank, AUC | "
+        + " | ".join(f"{t} (final)" for t in board["tasks"])
+        + " |",
+        "|---|---|---|---|" + "---|" * len(board["tasks"]),
+    ]
+    auc = {e["activation"]: e for e in board["overall"]["auc"]}
+    task_rank = {
+        t: {r["activation"]: r["rank_final"]["rank"] for r in board["per_task"][t]["rows"]}
+        for t in board["tasks"]
+    }
+    for position, entry in enumerate(board["overall"]["final"], 1):
+        label = entry["activation"]
+        per_task = " | ".join(f"{task_rank[t][label]:.1f}" for t in board["tasks"])
+        lines.append(
+            f"| {position} | {label} | {_rank(entry)} | {_rank(auc[label])} | {per_task} |"
+        )
+    for figure in figures:
+        lines += ["", f"![{figure.stem}]({figure.name})"]
+    for task_name in board["tasks"]:
+        lines += _task_section(task_name, board["per_task"][task_name], baseline)
+    if board["failed"]:
+        lines += [
+            "",
+            "## Failed cells",
+            "",
+            "| task | activation | seed | error |",
+            "|---|---|---|---|",
+        ]
+        for f in board["failed"]:
+            error = str(f["error"]).replace("|", "\\|").replace("\n", " ")
+            lines.append(f"| {f['task']} | {f['activation']} | {f['seed']} | {error} |")
+    return "\n".join(lines) + "\n"
+
+
+def _task_section(name: str, table: dict[str, Any], baseline: str | None) -> list[str]:
+    primary = table["metrics"][0]
+    others = table["metrics"][1:]
+    better = "higher" if primary["higher_is_better"] else "lower"
+    points = ", ".join(str(p) for p in table["eval_points"])
+    lines = [
+        "",
+        f"## {name} (version {table['version']})",
+        "",
+        f"{table['description']}. Budget {table['budget']} generator updates, scored at "
+        f"{points}. Ranked by {primary['label']} ({better} is better).",
+        "",
+        "| rank (final) | activation | "
+        f"{primary['label']}, final | {primary['label']}, AUC | rank (AUC) | "
+        + (f"vs {baseline} (final) | vs {baseline} (AUC) | " if baseline else "")
+        + "".join(f"{m['label']}, final | " for m in others)
+        + "seeds ok |",
+        "|---|---|---|---|---|" + ("---|---|" if baseline else "") + "---|" * len(others) + "---|",
+    ]
+    for row in table["rows"]:
+        metric = row["metrics"][primary["name"]]
+        cells = [
+            _rank(row["rank_final"]),
+            row["activation"],
+            _cell(metric["final"]),
+            _cell(metric["auc"]),
+            _rank(row["rank_auc"]),
+        ]
+        if baseline:
+            cells += [_versus(row.get("vs_baseline_final")), _versus(row.get("vs_baseline_auc"))]
+        cells += [_cell(row["metrics"][m["name"]]["final"]) for m in others]
+        ok, bad = row["seeds_ok"], row["seeds_failed"]
+        cells.append(f"{ok}" + (f" ({bad} failed)" if bad else ""))
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+# -- figures ----------------------------------------------------------------------------------
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_ranks(board: dict[str, Any], output: Path) -> Path | None:
+    """Ranks with their 95% bootstrap intervals: overall (final and AUC) and per task."""
+    if not board["activations"] or not board["tasks"]:
+        return None
+    plt = _pyplot()
+    order = [e["activation"] for e in board["overall"]["final"]]
+    panels = [("overall", board["overall"]["final"], board["overall"]["auc"])]
+    for task in board["tasks"]:
+        rows = board["per_task"][task]["rows"]
+        panels.append(
+            (
+                task,
+                [{"activation": r["activation"], **r["rank_final"]} for r in rows],
+                [{"activation": r["activation"], **r["rank_auc"]} for r in rows],
+            )
+        )
+    height = max(2.5, 0.32 * len(order) + 1.2)
+    fig, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels) + 1.5, height), sharey=True)
+    axes = [axes] if len(panels) == 1 else list(axes)
+    y = {label: i for i, label in enumerate(order)}
+    for ax, (title, final, auc) in zip(axes, panels):
+        for entries, offset, color, name in (
+            (final, -0.15, "C0", "final"),
+            (auc, 0.15, "C3", "AUC"),
+        ):
+            for e in entries:
+                pos = y[e["activation"]] + offset
+                ax.plot([e["low"], e["high"]], [pos, pos], color=color, linewidth=1.5)
+                ax.plot(e["rank"], pos, "o", color=color, markersize=4, label=name)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("rank (1 = best)", fontsize=8)
+        ax.set_xlim(0.5, len(order) + 0.5)
+        ax.grid(axis="x", alpha=0.3)
+        ax.tick_params(labelsize=8)
+    axes[0].set_yticks(range(len(order)), order)
+    axes[0].invert_yaxis()
+    handles, names = axes[0].get_legend_handles_labels()
+    unique = dict(zip(names, handles))
+    fig.legend(unique.values(), unique.keys(), fontsize=8, loc="lower center", ncol=2)
+    fig.suptitle("Ranks with 95% bootstrap intervals over seeds", fontsize=10)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.savefig(output, dpi=110)
+    plt.close(fig)
+    return output
+
+
+def plot_curves(board: dict[str, Any], output: Path) -> Path | None:
+    """Each task's ranking metric over its eval points: mean over seeds, one line per
+    activation, the baseline drawn thick and black."""
+    if not board["tasks"]:
+        return None
+    plt = _pyplot()
+    tasks = board["tasks"]
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.6), squeeze=False)
+    cmap = plt.get_cmap("tab20")
+    colors = {label: cmap(i % 20) for i, label in enumerate(board["activations"])}
+    for ax, task in zip(axes[0], tasks):
+        table = board["per_task"][task]
+        primary = table["metrics"][0]
+        for row in table["rows"]:
+            curve = row["metrics"][primary["name"]]["curve"]
+            x = [p["iteration"] for p in curve]
+            mean = [math.nan if p["mean"] is None else p["mean"] for p in curve]
+            is_base = row["activation"] == board["baseline"]
+            ax.plot(
+                x,
+                mean,
+                marker="o",
+                markersize=3,
+                color="black" if is_base else colors[row["activation"]],
+                linewidth=2.2 if is_base else 1.0,
+                label=row["activation"],
+            )
+        ax.set_title(task, fontsize=9)
+        ax.set_xlabel("generator updates", fontsize=8)
+        ax.set_ylabel(primary["label"], fontsize=8)
+        ax.grid(alpha=0.3)
+        ax.tick_params(labelsize=8)
+    axes[0][-1].legend(fontsize=6, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    fig.suptitle("Ranking metric over training (mean over seeds)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(output, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return output

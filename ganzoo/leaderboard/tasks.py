@@ -1,0 +1,353 @@
+"""The leaderboard's fixed, versioned suite of tasks: what each trains, for how long, where it
+is scored along the way and which metric ranks it.
+
+A task's ``version`` is part of every stored result's key: change anything that changes a
+task's numbers (budget, settings, scoring) and bump the version, and the store will not mix
+the old results with the new ones. A task runs one (activation, kwargs, seed) cell and returns
+its curve: the metrics at each of ``eval_points`` (generator updates). The first metric in
+``metrics`` ranks the task.
+
+Budgets are sized so that the whole default leaderboard (every built-in activation plus PSF and
+PAU, 3 seeds, ``--jobs 2``) takes about 3 hours on 2 CPU cores; each task's ``cost`` states the
+measured seconds of one core per cell.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ganzoo.errors import ConfigError, GanzooError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A score a task reports; ``higher_is_better`` orders the ranking."""
+
+    name: str
+    higher_is_better: bool
+    label: str
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One unit of work: an activation with its keyword arguments, a task, a seed."""
+
+    activation: str
+    kwargs: Mapping[str, Any]
+    task: str
+    seed: int
+    origin: str = "built-in"  # "built-in" or the plugin's "<distribution> <version>"
+
+    def label(self) -> str:
+        return activation_label(self.activation, self.kwargs)
+
+
+def activation_label(activation: str, kwargs: Mapping[str, Any]) -> str:
+    """``elu`` or ``elu(alpha=0.5)``: how an activation with its kwargs is named in tables."""
+    if not kwargs:
+        return activation
+    inner = ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(kwargs.items()))
+    return f"{activation}({inner})"
+
+
+RunFunction = Callable[["Task", Cell, Path], Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Task:
+    """A leaderboard task. ``run(task, cell, work_dir)`` trains one cell and returns at least
+    ``{"curve": [{"iteration": i, <metric>: value, ...}, ...]}``, one entry per eval point;
+    ``work_dir`` is the cell's own folder in the store (for tasks that write files)."""
+
+    name: str
+    version: int
+    description: str
+    budget: int  # generator updates
+    eval_points: tuple[int, ...]  # generator updates at which the run is scored; last = budget
+    metrics: tuple[Metric, ...]  # the first ranks the task
+    run: RunFunction
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    cost: str = ""  # measured cost of one cell, for people
+
+    @property
+    def primary(self) -> Metric:
+        return self.metrics[0]
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What identifies this task's results besides the activation and seed."""
+        return {
+            "task": self.name,
+            "task_version": self.version,
+            "budget": self.budget,
+            "eval_points": list(self.eval_points),
+            "settings": dict(self.settings),
+        }
+
+
+def points(budget: int, fractions: Sequence[float]) -> tuple[int, ...]:
+    """Generator-update counts at the given fractions of ``budget``."""
+    return tuple(max(1, round(budget * f)) for f in fractions)
+
+
+# -- the 2-D mixtures and Stacked MNIST (ganzoo.modecollapse) --------------------------------
+
+
+def run_mixture(task: Task, cell: Cell, work_dir: Path) -> Mapping[str, Any]:
+    """ring8 / grid25: the mlp GAN of :mod:`ganzoo.modecollapse.runner`, scored at each point."""
+    from ganzoo.modecollapse.runner import MixtureSettings, run_mixture_benchmark
+
+    settings = MixtureSettings(**{**task.settings, "iterations": task.budget})
+    return run_mixture_benchmark(
+        task.name,
+        cell.activation,
+        cell.seed,
+        settings=settings,
+        threads=1,
+        activation_kwargs=dict(cell.kwargs) or None,
+        eval_at=list(task.eval_points),
+    )
+
+
+def run_stacked_mnist(task: Task, cell: Cell, work_dir: Path) -> Mapping[str, Any]:
+    """Stacked MNIST: the small DCGAN of :mod:`ganzoo.modecollapse.stacked_mnist`; modes and KL
+    counted on 26,000 samples (PacGAN, VEEGAN) at each point."""
+    from ganzoo.modecollapse.stacked_mnist import StackedSettings, run_stacked_mnist_benchmark
+
+    settings = StackedSettings(**{**task.settings, "iterations": task.budget})
+    return run_stacked_mnist_benchmark(
+        cell.activation,
+        cell.seed,
+        settings=settings,
+        threads=1,
+        activation_kwargs=dict(cell.kwargs) or None,
+        eval_at=list(task.eval_points),
+    )
+
+
+# -- image tasks: a short `ganzoo train` run, scored by its periodic evaluation ---------------
+
+RUN_SUBDIR = "run"
+INTERRUPTED_EXIT_CODES = (130, 143)  # SIGINT, SIGTERM: `ganzoo train` checkpointed and stopped
+
+
+def run_training(task: Task, cell: Cell, work_dir: Path) -> Mapping[str, Any]:
+    """Train with ``ganzoo train`` in a subprocess (one thread) in ``work_dir/run``; the curve
+    is the periodic evaluation's records in its ``metrics.jsonl``. A run left by an interrupted
+    leaderboard is resumed from its last checkpoint rather than started again."""
+    overrides = training_overrides(task, cell)
+    root = work_dir / RUN_SUBDIR
+    existing = _run_dirs(root)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    if existing and _has_checkpoint(existing[-1]):
+        run_dir = existing[-1]
+        command = [sys.executable, "-m", "ganzoo", "train", "--resume", str(run_dir)]
+    else:
+        root.mkdir(parents=True, exist_ok=True)
+        config = root / "leaderboard.yaml"
+        config.write_text(json.dumps(task.settings["config"], indent=2), encoding="utf-8")
+        command = [sys.executable, "-m", "ganzoo", "train", str(config), "--out", str(root)]
+        command += overrides
+        run_dir = None
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    if done.returncode in INTERRUPTED_EXIT_CODES:
+        # Ctrl-C or SIGTERM reached the training run too: it saved a checkpoint; the cell is
+        # interrupted (not failed) and resumes next time.
+        raise KeyboardInterrupt(f"ganzoo train was interrupted (exit {done.returncode})")
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        raise GanzooError(f"ganzoo train exited with {done.returncode}: {' | '.join(tail)}")
+    if run_dir is None:
+        run_dir = Path(done.stdout.strip().splitlines()[-1])
+    curve = read_eval_curve(run_dir / "metrics.jsonl")
+    return {"curve": curve, "run_dir": str(run_dir)}
+
+
+def training_overrides(task: Task, cell: Cell) -> list[str]:
+    """The ``key=value`` overrides that put the cell's activation, seed and budget into the
+    task's base config."""
+    kwargs = json.dumps(dict(cell.kwargs), sort_keys=True)
+    every = task.eval_points[0]
+    return [
+        f"seed={cell.seed}",
+        f"train.iterations={task.budget}",
+        f"eval.every={every}",
+        f"generator.activation={cell.activation}",
+        f"discriminator.activation={cell.activation}",
+        f"generator.activation_kwargs={kwargs}",
+        f"discriminator.activation_kwargs={kwargs}",
+    ]
+
+
+def read_eval_curve(path: Path) -> list[dict[str, Any]]:
+    """``[{"iteration": i, <metric>: value, ...}]`` from a run's ``metrics.jsonl`` evaluation
+    records (the last record per iteration wins: a resumed run may repeat one)."""
+    by_iteration: dict[int, dict[str, Any]] = {}
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut short by a kill
+            if isinstance(record.get("eval"), dict):
+                by_iteration[int(record["iteration"])] = {
+                    "iteration": int(record["iteration"]),
+                    **record["eval"],
+                }
+    return [by_iteration[i] for i in sorted(by_iteration)]
+
+
+def _run_dirs(root: Path) -> list[Path]:
+    if not root.is_dir():
+        return []
+    return sorted(p.parent for p in root.glob("*/*/config.yaml"))
+
+
+def _has_checkpoint(run_dir: Path) -> bool:
+    return any((run_dir / "checkpoints").glob("*.pt"))
+
+
+# -- the suite ---------------------------------------------------------------------------------
+
+MODES = Metric("modes_covered", True, "modes covered")
+MIXTURE_METRICS = (
+    MODES,
+    Metric("high_quality_fraction", True, "high-quality share"),
+    Metric("reverse_kl", False, "reverse KL"),
+)
+STACKED_METRICS = (MODES, Metric("reverse_kl", False, "KL to uniform"))
+IMAGE_METRICS = (
+    Metric("fid", False, "FID (smoke, 200 samples)"),
+    Metric("kid_mean", False, "KID"),
+    Metric("coverage", True, "coverage"),
+)
+QUARTERS = (0.25, 0.5, 1.0)
+# The image tasks are scored at half and all of their budget only: one smoke evaluation (200
+# Inception passes) costs about 45 s of one core, more than the training it scores.
+HALVES = (0.5, 1.0)
+
+
+def _dcgan_config(data: dict[str, Any], batch_size: int, width: int, budget: int) -> dict[str, Any]:
+    """A short DCGAN run: checkpoints at every evaluation (so an interrupted cell resumes from
+    there), one sample grid at the end."""
+    return {
+        "architecture": "dcgan",
+        "data": data,
+        "train": {
+            "batch_size": batch_size,
+            "lr_g": 0.0002,
+            "lr_d": 0.0002,
+            "beta1": 0.5,
+            "log_every": 100,
+            "sample_every": budget,
+            "checkpoint_every": budget // 2,
+            "keep_checkpoints": 1,
+            "progress": False,
+        },
+        "generator": {"latent_dim": 64, "width": width},
+        "discriminator": {"width": width},
+        "eval": {"suite": "smoke"},
+    }
+
+
+def _mixture_task(name: str, description: str) -> Task:
+    budget = 2000
+    return Task(
+        name=name,
+        version=1,
+        description=description,
+        budget=budget,
+        eval_points=points(budget, QUARTERS),
+        metrics=MIXTURE_METRICS,
+        run=run_mixture,
+        settings={"batch_size": 128, "lr": 1e-3, "hidden_dim": 128, "depth": 2},
+        cost="about 8 s of one core per cell (PAU: 17 s)",
+    )
+
+
+def _builtin_tasks() -> dict[str, Task]:
+    mnist_budget = 900
+    fashion_budget = 900
+    stacked_budget = 1000
+    tasks = [
+        _mixture_task("ring8", "mlp GAN on 8 Gaussians in a ring (VEEGAN, PacGAN), 2,500 samples"),
+        _mixture_task("grid25", "mlp GAN on a 5x5 grid of 25 Gaussians (PacGAN), 2,500 samples"),
+        Task(
+            name="stacked_mnist",
+            version=1,
+            description="DCGAN (width 16) on Stacked MNIST from mnist5k: modes of 1,000 and KL, "
+            "counted on 26,000 samples (PacGAN, VEEGAN)",
+            budget=stacked_budget,
+            eval_points=points(stacked_budget, QUARTERS),
+            metrics=STACKED_METRICS,
+            run=run_stacked_mnist,
+            settings={"batch_size": 64, "width": 16, "num_samples": 26000},
+            cost="about 90 s of one core per cell (training 47 s, 14 s per 26,000-sample count)",
+        ),
+        Task(
+            name="mnist_dcgan",
+            version=1,
+            description="DCGAN (width 16) on the 5,000 mnist5k digits, batch 64; FID/KID/coverage "
+            "of the smoke suite (200 vs 200 images)",
+            budget=mnist_budget,
+            eval_points=points(mnist_budget, HALVES),
+            metrics=IMAGE_METRICS,
+            run=run_training,
+            settings={
+                "config": _dcgan_config(
+                    {"name": "mnist5k", "image_size": 28}, 64, 16, mnist_budget
+                ),
+            },
+            cost="about 150 s of one core per cell (training 51 s, 45 s per evaluation)",
+        ),
+        Task(
+            name="fashion_single_class",
+            version=1,
+            description="DCGAN (width 16) on 5,000 Fashion-MNIST sneakers, batch 32 (the offline "
+            "stand-in for the PSF paper's 5,000 CIFAR-10 cars); FID/KID/coverage of the smoke "
+            "suite",
+            budget=fashion_budget,
+            eval_points=points(fashion_budget, HALVES),
+            metrics=IMAGE_METRICS,
+            run=run_training,
+            settings={
+                "config": _dcgan_config(
+                    {
+                        "name": "fashion_mnist",
+                        "classes": ["Sneaker"],
+                        "limit": 5000,
+                        "image_size": 28,
+                    },
+                    32,
+                    16,
+                    fashion_budget,
+                ),
+            },
+            cost="about 130 s of one core per cell (training about 30 s, 45 s per evaluation)",
+        ),
+    ]
+    return {task.name: task for task in tasks}
+
+
+TASKS: dict[str, Task] = _builtin_tasks()
+
+
+def get_task(name: str, tasks: Mapping[str, Task] | None = None) -> Task:
+    """The task called ``name``; an unknown name is a ConfigError naming the closest one."""
+    tasks = TASKS if tasks is None else tasks
+    if name in tasks:
+        return tasks[name]
+    close = difflib.get_close_matches(name, list(tasks), n=1, cutoff=0.4)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise ConfigError(f"unknown leaderboard task {name!r}.{hint} Tasks: {', '.join(tasks)}.")

@@ -1,0 +1,124 @@
+"""The task suite's definitions and the image tasks' `ganzoo train` adapter (with the training
+subprocess replaced by a fake that writes what `ganzoo train` writes)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ganzoo.errors import ConfigError, GanzooError
+from ganzoo.leaderboard import tasks as task_module
+from ganzoo.leaderboard.tasks import TASKS, Cell, get_task, read_eval_curve, run_training
+
+
+def test_every_task_states_its_budget_and_is_scored_at_the_end():
+    """Each task has a version, a budget, eval points that rise and end at the budget, and a
+    ranking metric; the suite is the five tasks the issue names."""
+    assert list(TASKS) == [
+        "ring8",
+        "grid25",
+        "stacked_mnist",
+        "mnist_dcgan",
+        "fashion_single_class",
+    ]
+    for task in TASKS.values():
+        assert task.version >= 1 and task.budget > 0 and task.cost
+        assert list(task.eval_points) == sorted(set(task.eval_points))
+        assert task.eval_points[-1] == task.budget and len(task.eval_points) >= 2
+    assert TASKS["stacked_mnist"].settings["num_samples"] == 26000
+    assert TASKS["ring8"].eval_points == (500, 1000, 2000)
+    assert (
+        TASKS["mnist_dcgan"].primary.name == "fid"
+        and not TASKS["mnist_dcgan"].primary.higher_is_better
+    )
+
+
+def test_unknown_task_names_the_closest():
+    with pytest.raises(ConfigError, match="Did you mean 'stacked_mnist'"):
+        get_task("stacked-mnist")
+
+
+def test_eval_curve_reads_the_last_record_per_iteration(tmp_path):
+    """metrics.jsonl mixes training lines, evaluation records and a line cut short by a kill;
+    a resumed run may repeat an iteration's evaluation: the last one counts."""
+    lines = [
+        {"iteration": 50, "loss_d": 1.0},
+        {"iteration": 100, "eval": {"fid": 90.0, "coverage": 0.1}},
+        {"iteration": 200, "eval": {"fid": 80.0, "coverage": 0.2}},
+        {"iteration": 100, "eval": {"fid": 70.0, "coverage": 0.3}},
+    ]
+    path = tmp_path / "metrics.jsonl"
+    path.write_text("\n".join(json.dumps(x) for x in lines) + '\n{"iteration": 3')
+    assert read_eval_curve(path) == [
+        {"iteration": 100, "fid": 70.0, "coverage": 0.3},
+        {"iteration": 200, "fid": 80.0, "coverage": 0.2},
+    ]
+
+
+class FakeTrain:
+    """Stands in for `python -m ganzoo train`: records the command line and writes a run
+    directory with a checkpoint and one evaluation record per eval point."""
+
+    def __init__(self, returncode: int = 0) -> None:
+        self.commands: list[list[str]] = []
+        self.returncode = returncode
+
+    def __call__(self, command, **kwargs):
+        self.commands.append(command)
+        if "--resume" in command:
+            run_dir = Path(command[command.index("--resume") + 1])
+        else:
+            run_dir = Path(command[command.index("--out") + 1]) / "leaderboard" / "20260101-000000"
+            run_dir.mkdir(parents=True)
+            (run_dir / "config.yaml").write_text("seed: 0\n")
+            (run_dir / "checkpoints").mkdir()
+            (run_dir / "checkpoints" / "checkpoint_450.pt").write_bytes(b"")
+        with (run_dir / "metrics.jsonl").open("a") as f:
+            for i, fid in ((450, 120.0), (900, 60.0)):
+                f.write(json.dumps({"iteration": i, "eval": {"fid": fid, "kid_mean": 0.1}}) + "\n")
+        stderr = "" if self.returncode == 0 else "error: a NaN loss at iteration 12"
+        return subprocess.CompletedProcess(command, self.returncode, f"{run_dir}\n", stderr)
+
+
+def test_training_task_passes_the_cell_and_resumes_a_left_run(tmp_path, monkeypatch):
+    """The cell's activation (both networks), kwargs, seed and budget reach `ganzoo train` as
+    overrides, with an evaluation every half budget; a second call finds the run the first
+    left (a checkpoint in it) and resumes it instead of starting over."""
+    fake = FakeTrain()
+    monkeypatch.setattr(task_module.subprocess, "run", fake)
+    task = TASKS["mnist_dcgan"]
+    cell = Cell("elu", {"alpha": 0.5}, "mnist_dcgan", 2)
+    result = run_training(task, cell, tmp_path)
+    command = fake.commands[0]
+    for override in (
+        "seed=2",
+        "train.iterations=900",
+        "eval.every=450",
+        "generator.activation=elu",
+        "discriminator.activation=elu",
+        'generator.activation_kwargs={"alpha": 0.5}',
+    ):
+        assert override in command
+    assert [p["iteration"] for p in result["curve"]] == [450, 900]
+    config = json.loads((tmp_path / "run" / "leaderboard.yaml").read_text())
+    assert config["data"]["name"] == "mnist5k" and config["eval"]["suite"] == "smoke"
+    run_training(task, cell, tmp_path)
+    assert "--resume" in fake.commands[1]
+
+
+def test_a_failed_training_run_raises_with_its_message(tmp_path, monkeypatch):
+    """A run that stops (a NaN loss) becomes an error naming the exit code and the message."""
+    monkeypatch.setattr(task_module.subprocess, "run", FakeTrain(returncode=2))
+    with pytest.raises(GanzooError, match="exited with 2: error: a NaN loss at iteration 12"):
+        run_training(TASKS["fashion_single_class"], Cell("relu", {}, "x", 0), tmp_path)
+
+
+def test_an_interrupted_training_run_is_not_a_failed_cell(tmp_path, monkeypatch):
+    """Ctrl-C reaches the training subprocess too (exit 130): the cell is interrupted, not
+    failed, so nothing is stored and the next run resumes it."""
+    monkeypatch.setattr(task_module.subprocess, "run", FakeTrain(returncode=130))
+    with pytest.raises(KeyboardInterrupt):
+        run_training(TASKS["mnist_dcgan"], Cell("relu", {}, "x", 0), tmp_path)
