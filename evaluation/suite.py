@@ -2,7 +2,7 @@
 
 A suite is a YAML file (``evaluation/suites/*.yaml``, or any path)::
 
-    metrics: [fid, kid, prdc, modes]
+    metrics: [fid, kid, prdc, is, modes]   # also intra_fid (conditional generators)
     num_samples: 5000            # generated images
     reference_num_samples: 5000  # reference images (null: same as num_samples)
     reference_split: train
@@ -36,15 +36,21 @@ import yaml
 from evaluation.cache import atomic_write, digest, resolve_cache_dir, write_json_atomic
 from evaluation.errors import ImageInputError, SuiteError
 from evaluation.fid import GaussianStats, feature_statistics, fid_from_stats
-from evaluation.images import DEFAULT_VALUE_RANGE, ImageSource, content_digest, resolve_images
+from evaluation.images import (
+    DEFAULT_VALUE_RANGE,
+    ImageSource,
+    choose_subset,
+    content_digest,
+    resolve_images,
+)
 from evaluation.kid import effective_subset_size, kid_from_features
 from evaluation.prdc import prdc
 
 log = logging.getLogger(__name__)
 
 SUITES_DIR = Path(__file__).parent / "suites"
-METRICS = ("fid", "kid", "prdc", "modes")
-INCEPTION_METRICS = frozenset({"fid", "kid", "prdc"})
+METRICS = ("fid", "kid", "prdc", "is", "intra_fid", "modes")
+INCEPTION_METRICS = frozenset({"fid", "kid", "prdc", "is", "intra_fid"})
 # The numbers a result holds, one key each, in the order tables show them.
 RESULT_KEYS = (
     "fid",
@@ -54,6 +60,9 @@ RESULT_KEYS = (
     "recall",
     "density",
     "coverage",
+    "is_mean",
+    "is_std",
+    "intra_fid",
     "modes_covered",
     "mode_kl",
     "top_mode_share",
@@ -196,6 +205,8 @@ class Evaluator:
     on full MNIST); by default the cached mnist5k classifier.
     ``extractor``: replaces the Inception net (a callable images -> (N, D) array with an
     ``extractor_id`` and a ``describe()`` dict, like ``evaluation.features.InceptionFeatures``).
+    ``reference_labels``: class labels of a reference given as images (a named dataset brings
+    its own), for intra-class FID.
     """
 
     def __init__(
@@ -216,6 +227,7 @@ class Evaluator:
         progress: bool = False,
         extractor: Any = None,
         classifier: tuple[Any, float, str] | None = None,
+        reference_labels: Any = None,
     ) -> None:
         self.suite = load_suite(suite)
         if reference_num_samples is not None:
@@ -225,6 +237,7 @@ class Evaluator:
         self.value_range = value_range
         self.split = reference_split or self.suite.reference_split
         self._reference_source = reference
+        self._reference_labels = reference_labels
         self.reference_name = reference_name or _describe_source(reference)
         self.digits = digits
         self.progress = progress
@@ -259,6 +272,7 @@ class Evaluator:
             images, labels = _subset(images, labels, count, self.suite.seed, source)
         else:
             images = _resolve_counted(source, count, self.suite, self.value_range, "reference")
+            labels = _labels_for(self._reference_labels, images, self.suite.seed, "reference")
         self._reference = _Reference(self.reference_name, self.split, images, labels)
         return self._reference
 
@@ -385,11 +399,13 @@ class Evaluator:
         num_samples: int | None = None,
         *,
         features: np.ndarray | None = None,
+        generated_labels: Any = None,
     ) -> dict[str, Any]:
         """Compute the suite's metrics for ``generated`` against the reference.
 
         ``features``: the generated images' features, extracted already (one row per image,
-        in order); by default they are extracted here.
+        in order); by default they are extracted here. ``generated_labels``: the class each
+        generated image was drawn for (a conditional generator), for intra-class FID.
         """
         suite = self.suite
         timings: dict[str, float] = {}
@@ -426,6 +442,8 @@ class Evaluator:
             protocol.update(self.extractor.describe())
             protocol["reference_cache"] = ref.cache
             self._inception_metrics(features, ref, results, protocol)
+            labels = _labels_for(generated_labels, images, suite.seed, "generated")
+            self._class_metrics(features, labels, ref, results, protocol)
 
         wants_modes, why_not = self._wants_modes()
         if wants_modes:
@@ -471,6 +489,52 @@ class Evaluator:
             values = prdc(ref.features, features, k_pr=suite.pr_k, k_dc=suite.dc_k)
             results.update(dataclasses.asdict(values))
             protocol["pr_k"], protocol["dc_k"] = suite.pr_k, suite.dc_k
+        if "is" in suite.metrics:
+            from evaluation.inception_score import (
+                NO_CLASSIFIER,
+                SPLITS,
+                classifier_of,
+                inception_score,
+                logits_from_features,
+            )
+
+            classifier = classifier_of(self.extractor)
+            if classifier is None:
+                protocol.setdefault("skipped", {})["is"] = NO_CLASSIFIER
+            elif len(features) < SPLITS:
+                protocol.setdefault("skipped", {})["is"] = f"fewer than {SPLITS} images"
+            else:
+                logits = logits_from_features(features, classifier)
+                results["is_mean"], results["is_std"] = inception_score(logits)
+                protocol["is_splits"] = SPLITS
+
+    def _class_metrics(
+        self,
+        features: np.ndarray,
+        labels: np.ndarray | None,
+        ref: _Reference,
+        results: dict[str, Any],
+        protocol: dict[str, Any],
+    ) -> None:
+        """Intra-class FID when the suite asks for it and both sides have labels."""
+        if "intra_fid" not in self.suite.metrics:
+            return
+        if labels is None or ref.labels is None:
+            side = "generated images" if labels is None else "reference images"
+            protocol.setdefault("skipped", {})["intra_fid"] = (
+                f"the {side} have no class labels (intra-class FID is for conditional generators "
+                f"against a labelled reference)"
+            )
+            return
+        from evaluation.intra_fid import intra_class_fid
+
+        assert ref.features is not None
+        scores = intra_class_fid(features, labels, ref.features, np.asarray(ref.labels))
+        results["intra_fid"] = scores.mean
+        results["intra_fid_per_class"] = scores.per_class
+        protocol["intra_fid_counts"] = scores.counts
+        if scores.missing:
+            protocol["intra_fid_missing_classes"] = list(scores.missing)
 
 
 def run_suite(
@@ -561,6 +625,19 @@ def _resolve_counted(
     if len(images) < minimum:
         raise ImageInputError(f"only {len(images)} {what} images; need at least {minimum}")
     return images
+
+
+def _labels_for(labels: Any, images: torch.Tensor, seed: int, what: str) -> np.ndarray | None:
+    """``labels`` (one per source image) cut down the way the images were: the seeded subset
+    that :func:`resolve_images` takes from a tensor, or as they are for a sampler's images."""
+    if labels is None:
+        return None
+    labels = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels).reshape(-1)
+    if len(labels) == len(images):
+        return labels
+    if len(labels) < len(images):
+        raise ImageInputError(f"{len(labels)} {what} labels for {len(images)} {what} images")
+    return labels[choose_subset(len(labels), len(images), seed)]
 
 
 def _available(source: ImageSource) -> int | None:
