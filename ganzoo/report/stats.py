@@ -18,7 +18,7 @@ from ganzoo.report.runs import RunData
 IGNORED_KEYS = ("seed", "name", "train.progress", "train.device", "data.num_workers", "data.root")
 
 # Metrics where lower is better (for the table's wording only).
-LOWER_IS_BETTER = {"fid", "kid_mean", "mode_kl", "loss_d", "loss_g"}
+LOWER_IS_BETTER = {"fid", "kid_mean", "intra_fid", "mode_kl", "loss_d", "loss_g"}
 
 EVAL_METRICS = RESULT_KEYS[:-1]  # top_mode_share is left out of reports
 
