@@ -44,6 +44,9 @@ class MetricInputs:
     images: Any = None  # generated uint8 images
     reference_images: Any = None
     classifier: Callable[[], tuple[Any, float]] | None = None  # (model, test accuracy)
+    extractor: Any = None  # the Inception feature extractor (its classifier gives IS logits)
+    labels: np.ndarray | None = None  # generated images' classes (conditional generators)
+    reference_labels: np.ndarray | None = None
 
 
 # compute(inputs) -> (result values, protocol entries)
@@ -85,6 +88,43 @@ def _prdc(inputs: MetricInputs) -> tuple[dict[str, float], dict[str, Any]]:
     return dataclasses.asdict(values), {"pr_k": suite.pr_k, "dc_k": suite.dc_k}
 
 
+def _inception_score(inputs: MetricInputs) -> tuple[dict[str, float], dict[str, Any]]:
+    from evaluation.inception_score import (
+        NO_CLASSIFIER,
+        SPLITS,
+        classifier_of,
+        inception_score,
+        logits_from_features,
+    )
+
+    classifier = classifier_of(inputs.extractor)
+    if classifier is None:
+        return {}, {"skipped": {"is": NO_CLASSIFIER}}
+    if len(inputs.features) < SPLITS:
+        return {}, {"skipped": {"is": f"fewer than {SPLITS} images"}}
+    mean, std = inception_score(logits_from_features(inputs.features, classifier))
+    return {"is_mean": mean, "is_std": std}, {"is_splits": SPLITS}
+
+
+def _intra_fid(inputs: MetricInputs) -> tuple[dict[str, Any], dict[str, Any]]:
+    if inputs.labels is None or inputs.reference_labels is None:
+        side = "generated images" if inputs.labels is None else "reference images"
+        reason = (
+            f"the {side} have no class labels (intra-class FID is for conditional generators "
+            f"against a labelled reference)"
+        )
+        return {}, {"skipped": {"intra_fid": reason}}
+    from evaluation.intra_fid import intra_class_fid
+
+    scores = intra_class_fid(
+        inputs.features, inputs.labels, inputs.reference_features, inputs.reference_labels
+    )
+    protocol: dict[str, Any] = {"intra_fid_counts": scores.counts}
+    if scores.missing:
+        protocol["intra_fid_missing_classes"] = list(scores.missing)
+    return {"intra_fid": scores.mean, "intra_fid_per_class": scores.per_class}, protocol
+
+
 def _modes(inputs: MetricInputs) -> tuple[dict[str, float], dict[str, Any]]:
     from evaluation.modes import digit_modes
 
@@ -116,6 +156,18 @@ METRIC_TABLE: tuple[MetricRecord, ...] = (
             ResultKey("coverage", lower_is_better=False, diversity=1),
         ),
         _prdc,
+    ),
+    MetricRecord(
+        "is",
+        "inception",
+        (ResultKey("is_mean", lower_is_better=False), ResultKey("is_std", None)),
+        _inception_score,
+    ),
+    MetricRecord(
+        "intra_fid",
+        "inception",  # and class labels on both sides; skipped (with the reason) without
+        (ResultKey("intra_fid", lower_is_better=True),),
+        _intra_fid,
     ),
     MetricRecord(
         "modes",

@@ -2,7 +2,7 @@
 
 A suite is a YAML file (``evaluation/suites/*.yaml``, or any path)::
 
-    metrics: [fid, kid, prdc, modes]
+    metrics: [fid, kid, prdc, is, modes]   # also intra_fid (conditional generators)
     num_samples: 5000            # generated images
     reference_num_samples: 5000  # reference images (null: same as num_samples)
     reference_split: train
@@ -36,7 +36,13 @@ import yaml
 from evaluation.cache import atomic_write, digest, resolve_cache_dir, write_json_atomic
 from evaluation.errors import ImageInputError, SuiteError
 from evaluation.fid import GaussianStats, feature_statistics
-from evaluation.images import DEFAULT_VALUE_RANGE, ImageSource, content_digest, resolve_images
+from evaluation.images import (
+    DEFAULT_VALUE_RANGE,
+    ImageSource,
+    choose_subset,
+    content_digest,
+    resolve_images,
+)
 from evaluation.metrics import (
     INCEPTION_METRICS,
     METRIC_TABLE,
@@ -186,6 +192,8 @@ class Evaluator:
     on full MNIST); by default the cached mnist5k classifier.
     ``extractor``: replaces the Inception net (a callable images -> (N, D) array with an
     ``extractor_id`` and a ``describe()`` dict, like ``evaluation.features.InceptionFeatures``).
+    ``reference_labels``: class labels of a reference given as images (a named dataset brings
+    its own), for intra-class FID.
     """
 
     def __init__(
@@ -206,6 +214,7 @@ class Evaluator:
         progress: bool = False,
         extractor: Any = None,
         classifier: tuple[Any, float, str] | None = None,
+        reference_labels: Any = None,
     ) -> None:
         self.suite = load_suite(suite)
         if reference_num_samples is not None:
@@ -215,6 +224,7 @@ class Evaluator:
         self.value_range = value_range
         self.split = reference_split or self.suite.reference_split
         self._reference_source = reference
+        self._reference_labels = reference_labels
         self.reference_name = reference_name or _describe_source(reference)
         self.digits = digits
         self.progress = progress
@@ -249,6 +259,7 @@ class Evaluator:
             images, labels = _subset(images, labels, count, self.suite.seed, source)
         else:
             images = _resolve_counted(source, count, self.suite, self.value_range, "reference")
+            labels = _labels_for(self._reference_labels, images, self.suite.seed, "reference")
         self._reference = _Reference(self.reference_name, self.split, images, labels)
         return self._reference
 
@@ -375,11 +386,13 @@ class Evaluator:
         num_samples: int | None = None,
         *,
         features: np.ndarray | None = None,
+        generated_labels: Any = None,
     ) -> dict[str, Any]:
         """Compute the suite's metrics for ``generated`` against the reference.
 
         ``features``: the generated images' features, extracted already (one row per image,
-        in order); by default they are extracted here.
+        in order); by default they are extracted here. ``generated_labels``: the class each
+        generated image was drawn for (a conditional generator), for intra-class FID.
         """
         suite = self.suite
         timings: dict[str, float] = {}
@@ -415,7 +428,8 @@ class Evaluator:
             timings["generated_features"] = time.perf_counter() - t0
             protocol.update(self.extractor.describe())
             protocol["reference_cache"] = ref.cache
-            self._inception_metrics(features, ref, results, protocol)
+            labels = _labels_for(generated_labels, images, suite.seed, "generated")
+            self._inception_metrics(features, labels, ref, results, protocol)
 
         wants_modes, why_not = self._wants_modes()
         if wants_modes:
@@ -439,19 +453,31 @@ class Evaluator:
     def _inception_metrics(
         self,
         features: np.ndarray,
+        labels: np.ndarray | None,
         ref: _Reference,
         results: dict[str, Any],
         protocol: dict[str, Any],
     ) -> None:
+        """Every metric of the table that needs Inception features and is in the suite; one
+        that cannot be computed here says why under ``protocol["skipped"]``."""
         assert ref.features is not None and ref.stats is not None
         inputs = MetricInputs(
-            self.suite, features, reference_features=ref.features, reference_stats=ref.stats
+            self.suite,
+            features,
+            reference_features=ref.features,
+            reference_stats=ref.stats,
+            extractor=self.extractor,
+            labels=labels,
+            reference_labels=None if ref.labels is None else np.asarray(ref.labels),
         )
         for record in METRIC_TABLE:
             if record.needs == "inception" and record.name in self.suite.metrics:
                 values, extra = record.compute(inputs)
                 results.update(values)
+                protocol.setdefault("skipped", {}).update(extra.pop("skipped", {}))
                 protocol.update(extra)
+        if not protocol["skipped"]:
+            del protocol["skipped"]
 
 
 def run_suite(
@@ -542,6 +568,19 @@ def _resolve_counted(
     if len(images) < minimum:
         raise ImageInputError(f"only {len(images)} {what} images; need at least {minimum}")
     return images
+
+
+def _labels_for(labels: Any, images: torch.Tensor, seed: int, what: str) -> np.ndarray | None:
+    """``labels`` (one per source image) cut down the way the images were: the seeded subset
+    that :func:`resolve_images` takes from a tensor, or as they are for a sampler's images."""
+    if labels is None:
+        return None
+    labels = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels).reshape(-1)
+    if len(labels) == len(images):
+        return labels
+    if len(labels) < len(images):
+        raise ImageInputError(f"{len(labels)} {what} labels for {len(images)} {what} images")
+    return labels[choose_subset(len(labels), len(images), seed)]
 
 
 def _available(source: ImageSource) -> int | None:

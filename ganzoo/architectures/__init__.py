@@ -57,3 +57,4 @@ def activation_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
 # Register the built-in architectures (these modules import ARCHITECTURES from here).
 from ganzoo.architectures import dcgan as dcgan  # noqa: E402
 from ganzoo.architectures import mlp as mlp  # noqa: E402
+from ganzoo.architectures import resnet as resnet  # noqa: E402

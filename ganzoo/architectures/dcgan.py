@@ -7,6 +7,8 @@ convolutions (batch norm on all but the first) and a final 4x4 convolution to on
 
 28x28 (MNIST) is made without cropping: 4 -> 7 uses kernel 3 (stride 2, padding 1), then 7 -> 14
 -> 28 the usual kernel 4; the discriminator goes 28 -> 14 -> 7 -> 4 the same way back.
+``spectral_norm=True`` wraps every (transposed) convolution in spectral normalisation after the
+DCGAN initialisation (off by default, which leaves the networks as they were).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import torch
 from torch import nn
 
 from ganzoo.architectures import ARCHITECTURES, Architecture
+from ganzoo.architectures.blocks import apply_spectral_norm, check_spectral_norm_flag
 from ganzoo.architectures.layers import (
     as_shape,
     build_activations,
@@ -67,15 +70,16 @@ class _DCGANBase(nn.Module):
         _check(data_shape)
 
     @classmethod
+    def activation_slots(cls, data_shape: Sequence[int], **options: Any) -> list[str]:
+        """The qualified name of every hidden activation in forward order (``blocks.i.act``),
+        the order ``layer_activations`` takes; other constructor options are ignored."""
+        return [f"blocks.{i}.act" for i in range(len(_SIZES[_check(data_shape)[1]]) - 1)]
+
+    @classmethod
     def hidden_activation_count(cls, data_shape: Sequence[int], **options: Any) -> int:
         """How many hidden activation layers the network has for ``data_shape`` (3 for 28 and
         32, 4 for 64); other constructor options are accepted and ignored."""
-        return len(_SIZES[_check(data_shape)[1]]) - 1
-
-    @classmethod
-    def activation_slots(cls, data_shape: Sequence[int], **options: Any) -> list[str]:
-        """``blocks.<i>.act`` for each hidden layer, in forward order."""
-        return [f"blocks.{i}.act" for i in range(cls.hidden_activation_count(data_shape))]
+        return len(cls.activation_slots(data_shape))
 
     num_classes = 0  # unconditional
 
@@ -110,6 +114,7 @@ class DCGANGenerator(_DCGANBase):
         activation: Any = "relu",
         activation_kwargs: Mapping[str, Any] | None = None,
         layer_activations: Sequence[Any] | None = None,
+        spectral_norm: bool = False,
     ) -> None:
         super().__init__()
         channels, size, _ = _check(data_shape)
@@ -124,8 +129,14 @@ class DCGANGenerator(_DCGANBase):
         sizes = _SIZES[size]
         count = len(sizes) - 1
         widths = [width * 2 ** (count - 1 - i) for i in range(count)]
+        sn = check_spectral_norm_flag("dcgan generator", spectral_norm)
         plan = resolve_layer_activations(
-            "dcgan generator", count, activation, activation_kwargs, layer_activations
+            "dcgan generator",
+            count,
+            activation,
+            activation_kwargs,
+            layer_activations,
+            self.activation_slots(data_shape),
         )
         acts = build_activations("dcgan generator", plan, widths)
 
@@ -139,6 +150,8 @@ class DCGANGenerator(_DCGANBase):
         k, s, p = _kernel(sizes[-2], sizes[-1])
         self.out = nn.ConvTranspose2d(widths[-1], channels, k, s, p)
         self.apply(init_dcgan_weights)
+        if sn:  # after the init: a wrapped layer's weight is computed, not assigned
+            apply_spectral_norm(self)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         x = z.reshape(z.shape[0], self.latent_dim, 1, 1)
@@ -162,6 +175,7 @@ class DCGANDiscriminator(_DCGANBase):
         activation: Any = "leaky_relu",
         activation_kwargs: Mapping[str, Any] | None = None,
         layer_activations: Sequence[Any] | None = None,
+        spectral_norm: bool = False,
         batch_norm: bool = True,
     ) -> None:
         super().__init__()
@@ -173,8 +187,14 @@ class DCGANDiscriminator(_DCGANBase):
         sizes = _SIZES[size][::-1]  # image size down to 4
         count = len(sizes) - 1
         widths = [width * 2**i for i in range(count)]
+        sn = check_spectral_norm_flag("dcgan discriminator", spectral_norm)
         plan = resolve_layer_activations(
-            "dcgan discriminator", count, activation, activation_kwargs, layer_activations
+            "dcgan discriminator",
+            count,
+            activation,
+            activation_kwargs,
+            layer_activations,
+            self.activation_slots(data_shape),
         )
         acts = build_activations("dcgan discriminator", plan, widths)
 
@@ -188,6 +208,8 @@ class DCGANDiscriminator(_DCGANBase):
         self.blocks = nn.ModuleList(blocks)
         self.out = nn.Conv2d(widths[-1], 1, 4, 1, 0)
         self.apply(init_dcgan_weights)
+        if sn:  # after the init: a wrapped layer's weight is computed, not assigned
+            apply_spectral_norm(self)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         for block in self.blocks:

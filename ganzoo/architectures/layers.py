@@ -53,6 +53,7 @@ def resolve_layer_activations(
     activation: Any,
     activation_kwargs: Mapping[str, Any] | None,
     layer_activations: Sequence[Any] | None,
+    slot_names: Sequence[str] | None = None,
 ) -> list[LayerActivation]:
     """One :class:`LayerActivation` per hidden layer, in forward order.
 
@@ -60,8 +61,12 @@ def resolve_layer_activations(
     ``activation`` with ``activation_kwargs``), a name (that activation with no kwargs), or a
     mapping ``{"name": ..., "kwargs": {...}}`` (without ``name``: the default activation with
     ``activation_kwargs`` updated by ``kwargs``). ``network`` (e.g. "dcgan generator") names the
-    network in errors.
+    network in errors; ``slot_names`` (the architecture's ``activation_slots``, ``count`` of them)
+    are listed in the error for a list of the wrong length, so the user sees the order.
     """
+    if slot_names is not None and len(slot_names) != count:
+        raise AssertionError(f"{network}: {len(slot_names)} slot names for {count} slots")
+    order = f" Their order: {', '.join(slot_names)}." if slot_names else ""
     default_kwargs = _as_kwargs(activation_kwargs, f"{network} activation_kwargs")
     default = LayerActivation(activation, default_kwargs)
     if layer_activations is None:
@@ -71,14 +76,14 @@ def resolve_layer_activations(
     ):
         raise ConfigError(
             f"{network} layer_activations must be a list with one entry per hidden activation "
-            f"layer ({count} expected); got {layer_activations!r}."
+            f"layer ({count} expected); got {layer_activations!r}.{order}"
         )
     entries = list(layer_activations)
     if len(entries) != count:
         raise ConfigError(
             f"{network} layer_activations has {len(entries)} entries but the network has "
             f"{count} hidden activation layers; give exactly {count} entries (null keeps the "
-            f"default {activation!r} for that layer)."
+            f"default {activation!r} for that layer).{order}"
         )
     return [_resolve_entry(network, i, count, e, default) for i, e in enumerate(entries)]
 

@@ -7,8 +7,9 @@
 
 Names (``DATASETS``, a registry that packages extend through the ``ganzoo.datasets`` entry-point
 group with a :class:`DatasetBuilder`): ``mnist``, ``fashion_mnist``, ``cifar10``, ``mnist5k``,
-``image_folder``. Every problem a user can cause (an unknown name or class, missing or corrupt
-files, a failed download) is a :class:`ganzoo.errors.DataError` saying what to do.
+``image_folder``, ``stl10``, ``stl10_unlabeled``. Every problem a user can cause (an unknown name
+or class, missing or corrupt files, a failed download) is a :class:`ganzoo.errors.DataError`
+saying what to do.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset
 
-from ganzoo.data import cifar, folder, mnist, mnist5k
+from ganzoo.data import cifar, folder, mnist, mnist5k, stl10
 from ganzoo.data.base import DatasetBuilder, DatasetInfo, ImageTensorDataset
 from ganzoo.data.folder import ImageFileDataset
 from ganzoo.data.transforms import from_unit_range, to_unit_range
@@ -45,6 +46,8 @@ DATASETS.register("fashion_mnist", mnist.FASHION_BUILDER)
 DATASETS.register("cifar10", cifar.BUILDER)
 DATASETS.register("mnist5k", mnist5k.BUILDER)
 DATASETS.register("image_folder", folder.BUILDER)
+DATASETS.register("stl10", stl10.LABELLED_BUILDER)
+DATASETS.register("stl10_unlabeled", stl10.UNLABELED_BUILDER)
 
 
 def get_builder(name: str) -> DatasetBuilder:

@@ -17,7 +17,8 @@ EXPECTED_KEYS = {"fid", "kid_mean", "kid_std", "precision", "recall", "density",
 def test_bundled_suites_load():
     """default and smoke load with the documented values."""
     default, smoke = load_suite("default"), load_suite("smoke")
-    assert default.metrics == ("fid", "kid", "prdc", "modes") and default.num_samples == 5000
+    assert default.metrics == ("fid", "kid", "prdc", "is", "intra_fid", "modes")
+    assert default.num_samples == 5000 and load_suite("smoke").metrics[3] == "is"
     assert (smoke.num_samples, smoke.kid_subset_size, smoke.pr_k, smoke.dc_k) == (200, 100, 3, 5)
 
 
@@ -31,7 +32,7 @@ def test_unknown_suite_lists_the_available_ones():
     ("text", "match"),
     [
         ("metrics: [fid]\nnum_sample: 10\n", r"unknown keys \['num_sample'\]"),
-        ("metrics: [fid, is]\n", r"unknown metrics \['is'\]"),
+        ("metrics: [fid, isc]\n", r"unknown metrics \['isc'\]"),
         ("num_samples: ten\n", "num_samples must be an integer"),
         ("num_samples: 4\n", "need more than"),
         ("- fid\n", "must hold a mapping"),

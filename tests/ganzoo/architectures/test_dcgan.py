@@ -209,3 +209,68 @@ def test_psf_plugin_activation_if_installed(monkeypatch):
     assert [p.numel() for p in params] == [1, 8, 1]
     g(torch.randn(4, 8)).sum().backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in params)
+
+
+def test_default_dcgan_is_unchanged_by_the_spectral_norm_option():
+    """Regression fingerprint: with the defaults (spectral_norm off) a seeded build gives the
+    same parameters and outputs as before the option existed. The numbers were recorded from
+    the code at commit bf76def (before spectral_norm and activation_slots were added)."""
+    torch.manual_seed(0)
+    g = DCGANGenerator((3, 32, 32), latent_dim=16, width=8)
+    d = DCGANDiscriminator((3, 32, 32), width=8)
+    x = g(torch.randn(4, 16))
+    assert sum(p.double().sum().item() for p in g.parameters()) == pytest.approx(
+        53.2263173471606, abs=1e-9
+    )
+    assert sum(p.double().sum().item() for p in d.parameters()) == pytest.approx(
+        50.84209674290014, abs=1e-9
+    )
+    assert x.double().sum().item() == pytest.approx(-133.0155052402697, abs=1e-6)
+    assert d(x).tolist() == pytest.approx(
+        [0.3602102994918823, 0.05910133942961693, 0.4593625068664551, 0.3593064546585083],
+        abs=1e-6,
+    )
+    assert next(iter(g.state_dict())) == "blocks.0.conv.weight"  # checkpoints keep their keys
+
+
+def test_dcgan_spectral_norm_wraps_every_convolution_after_the_init():
+    """spectral_norm=True wraps every (transposed) convolution, keeps the parameter count and
+    the DCGAN init of the raw weights (std 0.02), and after a few training forwards each
+    weight's largest singular value is within 2% of 1 (one power iteration per forward converges
+    slowly where the top two singular values are close: D's second conv starts 1.2% off);
+    "yes" is refused."""
+    from ganzoo.architectures.blocks import parametrizations_on
+
+    torch.manual_seed(0)
+    g = DCGANGenerator((1, 28, 28), latent_dim=8, width=8, spectral_norm=True)
+    d = DCGANDiscriminator((1, 28, 28), width=8, spectral_norm=True)
+    convs = [m for net in (g, d) for m in net.modules() if isinstance(m, nn.modules.conv._ConvNd)]
+    assert len(convs) == 8 and all(parametrizations_on(m) for m in convs)
+    assert sum(p.numel() for p in d.parameters()) == sum(
+        p.numel() for p in DCGANDiscriminator((1, 28, 28), width=8).parameters()
+    )
+    raw = d.blocks[1].conv.parametrizations.weight.original
+    assert abs(raw.std().item() - 0.02) < 0.003
+    for _ in range(5):
+        d(g(torch.randn(4, 8)))
+    for m in convs:
+        weight = m.weight.detach()
+        if isinstance(m, nn.ConvTranspose2d):  # torch normalises over dim 1 (out channels)
+            weight = weight.transpose(0, 1)
+        assert torch.linalg.matrix_norm(weight.flatten(1), ord=2).item() == pytest.approx(
+            1.0, abs=2e-2
+        )
+    with pytest.raises(ConfigError, match="dcgan generator spectral_norm must be true or false"):
+        DCGANGenerator((1, 28, 28), width=2, spectral_norm="yes")
+
+
+def test_dcgan_activation_slots_name_the_hidden_activations():
+    """activation_slots lists activation_layers' names in order; a wrong-length override
+    names them."""
+    for shape, n in [((1, 28, 28), 3), ((3, 64, 64), 4)]:
+        for cls in (DCGANGenerator, DCGANDiscriminator):
+            slots = cls.activation_slots(shape)
+            assert slots == [f"blocks.{i}.act" for i in range(n)]
+            assert [name for name, _ in activation_layers(cls(shape, width=2))] == slots
+    with pytest.raises(ConfigError, match=r"Their order: blocks.0.act, blocks.1.act, blocks.2.act"):
+        DCGANGenerator((1, 32, 32), width=4, layer_activations=["elu"])
