@@ -15,7 +15,7 @@ def test_everything_derives_from_the_table():
     """Result keys in table order; lower-is-better for the report; diversity for collapse."""
     assert METRICS == ("fid", "kid", "prdc", "is", "intra_fid", "modes")
     assert tuple(k.name for r in METRIC_TABLE for k in r.keys) == RESULT_KEYS
-    assert {"fid", "kid_mean", "mode_kl"} == LOWER_IS_BETTER
+    assert {"fid", "kid_mean", "intra_fid", "mode_kl"} == LOWER_IS_BETTER
     assert REPORT_LOWER >= LOWER_IS_BETTER and "top_mode_share" not in EVAL_METRICS
     assert DIVERSITY_METRICS == ("coverage", "recall", "modes_covered")
     assert EVAL_METRICS == REPORT_KEYS

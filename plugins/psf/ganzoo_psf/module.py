@@ -6,7 +6,6 @@ import math
 
 import torch
 from torch import nn
-from torch.autograd.function import once_differentiable
 
 from ganzoo.errors import ConfigError
 from ganzoo_psf import _fused, _math
@@ -24,14 +23,36 @@ class _PSFFunction(torch.autograd.Function):
         return _fused.forward(x, alpha) if fused else _math.forward(x, alpha)
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, None]:
         x, alpha = ctx.saved_tensors
+        if torch.is_grad_enabled():
+            # create_graph=True: a gradient penalty (WGAN-GP, R1) differentiates this gradient
+            # again, so it is built from differentiable ops instead of the fused kernels.
+            return (*differentiable_backward(x, alpha, grad), None)
         if ctx.fused:
             grad_x, grad_alpha = _fused.backward(x, alpha, grad)
         else:
             grad_x, grad_alpha = _math.backward(x, alpha, grad)
         return grad_x, grad_alpha.to(alpha.dtype), None
+
+
+def differentiable_backward(
+    x: torch.Tensor, alpha: torch.Tensor, grad: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """PSF's gradients as autograd-tracked ops (for double backward). With t = e^-alpha and
+    m = min(x, 0): df/dx = 1 / (1 - t m)^2 and df/dalpha = -t m^2 / (1 - t m)^2."""
+    channels = alpha.numel()
+    shape = (1, channels) + (1,) * (x.dim() - 2) if channels > 1 else (1,)
+    t = torch.exp(-alpha).reshape(shape)
+    m = x.clamp(max=0)
+    d = 1 - t * m
+    grad_x = grad / (d * d)
+    term = grad * (-t * m * m) / (d * d)
+    if channels > 1:
+        grad_alpha = term.transpose(0, 1).reshape(channels, -1).sum(1)
+    else:
+        grad_alpha = term.sum().reshape(1)
+    return grad_x, grad_alpha.to(alpha.dtype)
 
 
 def parametric_softsign(x: torch.Tensor, alpha: torch.Tensor, fused: bool = False) -> torch.Tensor:

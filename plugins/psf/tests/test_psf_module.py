@@ -211,3 +211,20 @@ def test_shortcut_only_where_it_is_exact() -> None:
     assert _math.scalar_scales(torch.tensor([300.0]), torch.float64) is not None
     assert _math.scalar_scales(torch.tensor([float("nan")]), torch.float32) is None
     assert _math.scalar_scales(torch.zeros(2), torch.float32) is None
+
+
+@pytest.mark.parametrize("fused", [False, True])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_double_backward_for_gradient_penalties(fused, channels):
+    """A gradient penalty differentiates PSF's gradient again (create_graph): gradgradcheck
+    holds on both paths, one alpha or per channel, and the input gradient keeps its graph."""
+    torch.manual_seed(0)
+    module = ParametricSoftsign(num_parameters=channels, alpha_init=0.3, fused=fused).double()
+    x = torch.randn(2, 3, 4, dtype=torch.double, requires_grad=True)
+    assert torch.autograd.gradgradcheck(
+        lambda x, a: parametric_softsign(x, a, fused), (x, module.alpha)
+    )
+    (grad,) = torch.autograd.grad(module(x).pow(2).sum(), x, create_graph=True)
+    assert grad.requires_grad
+    grad.pow(2).sum().backward()
+    assert module.alpha.grad is not None and torch.isfinite(module.alpha.grad).all()
