@@ -81,9 +81,18 @@ def train_command(args: argparse.Namespace) -> int:
     config = load_config(args.config, overrides)
     world_size = check_launch(config, args, str(args.config))
     if args.dry_run:
-        print(to_yaml(config), end="")
+        _print_dry_run(config)
         return 0
     return _launch(Job(config, out=args.out), args, world_size)
+
+
+def _print_dry_run(config: ExperimentConfig) -> None:
+    """The resolved config, then one comment line per network: what the config builds."""
+    from ganzoo.engine.factories import network_summaries
+
+    print(to_yaml(config), end="")
+    for line in network_summaries(config):
+        print(f"# {line}")
 
 
 def check_launch(config: ExperimentConfig, args: argparse.Namespace, source: str) -> int:
@@ -261,7 +270,7 @@ def _resume(run_dir: Path, overrides: list[str], args: argparse.Namespace) -> in
     validate(config, source, overrides)
     world_size = check_launch(config, args, source)
     if args.dry_run:
-        print(to_yaml(config), end="")
+        _print_dry_run(config)
         return 0
     path, checkpoint = load_latest_checkpoint(run_dir)
     logger.info("resuming %s from %s", run_dir, path.name)

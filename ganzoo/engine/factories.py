@@ -66,6 +66,28 @@ def build_models(config: ExperimentConfig, shape: tuple[int, ...]) -> tuple[nn.M
     return generator, discriminator
 
 
+def network_summaries(config: ExperimentConfig) -> list[str]:
+    """``generator: resnet, 4,276,739 parameters, 10 activation slots`` and the same for the
+    discriminator, from networks built on the meta device (no memory, no data)."""
+    from ganzoo.architectures import activation_layers
+    from ganzoo.config import data_shape
+    from ganzoo.data import dataset_info
+
+    shape = data_shape(config, dataset_info(config.data.name))
+    with torch.device("meta"):
+        networks = build_models(config, shape)
+    lines = []
+    for role, network in zip(("generator", "discriminator"), networks, strict=True):
+        count = sum(p.numel() for p in network.parameters())
+        slots = len(activation_layers(network))
+        conditional = f", {network.num_classes} classes" if network.num_classes else ""
+        lines.append(
+            f"{role}: {config.architecture}, {count:,} parameters, {slots} activation "
+            f"slot{'s' if slots != 1 else ''}{conditional}"
+        )
+    return lines
+
+
 def adam_betas(config: ExperimentConfig) -> tuple[tuple[float, float], tuple[float, float]]:
     """(generator betas, discriminator betas): ``train.betas_g`` / ``betas_d`` where set, else
     (``train.beta1``, ``train.beta2``) for both."""

@@ -21,3 +21,15 @@ def test_every_config_dry_runs(config, capsys):
     own = yaml.safe_load(config.read_text())
     assert printed["architecture"] == own.get("architecture", "dcgan")
     assert printed["train"]["iterations"] == own["train"].get("iterations")
+
+
+def test_dry_run_ends_with_what_each_network_is(capsys):
+    """The SNGAN CIFAR recipe builds the standard 32 px ResNets (mimicry's parameter counts)
+    with 7 activation slots in G and 8 in D, said in one line per network."""
+    config = Path(__file__).parents[2] / "configs" / "sngan_cifar.yaml"
+    assert main(["train", str(config), "--dry-run"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()[-2:]
+    assert lines == [
+        "# generator: resnet, 4,276,739 parameters, 7 activation slots",
+        "# discriminator: resnet, 1,053,825 parameters, 8 activation slots",
+    ]
