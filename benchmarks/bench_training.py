@@ -10,8 +10,10 @@ every contender alike), and reported as the median ratio over rounds:
   plain loop's speed, i.e. a time ratio of at most 1/0.95 = 1.053.
 - ``psf / leaky_relu``: time per iteration of the plain loop with PSF in every hidden layer
   against LeakyReLU(0.2). Target: at most 1.10 with the fused PSF.
-- the WGAN-GP step (n_critic 5, gradient penalty, a critic without batch norm): the engine
-  against a plain loop of the same update. Same target, 0.95x.
+- the WGAN-GP step (n_critic 5, gradient penalty, a critic without batch norm) and the standard
+  resnet-32 SNGAN step (hinge, spectral norm in D; batch 16, n_critic 1 to stay short): the engine
+  against a plain loop of the same update. Same target, 0.95x. And the PSF SNGAN against the
+  ReLU SNGAN (the same networks, every activation slot PSF): at most 1.10x the time.
 
 Usage: python benchmarks/bench_training.py [--rounds 7] [--iters 20] [--batch-size 32]
 [--device cuda] (both loops on that device; default the CPU)
@@ -37,18 +39,29 @@ SHAPE = (3, 32, 32)
 
 
 def make_config(
-    activation: str, batch_size: int, kwargs: dict, device: str = "cpu", wgan_gp: bool = False
+    activation: str,
+    batch_size: int,
+    kwargs: dict,
+    device: str = "cpu",
+    wgan_gp: bool = False,
+    sngan: bool = False,
 ) -> ExperimentConfig:
+    """DCGAN-32 (width 64); or WGAN-GP's step on it; or the standard resnet-32 SNGAN (hinge,
+    spectral norm in D, n_critic 1 to keep the benchmark short)."""
     critic = {"batch_norm": False} if wgan_gp else {}
     objective = {"loss": "wgan_gp", "n_critic": 5} if wgan_gp else {}
+    widths = {} if sngan else {"width": 64}
+    if sngan:
+        critic, objective = {"spectral_norm": True}, {"loss": "hinge"}
     return ExperimentConfig(
         name="bench",
+        architecture="resnet" if sngan else "dcgan",
         data=DataConfig(name="cifar10", image_size=32),
-        generator={"activation": activation, "activation_kwargs": kwargs, "width": 64},
+        generator={"activation": activation, "activation_kwargs": kwargs, **widths},
         discriminator={
             "activation": activation,
             "activation_kwargs": kwargs,
-            "width": 64,
+            **widths,
             **critic,
         },
         train=TrainConfig(
@@ -77,6 +90,7 @@ class PlainLoop:
         self.discriminator.to(self.device)
         self.opt_g, self.opt_d = build_optimizers(config, self.generator, self.discriminator)
         self.wgan_gp = config.train.loss == "wgan_gp"
+        self.hinge = config.train.loss == "hinge"
         self.n_critic = config.train.n_critic
         self.loader = build_loader(config, dataset)
         self.batches = iter(self.loader)
@@ -91,6 +105,8 @@ class PlainLoop:
 
     def d_loss(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         d = self.discriminator
+        if self.hinge:
+            return F.relu(1 - d(real)).mean() + F.relu(1 + d(fake)).mean()
         if not self.wgan_gp:
             r, f = d(real), d(fake)
             return F.binary_cross_entropy_with_logits(
@@ -104,7 +120,7 @@ class PlainLoop:
 
     def g_loss(self, fake: torch.Tensor) -> torch.Tensor:
         scores = self.discriminator(fake)
-        if self.wgan_gp:
+        if self.wgan_gp or self.hinge:
             return -scores.mean()
         return F.binary_cross_entropy_with_logits(scores, torch.ones_like(scores))
 
@@ -168,6 +184,12 @@ def main() -> int:
     parser.add_argument(
         "--no-wgan-gp", dest="wgan_gp", action="store_false", help="skip the WGAN-GP step"
     )
+    parser.add_argument(
+        "--no-sngan", dest="sngan", action="store_false", help="skip the resnet-32 SNGAN step"
+    )
+    parser.add_argument(
+        "--sngan-batch-size", type=int, default=16, help="the SNGAN step's batch (default 16)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -193,6 +215,13 @@ def main() -> int:
             wgan = make_config("leaky_relu", args.batch_size, {}, args.device, wgan_gp=True)
             contenders["plain wgan_gp"] = PlainLoop(wgan, dataset)
             contenders["ganzoo wgan_gp"] = GanzooLoop(wgan, dataset, Path(tmp) / "wgan")
+        if args.sngan:  # the real networks (4.3 M + 1.1 M parameters): fewer iterations a round
+            relu = make_config("relu", args.sngan_batch_size, {}, args.device, sngan=True)
+            contenders["plain sngan relu"] = PlainLoop(relu, dataset)
+            contenders["ganzoo sngan relu"] = GanzooLoop(relu, dataset, Path(tmp) / "sngan")
+            if "psf" in ACTIVATIONS.names():
+                psf = make_config("psf", args.sngan_batch_size, {}, args.device, sngan=True)
+                contenders["plain sngan psf"] = PlainLoop(psf, dataset)
         print("warming up (loads, or on a new machine builds, PSF's kernels) ...", flush=True)
         start = time.perf_counter()
         for loop in contenders.values():
@@ -200,16 +229,18 @@ def main() -> int:
         print(f"warm-up: {time.perf_counter() - start:.1f} s")
 
         times: dict[str, list[float]] = {name: [] for name in contenders}
+        sngan_iters = max(1, args.iters // 10)
         for _ in range(args.rounds):
             for name, loop in contenders.items():
-                times[name].append(timed(loop, args.iters))
+                times[name].append(timed(loop, sngan_iters if "sngan" in name else args.iters))
 
     def ratio(a: str, b: str) -> float:
         return statistics.median(x / y for x, y in zip(times[a], times[b]))
 
     print(
         f"\nDCGAN-32 (width 64), batch {args.batch_size}, {args.device}, {args.threads} threads, "
-        f"{args.rounds} rounds x {args.iters} iterations, median of per-round ratios"
+        f"{args.rounds} rounds x {args.iters} iterations ({max(1, args.iters // 10)} for the "
+        f"SNGAN), median of per-round ratios"
     )
     results = []
     speed = 1 / ratio("ganzoo leaky_relu", "plain leaky_relu")
@@ -221,6 +252,13 @@ def main() -> int:
     if "plain psf" in times:
         cost = ratio("plain psf", "plain leaky_relu")
         results.append(("PSF DCGAN time / LeakyReLU DCGAN time", cost, "<= 1.10", cost <= 1.10))
+    if "plain sngan relu" in times:
+        speed = 1 / ratio("ganzoo sngan relu", "plain sngan relu")
+        label = f"resnet-32 SNGAN (batch {args.sngan_batch_size}) engine / plain"
+        results.append((label, speed, ">= 0.95", speed >= 0.95))
+    if "plain sngan psf" in times:
+        cost = ratio("plain sngan psf", "plain sngan relu")
+        results.append(("PSF SNGAN time / ReLU SNGAN time", cost, "<= 1.10", cost <= 1.10))
     for label, value, target, ok in results:
         print(f"  {label:<42} {value:6.3f}   target {target:<8} {'PASS' if ok else 'FAIL'}")
     return 1 if args.strict and not all(ok for *_, ok in results) else 0
