@@ -573,6 +573,8 @@ def _resolve_counted(
 def _labels_for(labels: Any, images: torch.Tensor, seed: int, what: str) -> np.ndarray | None:
     """``labels`` (one per source image) cut down the way the images were: the seeded subset
     that :func:`resolve_images` takes from a tensor, or as they are for a sampler's images."""
+    if callable(labels):  # known once the images are drawn (a sampler's own labels)
+        labels = labels()
     if labels is None:
         return None
     labels = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels).reshape(-1)

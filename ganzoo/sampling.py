@@ -157,7 +157,9 @@ def make_sampler(
 ) -> Callable[[int], torch.Tensor]:
     """``sample(n) -> uint8 images (n, C, H, W)``, from seeded noise, in eval mode.
 
-    The same seed gives the same images, so two evaluations of one checkpoint agree.
+    The same seed gives the same images, so two evaluations of one checkpoint agree. For a
+    conditional generator ``sample.labels`` holds the classes of every image drawn so far, in
+    order (uniform, drawn with the noise); it is None otherwise.
     """
     device = torch.device(device)
     generator = generator.to(device).eval()
@@ -166,8 +168,12 @@ def make_sampler(
     @torch.no_grad()
     def sample(n: int) -> torch.Tensor:
         inputs = _draw_batches(noise_source, generator, n, batch_size)
+        if inputs[0].y is not None:
+            drawn = [] if sample.labels is None else [sample.labels]
+            sample.labels = torch.cat(drawn + [batch.y for batch in inputs])
         return torch.cat([_generate(generator, batch, device) for batch in inputs])
 
+    sample.labels = None
     return sample
 
 
@@ -208,6 +214,19 @@ def sample_rows(
                 for start in range(0, len(z), batch_size)
             ]
         )
+
+
+def sample_labels(
+    generator: nn.Module, total: int, *, seed: int = 0, draw_size: int, batch_size: int = 100
+) -> torch.Tensor | None:
+    """The classes of the ``total`` images :func:`sample_rows` gives (None: unconditional)."""
+    noise_source = torch.Generator().manual_seed(seed)
+    drawn: list[GeneratorInput] = []
+    for call_start in range(0, total, draw_size):
+        drawn += _draw_batches(
+            noise_source, generator, min(draw_size, total - call_start), batch_size
+        )
+    return None if drawn[0].y is None else torch.cat([d.y for d in drawn])
 
 
 def _draw_batches(

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ganzoo.sampling import make_sampler, sample_rows
+from ganzoo.sampling import make_sampler, sample_labels, sample_rows
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,8 @@ def evaluate_across_ranks(
 
     rank, world_size = idist.get_rank(), idist.get_world_size()
     if world_size == 1:
-        return evaluator.evaluate(make_sampler(generator, seed=seed, device=device))
+        sampler = make_sampler(generator, seed=seed, device=device)
+        return evaluator.evaluate(sampler, generated_labels=lambda: sampler.labels)
     if evaluator.uses_features:
         _share_reference_features(evaluator)
     total = evaluator.suite.num_samples
@@ -94,4 +95,5 @@ def evaluate_across_ranks(
         features = _gather_features(evaluator.extract(images), total)
     if rank != 0:
         return None
-    return evaluator.evaluate(all_images, features=features)
+    labels = sample_labels(generator, total, seed=seed, draw_size=evaluator.suite.batch_size)
+    return evaluator.evaluate(all_images, features=features, generated_labels=labels)

@@ -102,3 +102,23 @@ def test_unlabelled_data_is_refused_for_a_conditional_model(tmp_path, capsys):
 def test_num_classes_must_be_a_count():
     with pytest.raises(ConfigError, match="num_classes"):
         get_architecture("mlp").generator(data_shape=(2,), num_classes=-1)
+
+
+def test_periodic_evaluation_of_a_conditional_run_scores_intra_class_fid(tmp_path, capsys):
+    """eval.every on the conditional mlp: the engine passes the generated images' labels and
+    the reference's labels, so the result holds intra-class FID (FID within each class)."""
+    import json
+
+    suite = tmp_path / "classes.yaml"
+    suite.write_text(
+        "metrics: [fid, intra_fid]\nnum_samples: 40\nreference_num_samples: 40\n"
+        "kid_subset_size: 20\nbatch_size: 20\n"
+    )
+    config = {**CONDITIONAL, "eval": {"every": 3, "suite": str(suite)}}
+    path = tmp_path / "cmlp.yaml"
+    path.write_text(yaml.safe_dump(config))
+    assert main(["train", str(path), "--out", str(tmp_path / "runs")]) == 0
+    (run_dir,) = (tmp_path / "runs" / "cmlp").iterdir()
+    lines = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    (result,) = [x["eval"] for x in lines if "eval" in x]
+    assert result["intra_fid"] > 0 and result["fid"] > 0

@@ -98,6 +98,20 @@ def training_reference(config: Any, count: int, train: bool = True) -> Any:
     )
 
 
+def training_reference_labels(config: Any, count: int) -> Any:
+    """The classes of :func:`training_reference`'s images (same selection), or None when the
+    run's generator is unconditional (intra-class FID needs them)."""
+    if not config.generator.get("num_classes"):
+        return None
+    from ganzoo.data import build_dataset
+
+    d = config.data
+    data = build_dataset(
+        d.name, d.root, classes=d.classes, download=d.download, train=True, limit=count
+    )
+    return getattr(data, "labels", None)
+
+
 def build_evaluator(config: Any, device: Any, rank: int = 0) -> Any:
     """An :class:`evaluation.Evaluator` for ``config.eval`` against the training data.
 
@@ -119,6 +133,7 @@ def build_evaluator(config: Any, device: Any, rank: int = 0) -> Any:
             reference_name=reference_name(config),
             reference_split="train",
             reference_num_samples=count,
+            reference_labels=training_reference_labels(config, count),
             inception_weights=config.eval.inception_weights,
             device=device,
             classifier=digit_classifier_for(d) if rank == 0 else None,
