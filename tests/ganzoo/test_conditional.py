@@ -122,3 +122,23 @@ def test_periodic_evaluation_of_a_conditional_run_scores_intra_class_fid(tmp_pat
     lines = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
     (result,) = [x["eval"] for x in lines if "eval" in x]
     assert result["intra_fid"] > 0 and result["fid"] > 0
+
+
+def test_cgan_pd_resnet_trains_with_one_class_per_grid_row(tmp_path, capsys):
+    """The conditional resnet (conditional batch norm in G, projection D) trains through the
+    same step, and its grid is 10 class rows."""
+    from PIL import Image
+
+    config = {
+        **CONDITIONAL,
+        "architecture": "resnet",
+        "train": {**CONDITIONAL["train"], "iterations": 2, "loss": "hinge"},
+        "generator": {"num_classes": 10, "latent_dim": 8, "width": 8},
+        "discriminator": {"num_classes": 10, "width": 8, "spectral_norm": True},
+    }
+    path = tmp_path / "cgan_pd.yaml"
+    path.write_text(yaml.safe_dump(config))
+    assert main(["train", str(path), "--out", str(tmp_path / "runs")]) == 0
+    (run_dir,) = (tmp_path / "runs" / "cgan_pd").iterdir()
+    grid = Image.open(run_dir / "samples" / "iter_0000002.png")
+    assert grid.size == (3 * 30 + 2, 10 * 30 + 2)
