@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ganzoo.activations import create_activation
 from ganzoo.errors import ConfigError, GanzooError
+from ganzoo.losses import get_loss
 from ganzoo.modecollapse.mixtures import MIXTURES
 from ganzoo.modecollapse.runner import MixtureSettings, run_mixture_benchmark
 from ganzoo.modecollapse.stacked_mnist import (
@@ -68,6 +69,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help=f"default {defaults.batch_size} ({stacked.batch_size} for stacked_mnist)",
     )
+    mc.add_argument(
+        "--architecture",
+        default=None,
+        help="stacked_mnist only: dcgan (default) or resnet (the SNGAN ResNet at 28 px)",
+    )
+    mc.add_argument("--loss", default=None, help="a registered loss (default bce)")
+    mc.add_argument(
+        "--n-critic", type=int, default=None, help="discriminator updates per generator update"
+    )
     mc.add_argument("--threads", type=int, default=1, help="torch CPU threads per run (default 1)")
     mc.add_argument(
         "--out",
@@ -95,12 +105,25 @@ def _check_task(task: str) -> None:
 def mode_collapse_command(args: argparse.Namespace) -> int:
     _check_task(args.task)
     activations = _parse_activations(args.activations)
-    for option in ("seeds", "iterations", "batch_size", "threads"):
+    for option in ("seeds", "iterations", "batch_size", "threads", "n_critic"):
         value = getattr(args, option)
         if value is not None and value < 1:
             flag = "--" + option.replace("_", "-")
             raise ConfigError(f"{flag} must be at least 1; got {value}.")
-    given = {k: getattr(args, k) for k in ("iterations", "batch_size") if getattr(args, k)}
+    keys = ("iterations", "batch_size", "loss", "n_critic", "architecture")
+    given = {k: getattr(args, k) for k in keys if getattr(args, k)}
+    if "loss" in given:
+        get_loss(given["loss"])  # an unknown loss fails here, before any training
+    architecture = given.pop("architecture", None)
+    if architecture is not None:
+        allowed = ("dcgan", "resnet") if args.task == "stacked_mnist" else ("mlp",)
+        if architecture not in allowed:
+            raise ConfigError(
+                f"--architecture {architecture!r} does not fit {args.task}: it trains "
+                f"{' or '.join(allowed)} (the 2-D mixtures an mlp, Stacked MNIST 28 px images)"
+            )
+        if args.task == "stacked_mnist":
+            given["architecture"] = architecture
     if args.task == "stacked_mnist":
         settings = StackedSettings(**given)
         classify, accuracy = digit_classifier()

@@ -104,6 +104,8 @@ class StackedSettings:
     latent_dim: int = 64
     num_samples: int = 26000  # as PacGAN and VEEGAN count (2,600 capped a perfect G at ~926)
     loss: str = "bce"
+    n_critic: int = 1  # discriminator updates per generator update
+    architecture: str = "dcgan"  # or resnet (the SNGAN ResNets at 28 px; width sets G's)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -138,7 +140,7 @@ def run_stacked_mnist_benchmark(
     digits = build_dataset("mnist5k")
     if classify is None:
         classify, _ = digit_classifier()
-    arch = get_architecture("dcgan")
+    arch = get_architecture(settings.architecture)
     shape = (3, *digits.images.shape[-2:])
     start = time.perf_counter()
     with isolated_run(seed, threads):

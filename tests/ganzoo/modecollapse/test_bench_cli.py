@@ -64,3 +64,57 @@ def test_bad_input_is_a_one_line_error_before_any_work(tmp_path, capsys, extra, 
     err = capsys.readouterr().err
     assert "error" in err and message in err and "Traceback" not in err
     assert not (out / "runs.jsonl").exists()
+
+
+def test_stacked_mnist_on_the_resnet_with_hinge_and_two_critic_updates(tmp_path, monkeypatch):
+    """--architecture resnet --loss hinge --n-critic 2 reach the Stacked MNIST run's settings
+    (the run itself is replaced by a recorder: the real one needs the digit classifier)."""
+    from ganzoo.cli import bench as bench_cli
+
+    seen = []
+
+    def fake(activation, seed, settings, threads, classify):
+        seen.append(settings)
+        return {
+            "task": "stacked_mnist",
+            "activation": activation,
+            "seed": seed,
+            "settings": settings.as_dict(),
+            "modes_covered": 1,
+            "reverse_kl": 1.0,
+        }
+
+    monkeypatch.setattr(bench_cli, "run_stacked_mnist_benchmark", fake)
+    monkeypatch.setattr(bench_cli, "digit_classifier", lambda: (None, 1.0))
+    args = [
+        "bench",
+        "mode-collapse",
+        "--task",
+        "stacked_mnist",
+        "--activations",
+        "elu",
+        "--seeds",
+        "1",
+        "--architecture",
+        "resnet",
+        "--loss",
+        "hinge",
+        "--n-critic",
+        "2",
+        "--out",
+        str(tmp_path / "b"),
+    ]
+    assert main(args) == 0
+    (settings,) = seen
+    assert (settings.architecture, settings.loss, settings.n_critic) == ("resnet", "hinge", 2)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [(["--architecture", "resnet"], "does not fit grid25"), (["--loss", "hingee"], "hinge")],
+)
+def test_architecture_and_loss_are_checked_before_any_run(tmp_path, capsys, extra, message):
+    """A ResNet on 2-D points, or an unknown loss: exit 2 with one line, nothing trained."""
+    out = tmp_path / "b"
+    assert main([*ARGS, "--activations", "elu", "--seeds", "1", "--out", str(out), *extra]) == 2
+    assert message in capsys.readouterr().err and not (out / "runs.jsonl").exists()
