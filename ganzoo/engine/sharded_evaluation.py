@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ganzoo.architectures.protocol import num_classes_of
 from ganzoo.sampling import make_sampler, sample_labels, sample_rows
 
 logger = logging.getLogger(__name__)
@@ -79,9 +80,12 @@ def evaluate_across_ranks(
     import ignite.distributed as idist
 
     rank, world_size = idist.get_rank(), idist.get_world_size()
+    conditional = num_classes_of(generator) > 0  # then the labels go along (intra-class FID)
     if world_size == 1:
         sampler = make_sampler(generator, seed=seed, device=device)
-        return evaluator.evaluate(sampler, generated_labels=lambda: sampler.labels)
+        if conditional:
+            return evaluator.evaluate(sampler, generated_labels=lambda: sampler.labels)
+        return evaluator.evaluate(sampler)
     if evaluator.uses_features:
         _share_reference_features(evaluator)
     total = evaluator.suite.num_samples
@@ -95,5 +99,7 @@ def evaluate_across_ranks(
         features = _gather_features(evaluator.extract(images), total)
     if rank != 0:
         return None
+    if not conditional:
+        return evaluator.evaluate(all_images, features=features)
     labels = sample_labels(generator, total, seed=seed, draw_size=evaluator.suite.batch_size)
     return evaluator.evaluate(all_images, features=features, generated_labels=labels)
