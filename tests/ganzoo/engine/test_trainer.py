@@ -51,9 +51,16 @@ def losses(run_dir: Path) -> dict[int, tuple[float, float]]:
 
 @pytest.fixture(scope="module")
 def full_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One uninterrupted 12-iteration run, shared by the tests below."""
+    """One uninterrupted 12-iteration run, shared by the tests below. One thread, as the
+    function-scoped tests get (conftest's one_thread): a module-scoped fixture is set up before
+    that fixture applies, and another thread count sums convolutions in another order."""
     tmp = tmp_path_factory.mktemp("full")
-    assert main(["train", str(write_config(tmp)), "--out", str(tmp / "runs")]) == 0
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        assert main(["train", str(write_config(tmp)), "--out", str(tmp / "runs")]) == 0
+    finally:
+        torch.set_num_threads(before)
     (run_dir,) = (tmp / "runs" / "tiny").iterdir()
     return run_dir
 
