@@ -59,8 +59,8 @@ class TrainConfig:
     betas_d: list[float] | None = None  # the discriminator's
     lr_decay: str = "none"  # none, or linear: both rates fall linearly to 0 at the run's end
     # DiffAugment (Zhao et al. 2020) on everything D sees, real and generated: any subset of
-    # "color,translation,cutout"; "" for none.
-    augment: str = ""
+    # "color,translation,cutout"; null (or "") for none.
+    augment: str | None = None
     device: str = "auto"  # auto (CUDA when present), cpu, cuda, cuda:1 ...
     amp: bool = False  # mixed precision on CUDA; refused on the CPU
     # Decay of an exponential moving average of the generator's weights (e.g. 0.999), used for
