@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ganzoo.config import ExperimentConfig, load_config, to_dict
+from ganzoo.config import ExperimentConfig, config_from_dict, load_config, to_dict
 from ganzoo.errors import ConfigError, GanzooError
 from ganzoo.runs import (
     CHECKPOINT_PATTERN,
@@ -110,7 +110,9 @@ def plan_study(study: Study) -> list[PlannedRun]:
 
 def _plan_existing(plan: PlannedRun, run_dir: Path) -> None:
     expected = _flatten(to_dict(plan.config))
-    actual = _flatten(read_run_config(run_dir))
+    # Through the schema: a key added to ganzoo after the run was trained reads as its default
+    # (which is what the run used), not as a difference.
+    actual = _flatten(to_dict(config_from_dict(read_run_config(run_dir), str(run_dir))))
     changed = sorted(
         k
         for k in set(expected) | set(actual)

@@ -154,3 +154,23 @@ def test_subprocess_execute_logs_output_and_returns_the_status(tmp_path):
     assert code == 2
     text = log.read_text()
     assert text.startswith("$ ganzoo train") and "does not exist" in text
+
+
+def test_a_run_trained_before_a_config_key_existed_is_not_a_conflict(tmp_path, write_study):
+    """A run whose saved config.yaml predates a key ganzoo added later (here train.n_critic and
+    train.augment, removed from it) trained with that key's default: the study resumes it
+    instead of refusing it as trained with other values."""
+    import yaml
+
+    path = write_study(vary={"generator.activation": ["leaky_relu"]})
+    (plan,) = run_study(load_study(path), execute=in_process)
+    saved = plan.run_dir / "config.yaml"
+    old = yaml.safe_load(saved.read_text())
+    del old["train"]["n_critic"], old["train"]["augment"]
+    saved.write_text(yaml.safe_dump(old))
+    longer = load_study(
+        write_study(
+            vary={"generator.activation": ["leaky_relu"]}, overrides={"train.iterations": 5}
+        )
+    )
+    assert [p.action for p in plan_study(longer)] == ["resume"]
