@@ -215,10 +215,12 @@ def _reference(args: argparse.Namespace, suite, image_size: int | None) -> tuple
 
 def _evaluate_run(args: argparse.Namespace, suite: Any) -> dict[str, Any]:
     from evaluation import Evaluator
+    from ganzoo.architectures.protocol import num_classes_of
     from ganzoo.engine.handlers.evaluation import (
         digit_classifier_for,
         reference_name,
         training_reference,
+        training_reference_labels,
     )
     from ganzoo.sampling import describe, load_generator, make_sampler
 
@@ -230,20 +232,26 @@ def _evaluate_run(args: argparse.Namespace, suite: Any) -> dict[str, Any]:
     d = config.data
     if args.reference is not None:
         reference, name, note = _reference(args, suite, d.image_size)
+        reference_labels = None  # a named dataset brings its own labels
     else:
         train = suite.reference_split == "train"
         reference = training_reference(config, suite.reference_count, train=train)
         name, note = reference_name(config), ""
+        reference_labels = training_reference_labels(config, len(reference)) if train else None
     evaluator = Evaluator(
         suite,
         reference,
         reference_name=name,
+        reference_labels=reference_labels,
         inception_weights=inception_weights,
         classifier=digit_classifier_for(d, kwargs.get("cache_dir")),
         **kwargs,
     )
     sample = make_sampler(loaded.generator, seed=config.seed, device=kwargs["device"])
-    results = evaluator.evaluate(sample)
+    if num_classes_of(loaded.generator):  # labels go along for intra-class FID
+        results = evaluator.evaluate(sample, generated_labels=lambda: sample.labels)
+    else:
+        results = evaluator.evaluate(sample)
     results["protocol"]["generated"] = describe(loaded)
     if note:
         results["protocol"]["reference_note"] = note

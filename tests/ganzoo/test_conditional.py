@@ -142,3 +142,24 @@ def test_cgan_pd_resnet_trains_with_one_class_per_grid_row(tmp_path, capsys):
     (run_dir,) = (tmp_path / "runs" / "cgan_pd").iterdir()
     grid = Image.open(run_dir / "samples" / "iter_0000002.png")
     assert grid.size == (3 * 30 + 2, 10 * 30 + 2)
+
+
+def test_ganzoo_eval_of_a_conditional_run_scores_intra_class_fid(tmp_path, capsys):
+    """`ganzoo eval RUN_DIR` on a conditional run passes the sampler's labels and the training
+    reference's labels, so intra-class FID is scored."""
+    import json
+
+    suite = tmp_path / "classes.yaml"
+    suite.write_text(
+        "metrics: [intra_fid]\nnum_samples: 40\nreference_num_samples: 40\n"
+        "kid_subset_size: 20\nbatch_size: 20\n"
+    )
+    path = tmp_path / "cmlp.yaml"
+    path.write_text(
+        yaml.safe_dump({**CONDITIONAL, "train": {**CONDITIONAL["train"], "iterations": 1}})
+    )
+    assert main(["train", str(path), "--out", str(tmp_path / "runs")]) == 0
+    (run_dir,) = (tmp_path / "runs" / "cmlp").iterdir()
+    out = tmp_path / "eval.json"
+    assert main(["eval", str(run_dir), "--suite", str(suite), "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["intra_fid"] > 0
