@@ -42,3 +42,15 @@ def install_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[
     ACTIVATIONS.refresh()
     ARCHITECTURES.refresh()
     LOSSES.refresh()
+
+
+@pytest.fixture
+def one_thread():
+    """One intra-op thread: tiny tensors run faster, and results compared across runs are
+    summed in the same order (engine tests use it automatically, see engine/conftest.py)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

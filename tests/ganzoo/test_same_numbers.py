@@ -7,19 +7,13 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 import yaml
 
 from ganzoo.cli import main
 from ganzoo.modecollapse.runner import MixtureSettings, run_mixture_benchmark
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+# One thread: the numbers were measured on one, and another count sums in another order.
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_mixture_benchmark_gives_the_numbers_of_the_old_loop():

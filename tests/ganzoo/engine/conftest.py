@@ -6,7 +6,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import torch
 import yaml
 
 # mnist5k limited to 256 images, width-8 networks: a few milliseconds per iteration.
@@ -27,12 +26,9 @@ TINY_CONFIG = {
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
+def _one_thread(one_thread):
     """Tiny tensors: one intra-op thread is several times faster on the shared CPUs."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
     yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="session")
