@@ -45,7 +45,7 @@ def _num(value: float | None, digits: int = 3) -> str:
 def _cell(stats: dict[str, Any]) -> str:
     """``mean ± std [low, high]``."""
     if not stats.get("n"):
-        return "failed"
+        return "n/a"
     text = _num(stats["mean"])
     if stats.get("std") is not None:
         text += f" ± {_num(stats['std'])}"
@@ -86,10 +86,14 @@ def format_markdown(board: dict[str, Any], command: str, figures: list[Path]) ->
         "intervals over seeds (seeds resampled with replacement; with few seeds they are rough). "
         + (
             f"vs {baseline}: mean paired difference over seeds and the paired t-test's p; "
-            "▲/▼ marks a difference beyond seed noise (p < 0.05), better or worse."
+            "▲/▼ marks a difference beyond seed noise (p < 0.05), better or worse; with many "
+            "activations a few such marks are expected by chance (no correction for multiple "
+            "comparisons). "
             if baseline
             else ""
-        ),
+        )
+        + "n/a: no seed gave a value (the metric is undefined there, e.g. reverse KL when no "
+        "mode is covered; or every seed failed, see 'seeds ok').",
         "",
         "## Overall",
         "",
