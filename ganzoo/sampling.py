@@ -200,13 +200,9 @@ def sample_rows(
         raise ValueError(f"rows must be a non-empty set of indices below {total}")
     device = torch.device(device)
     generator = generator.to(device).eval()
-    noise_source = torch.Generator().manual_seed(seed)
-    drawn: list[GeneratorInput] = []
-    for call_start in range(0, total, draw_size):  # one sample(n) call of the suite at a time
-        call_size = min(draw_size, total - call_start)
-        drawn += _draw_batches(noise_source, generator, call_size, batch_size)
-    z = torch.cat([d.z for d in drawn])[rows]
-    y = None if drawn[0].y is None else torch.cat([d.y for d in drawn])[rows]
+    every = _draw_evaluation_inputs(generator, total, seed, draw_size, batch_size)
+    z = every.z[rows]
+    y = None if every.y is None else every.y[rows]
     with torch.no_grad():
         return torch.cat(
             [
@@ -220,13 +216,21 @@ def sample_labels(
     generator: nn.Module, total: int, *, seed: int = 0, draw_size: int, batch_size: int = 100
 ) -> torch.Tensor | None:
     """The classes of the ``total`` images :func:`sample_rows` gives (None: unconditional)."""
+    return _draw_evaluation_inputs(generator, total, seed, draw_size, batch_size).y
+
+
+def _draw_evaluation_inputs(
+    generator: nn.Module, total: int, seed: int, draw_size: int, batch_size: int
+) -> GeneratorInput:
+    """All ``total`` inputs a sampler seeded ``seed`` draws when called for ``draw_size`` images
+    at a time (as an evaluation suite calls it), in order."""
     noise_source = torch.Generator().manual_seed(seed)
     drawn: list[GeneratorInput] = []
-    for call_start in range(0, total, draw_size):
-        drawn += _draw_batches(
-            noise_source, generator, min(draw_size, total - call_start), batch_size
-        )
-    return None if drawn[0].y is None else torch.cat([d.y for d in drawn])
+    for call_start in range(0, total, draw_size):  # one sample(n) call of the suite at a time
+        call_size = min(draw_size, total - call_start)
+        drawn += _draw_batches(noise_source, generator, call_size, batch_size)
+    z = torch.cat([d.z for d in drawn])
+    return GeneratorInput(z, None if drawn[0].y is None else torch.cat([d.y for d in drawn]))
 
 
 def _draw_batches(

@@ -139,6 +139,16 @@ def build_activations(
     return modules
 
 
+def check_num_classes(network: str, value: Any) -> int:
+    """``num_classes`` as an int: 0 (unconditional) or a class count; anything else refused."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(
+            f"{network} num_classes must be 0 (unconditional) or the number of classes; "
+            f"got {value!r}."
+        )
+    return value
+
+
 def as_shape(data_shape: Any) -> tuple[int, ...]:
     """``data_shape`` (any sequence of positive ints, e.g. an OmegaConf list) as a tuple."""
     try:

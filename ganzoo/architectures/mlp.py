@@ -18,7 +18,12 @@ import torch
 from torch import nn
 
 from ganzoo.architectures import ARCHITECTURES, Architecture
-from ganzoo.architectures.layers import as_shape, build_activations, resolve_layer_activations
+from ganzoo.architectures.layers import (
+    as_shape,
+    build_activations,
+    check_num_classes,
+    resolve_layer_activations,
+)
 from ganzoo.errors import ConfigError
 
 
@@ -54,15 +59,6 @@ def _hidden_blocks(
     acts = build_activations(network, plan, [hidden_dim] * depth)
     sizes = [in_features] + [hidden_dim] * depth
     return nn.ModuleList(_Block(sizes[i], sizes[i + 1], acts[i]) for i in range(depth))
-
-
-def _check_num_classes(network: str, num_classes: int) -> int:
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 0:
-        raise ConfigError(
-            f"{network} num_classes must be 0 (unconditional) or a class count; got "
-            f"{num_classes!r}."
-        )
-    return num_classes
 
 
 def _with_label(network: nn.Module, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
@@ -118,7 +114,7 @@ class MLPGenerator(_MLPBase):
             raise ConfigError(f"mlp generator needs latent_dim >= 1; got {latent_dim}.")
         self.data_shape = as_shape(data_shape)
         self.latent_dim = int(latent_dim)
-        self.num_classes = _check_num_classes("mlp generator", num_classes)
+        self.num_classes = check_num_classes("mlp generator", num_classes)
         self.blocks = _hidden_blocks(
             "mlp generator",
             self.latent_dim + self.num_classes,
@@ -155,7 +151,7 @@ class MLPDiscriminator(_MLPBase):
     ) -> None:
         super().__init__()
         self.data_shape = as_shape(data_shape)
-        self.num_classes = _check_num_classes("mlp discriminator", num_classes)
+        self.num_classes = check_num_classes("mlp discriminator", num_classes)
         self.blocks = _hidden_blocks(
             "mlp discriminator",
             math.prod(self.data_shape) + self.num_classes,

@@ -26,7 +26,12 @@ from ganzoo.architectures.blocks import (
     embedding,
     linear,
 )
-from ganzoo.architectures.layers import as_shape, build_activations, resolve_layer_activations
+from ganzoo.architectures.layers import (
+    as_shape,
+    build_activations,
+    check_num_classes,
+    resolve_layer_activations,
+)
 from ganzoo.errors import ConfigError
 
 
@@ -68,15 +73,6 @@ def _check(data_shape: Any) -> tuple[int, int, int]:
 def _positive(network: str, name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(f"{network} {name} must be a positive whole number; got {value!r}.")
-    return value
-
-
-def _num_classes(network: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(
-            f"{network} num_classes must be 0 (unconditional) or the number of classes; "
-            f"got {value!r}."
-        )
     return value
 
 
@@ -153,7 +149,7 @@ class ResNetGenerator(_ResNetBase):
         plan = _PLANS[size]
         self.data_shape = (channels, size, size)
         self.latent_dim = _positive(self.network, "latent_dim", latent_dim)
-        self.num_classes = _num_classes(self.network, num_classes)
+        self.num_classes = check_num_classes(self.network, num_classes)
         self.width = _positive(self.network, "width", plan.g_width if width is None else width)
         sn = check_spectral_norm_flag(self.network, spectral_norm)
         if upsample not in _UPSAMPLE_MODES:
@@ -228,7 +224,7 @@ class ResNetDiscriminator(_ResNetBase):
         channels, size, _ = _check(data_shape)
         plan = _PLANS[size]
         self.data_shape = (channels, size, size)
-        self.num_classes = _num_classes(self.network, num_classes)
+        self.num_classes = check_num_classes(self.network, num_classes)
         self.width = _positive(self.network, "width", plan.d_width if width is None else width)
         sn = check_spectral_norm_flag(self.network, spectral_norm)
         widths = [self.width * m for m in plan.d_mult]

@@ -57,7 +57,6 @@ class RunLog:
         self.metrics_path = self.run_dir / METRICS_FILE
         self._metrics: Any = None
         self._writer: Any = None
-        self.last_logged_iteration: int | None = None
 
     # -- opening and closing ------------------------------------------------------------------
 

@@ -69,7 +69,3 @@ def build_loss(
         raise ConfigError(f"train.r1_gamma must be 0 (off) or positive, got {r1_gamma}")
     loss = get_loss(name, kwargs)
     return WithR1(loss, r1_gamma) if r1_gamma > 0 else loss
-
-
-# Re-exported for callers that name the built-in classes directly.
-BUILTIN_LOSSES = (NonSaturatingBCE, Hinge, LeastSquares, Wasserstein, WassersteinGP)

@@ -153,9 +153,11 @@ def attach_scalar_log(
                     values[name] = float(param)
         return values
 
+    last_logged: list[int] = []  # the end may fall on a logged iteration: log it once
+
     def log(engine: Engine) -> None:
         iteration = engine.state.iteration
-        if run_log.last_logged_iteration == iteration or engine.state.output is None:
+        if last_logged == [iteration] or engine.state.output is None:
             return
         values = scalars(engine)
         run_log.append({"iteration": iteration, "epoch": engine.state.epoch, **values})
@@ -164,6 +166,6 @@ def attach_scalar_log(
             for name, param in activation_parameters(model, prefix).items():
                 if param.numel() > 1:
                     run_log.histogram(name, param.cpu(), iteration)
-        run_log.last_logged_iteration = iteration
+        last_logged[:] = [iteration]
 
     engine.add_event_handler(Events.ITERATION_COMPLETED(every=every) | Events.COMPLETED, log)
