@@ -276,6 +276,24 @@ def _mixture_task(name: str, description: str) -> Task:
     )
 
 
+def _image_task(
+    name: str, description: str, *, data: dict[str, Any], batch_size: int, budget: int, cost: str
+) -> Task:
+    """A short width-16 DCGAN run through ``ganzoo train``, scored by the smoke suite at half
+    and all of its budget."""
+    return Task(
+        name=name,
+        version=1,
+        description=description,
+        budget=budget,
+        eval_points=points(budget, HALVES),
+        metrics=IMAGE_METRICS,
+        run=run_training,
+        settings={"config": _dcgan_config(data, batch_size, 16, budget)},
+        cost=cost,
+    )
+
+
 def _builtin_tasks() -> dict[str, Task]:
     mnist_budget = 900
     fashion_budget = 900
@@ -295,45 +313,22 @@ def _builtin_tasks() -> dict[str, Task]:
             settings={"batch_size": 64, "width": 16, "num_samples": 26000},
             cost="about 90 s of one core per cell (training 47 s, 14 s per 26,000-sample count)",
         ),
-        Task(
-            name="mnist_dcgan",
-            version=1,
-            description="DCGAN (width 16) on the 5,000 mnist5k digits, batch 64; FID/KID/coverage "
-            "of the smoke suite (200 vs 200 images)",
+        _image_task(
+            "mnist_dcgan",
+            "DCGAN (width 16) on the 5,000 mnist5k digits, batch 64; FID/KID/coverage of the "
+            "smoke suite (200 vs 200 images)",
+            data={"name": "mnist5k", "image_size": 28},
+            batch_size=64,
             budget=mnist_budget,
-            eval_points=points(mnist_budget, HALVES),
-            metrics=IMAGE_METRICS,
-            run=run_training,
-            settings={
-                "config": _dcgan_config(
-                    {"name": "mnist5k", "image_size": 28}, 64, 16, mnist_budget
-                ),
-            },
             cost="about 150 s of one core per cell (training 51 s, 45 s per evaluation)",
         ),
-        Task(
-            name="fashion_single_class",
-            version=1,
-            description="DCGAN (width 16) on 5,000 Fashion-MNIST sneakers, batch 32 (the offline "
-            "stand-in for the PSF paper's 5,000 CIFAR-10 cars); FID/KID/coverage of the smoke "
-            "suite",
+        _image_task(
+            "fashion_single_class",
+            "DCGAN (width 16) on 5,000 Fashion-MNIST sneakers, batch 32 (the offline stand-in "
+            "for the PSF paper's 5,000 CIFAR-10 cars); FID/KID/coverage of the smoke suite",
+            data={"name": "fashion_mnist", "classes": ["Sneaker"], "limit": 5000, "image_size": 28},
+            batch_size=32,
             budget=fashion_budget,
-            eval_points=points(fashion_budget, HALVES),
-            metrics=IMAGE_METRICS,
-            run=run_training,
-            settings={
-                "config": _dcgan_config(
-                    {
-                        "name": "fashion_mnist",
-                        "classes": ["Sneaker"],
-                        "limit": 5000,
-                        "image_size": 28,
-                    },
-                    32,
-                    16,
-                    fashion_budget,
-                ),
-            },
             cost="about 130 s of one core per cell (training about 30 s, 45 s per evaluation)",
         ),
     ]
