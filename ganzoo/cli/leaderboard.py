@@ -98,6 +98,11 @@ def parse_activation(spec: str) -> tuple[str, dict[str, Any]]:
         if "=" not in item:
             raise ConfigError(f"activation {spec!r}: {item!r} is not key=value")
         key, value = item.split("=", 1)
+        if not value.strip():
+            raise ConfigError(
+                f"activation {spec!r}: {key.strip()!r} has no value; write e.g. "
+                f"{name}({key.strip()}=0.5), or leave the key out for its default"
+            )
         try:
             kwargs[key.strip()] = yaml.safe_load(value)
         except yaml.YAMLError as exc:
@@ -183,6 +188,7 @@ def leaderboard_command(args: argparse.Namespace) -> int:
         for name, kwargs in activations
         for seed in seeds
     ]
+    store.check_writable()  # before any cell trains, not after the first one
     stale = store.stale_count({t.name: t for t in tasks})
     if stale:
         print(

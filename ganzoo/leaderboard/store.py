@@ -59,6 +59,19 @@ class ResultStore:
         self.root = Path(root)
         self.version = version or ganzoo_version()
 
+    def check_writable(self) -> None:
+        """Create ``root`` and prove a file can be written there, or raise one clear error."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            handle, probe = tempfile.mkstemp(dir=self.root, prefix=".probe", suffix=".tmp")
+            os.close(handle)
+            os.remove(probe)
+        except OSError as exc:
+            raise GanzooError(
+                f"cannot write to the leaderboard store {self.root}: {exc.strerror or exc}. "
+                "Choose a folder you can write to with --store (or --out)."
+            ) from exc
+
     def _path(self, cell: Cell, task: Task) -> Path:
         return self.root / CELLS_DIR / task.name / f"{key_digest(self.key(cell, task))}.json"
 

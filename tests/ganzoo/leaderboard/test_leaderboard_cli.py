@@ -118,6 +118,7 @@ def test_a_plugin_ganzoo_has_never_seen_is_ranked(tmp_path, fake_tasks, install_
         (["--activations", "leaky_rel"], "Did you mean 'leaky_relu'?"),
         (["--activations", "elu(alpah=1)"], "unexpected keyword argument 'alpah'"),
         (["--seeds", "0"], "--seeds must be at least 1"),
+        (["--activations", "elu(alpha=)"], "'alpha' has no value"),
     ],
 )
 def test_bad_input_is_refused_before_any_run(tmp_path, capsys, argv, message):
@@ -127,6 +128,18 @@ def test_bad_input_is_refused_before_any_run(tmp_path, capsys, argv, message):
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not (tmp_path / "board").exists()
+
+
+def test_an_unwritable_store_is_refused_before_any_cell_trains(tmp_path, fake_tasks, capsys):
+    """A --store that cannot be created (here: below a file) is one error naming the store,
+    before the first cell trains rather than after it."""
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    assert _run(tmp_path, "relu,leaky_relu", "--store", str(blocker / "store")) == 2
+    err = capsys.readouterr().err
+    assert "cannot write to the leaderboard store" in err and "--store" in err
+    assert "Traceback" not in err
+    assert leaderboard_fakes.CALLS == []
 
 
 def test_real_ring8_with_a_tiny_budget(tmp_path, monkeypatch):
