@@ -61,6 +61,9 @@ def _versus(entry: dict[str, Any] | None) -> str:
     if entry is None:
         return "baseline"
     if entry["t_p"] is None:
+        if entry["pairs"] >= 2:
+            # Enough pairs, but every seed differs by the same amount: no spread to test.
+            return f"{_num(entry['mean_difference'])} (same for every seed, no t-test)"
         return f"n={entry['pairs']}, no test"
     mark = ""
     if entry["beyond_seed_noise"]:

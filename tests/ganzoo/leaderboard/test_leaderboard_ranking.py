@@ -93,3 +93,15 @@ def test_paired_test_uses_common_finite_seeds():
     comparison = compare_to_baseline({0: 1.0, 1: 2.0, 2: 3.0}, {0: 2.0, 1: math.nan}, True)
     assert comparison.test.n == 1 and math.isnan(comparison.test.t_p)
     assert not comparison.beyond_noise
+
+
+def test_a_constant_shift_over_seeds_is_not_marked_beyond_noise():
+    """Every seed covers exactly one mode more than the baseline: the paired t-test has no
+    spread to work with (scipy would say p = 0), so no mark, and the table cell says so."""
+    from ganzoo.leaderboard.report import _versus
+
+    comparison = compare_to_baseline({0: 7.0, 1: 6.0, 2: 7.0}, {0: 8.0, 1: 7.0, 2: 8.0}, True)
+    assert math.isnan(comparison.test.t_p) and not comparison.beyond_noise
+    entry = {"pairs": 3, "mean_difference": 1.0, "t_p": None, "beyond_seed_noise": False}
+    assert _versus(entry) == "1 (same for every seed, no t-test)"
+    assert _versus({**entry, "pairs": 1}) == "n=1, no test"

@@ -89,6 +89,16 @@ def test_paired_test_uses_common_seeds_and_says_when_n_is_too_small():
     assert same.mean_difference == 0 and "all differences are 0" in same.note
 
 
+def test_equal_differences_give_no_t_test_rather_than_p_zero():
+    """Three seeds that each cover exactly one mode more: scipy's t statistic is infinite and
+    its p is 0, which would mark the difference as certain; the test reports no p instead,
+    and says why, while the Wilcoxon p (0.25 for 3 pairs) stays."""
+    test = paired_test({0: 7.0, 1: 6.0, 2: 7.0}, {0: 8.0, 1: 7.0, 2: 8.0})
+    assert test.mean_difference == 1.0
+    assert math.isnan(test.t_p) and "same amount" in test.note
+    assert test.wilcoxon_p == pytest.approx(0.25)
+
+
 def test_summary_notes_are_said_once_and_name_the_metrics_they_apply_to():
     """A note every test shares (n=3) appears once without metric names; a note only some
     tests have (all differences 0) names those metrics."""
