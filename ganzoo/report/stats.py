@@ -203,20 +203,21 @@ def paired_test(baseline: dict[int, float], other: dict[int, float]) -> PairedTe
     n = len(seeds)
     if n == 0:
         return PairedTest(0, math.nan, math.nan, math.nan, "no seed in both groups")
-    diff = float(np.mean(b - a))
+    differences = b - a
+    diff = float(np.mean(differences))
     if n < 2:
         return PairedTest(n, diff, math.nan, math.nan, "n too small for a test (needs 2 pairs)")
     notes = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t_p = float(stats.ttest_rel(b, a).pvalue)
-        if np.ptp(b - a) == 0 and np.any(b - a != 0):
+        if np.ptp(differences) == 0 and np.any(differences != 0):
             # Every pair differs by the same amount (common with counts such as modes): the
             # differences have no spread, so the t statistic is infinite and p would read 0,
             # a certainty three seeds cannot give.
             t_p = math.nan
             notes.append("every pair differs by the same amount: no t-test (zero spread)")
-        if np.all(b - a == 0):
+        if np.all(differences == 0):
             w_p = math.nan
             notes.append("all differences are 0")
         else:
