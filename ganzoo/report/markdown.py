@@ -137,12 +137,17 @@ def render(
     elif not flagged:
         lines += ["None flagged (no sustained drop of coverage, recall or modes).", ""]
     else:
-        lines += ["| group | seed | iteration | metric | peak → value |", "|---|---|---|---|---|"]
+        lines += [
+            "| group | seed | iteration | epoch | metric | peak → value |",
+            "|---|---|---|---|---|---|",
+        ]
         for group, run, iteration in flagged:
             events = run.collapses[0]["collapse"].get("events") or [{}]
             e = events[0]
+            epoch = run.epoch_at(iteration)
             lines.append(
-                f"| {group.label} | {run.seed} | {iteration} | {e.get('metric', '?')} | "
+                f"| {group.label} | {run.seed} | {iteration} | {epoch or '—'} | "
+                f"{e.get('metric', '?')} | "
                 f"{_num(e.get('peak_value'))} → {_num(e.get('value'))} |"
             )
         lines.append("")

@@ -48,6 +48,16 @@ class RunData:
         points = [(r["iteration"], r[key]) for r in self.evals if _number(r.get(key))]
         return [p[0] for p in points], [float(p[1]) for p in points]
 
+    def epoch_at(self, iteration: int) -> int | None:
+        """The training epoch (1-based, as logged) that ``iteration`` fell in: the epoch of the
+        last training line at or before it; None when no line says."""
+        epochs = [
+            int(r["epoch"])
+            for r in self.train
+            if r["iteration"] <= iteration and _number(r.get("epoch"))
+        ]
+        return epochs[-1] if epochs else None
+
     def parameter_keys(self) -> list[str]:
         """Learnable activation scalars logged per layer, e.g. generator/blocks.0.act/alpha."""
         keys: dict[str, None] = {}

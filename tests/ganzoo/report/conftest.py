@@ -54,7 +54,7 @@ def make_run(tmp_path: Path) -> Callable[..., Path]:
         for k, iteration in enumerate((10, 20, 30)):
             record = {
                 "iteration": iteration,
-                "epoch": 1,
+                "epoch": 1 + iteration // 15,  # 10 -> 1, 20 -> 2, 30 -> 3
                 "loss_d": 1.0 + k + seed,
                 "loss_g": 2.0 - k,
                 "avg_loss_d": final_loss_d if iteration == 30 else 9.0,
@@ -67,7 +67,7 @@ def make_run(tmp_path: Path) -> Callable[..., Path]:
                 values = {"fid": fids[k], "kid_mean": fids[k] / 1000}
                 if coverage is not None:
                     values["coverage"] = coverage[k]
-                lines.append({"iteration": iteration, "epoch": 1, "eval": values})
+                lines.append({"iteration": iteration, "epoch": 1 + iteration // 15, "eval": values})
         if collapse_at is not None:
             event = {
                 "metric": "coverage",

@@ -18,7 +18,7 @@ def _is_png(path) -> bool:
 def test_report_from_a_study_directory_has_figures_table_and_collapse(make_run, tmp_path):
     """A study directory (study.json) is read through its index and grouped by its levels; every
     figure is a non-empty PNG linked from report.md; the table shows the known means; the
-    flagged collapse point is listed."""
+    flagged collapse point is listed with the epoch it fell in."""
     study = tmp_path / "study"
     entries = {}
     for activation in ("psf", "leaky_relu"):
@@ -48,7 +48,7 @@ def test_report_from_a_study_directory_has_figures_table_and_collapse(make_run, 
     assert (
         "| fid (last periodic eval) (↓) | 30.5 ± 0.7071 (n=2) | 44 ± 0 (n=2) | 13.5 | 2 |" in text
     )
-    assert "| leaky_relu | 0 | 20 | coverage | 0.8 → 0.2 |" in text
+    assert "| leaky_relu | 0 | 20 | 2 | coverage | 0.8 → 0.2 |" in text
     summary = json.loads((out / "summary.json").read_text())
     fid = next(row for row in summary if row["metric"] == "fid (last periodic eval)")
     assert fid["groups"]["psf"]["mean"] == 30.5 and fid["tests"]["leaky_relu"]["n"] == 2
