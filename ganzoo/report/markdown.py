@@ -102,6 +102,19 @@ def render(
         + "; ".join(f"**{g.label}** (seeds {_seeds(g)})" for g in groups)
         + ".",
         "",
+    ]
+    unfinished = [r for g in groups for r in sorted(g.runs, key=lambda r: r.seed) if r.unfinished]
+    if unfinished:
+        lines += [
+            f"**Unfinished: {len(unfinished)} of {total} runs stopped before their planned end** "
+            + "("
+            + ", ".join(f"{r.name} at {r.reached} of {r.end}" for r in unfinished)
+            + "). Their values below are the last they logged, not their final ones, so they do "
+            "not compare with the finished runs' yet. Resume them (`ganzoo study STUDY.yaml` or "
+            "`ganzoo train --resume RUN_DIR`) and write this report again.",
+            "",
+        ]
+    lines += [
         "## Summary",
         "",
         f"Mean ± sample std over seeds per group (n = runs with the value). The difference is "
@@ -154,8 +167,8 @@ def render(
     lines += ["## Runs", "", "| group | seed | iterations | run directory |", "|---|---|---|---|"]
     for group in groups:
         for run in sorted(group.runs, key=lambda r: r.seed):
-            last = run.train[-1]["iteration"] if run.train else 0
-            lines.append(f"| {group.label} | {run.seed} | {last} | `{run.path}` |")
+            done = f"{run.reached} of {run.end}" if run.unfinished else str(run.reached)
+            lines.append(f"| {group.label} | {run.seed} | {done} | `{run.path}` |")
     lines.append("")
     return "\n".join(lines)
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import torch
+import yaml
+
 from ganzoo.cli import main
 from ganzoo.report import load_run, load_runs, write_report
 
@@ -127,3 +130,24 @@ def test_a_full_disk_while_drawing_leaves_no_partial_figure(
     err = capsys.readouterr().err
     assert "No space left on device" in err and err.count("\n") == 1
     assert [p.name for p in (tmp_path / "rep").iterdir()] == []
+
+
+def test_runs_stopped_before_their_planned_end_are_named_as_unfinished(make_run, tmp_path):
+    """A run logged to iteration 30 of a planned 60, and an epoch-based run whose checkpoint gives
+    10 iterations per epoch (5 epochs: 50 planned), are flagged with where they stopped; a run
+    that reached its end (30 of 30) is not."""
+
+    runs = tmp_path / "runs"
+    done = make_run("psf", 0, root=runs)
+    short = make_run("leaky_relu", 0, root=runs, **{"train.iterations": 60})
+    by_epochs = make_run("leaky_relu", 1, root=runs, **{"train.iterations": None})
+    config = yaml.safe_load((by_epochs / "config.yaml").read_text())
+    config["train"]["epochs"] = 5
+    (by_epochs / "config.yaml").write_text(yaml.safe_dump(config))
+    checkpoint = {"generator": {}, "config": config, "trainer": {"epoch_length": 10}}
+    torch.save(checkpoint, by_epochs / "checkpoints" / "checkpoint_30.pt")
+
+    text = write_report([done, short, by_epochs], tmp_path / "out").read_text()
+    assert "**Unfinished: 2 of 3 runs stopped before their planned end**" in text
+    assert "leaky_relu_seed0 at 30 of 60, leaky_relu_seed1 at 30 of 50)" in text
+    assert f"| 30 | `{done}` |" in text and f"| 30 of 60 | `{short}` |" in text
