@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ganzoo.config import ExperimentConfig, config_from_dict, load_config, to_yaml, validate
 from ganzoo.errors import CheckpointError, ConfigError, GanzooError
@@ -187,6 +188,26 @@ def _spawned(local_rank: int, job: Job) -> None:
             idist.barrier()  # rank 0's checkpoint is written before anyone exits
         sys.stdout.flush()
         sys.exit(getattr(exc, "exit_code", 2))
+    if idist.get_world_size() > 1:
+        _end_finished_rank()
+
+
+def _end_finished_rank() -> NoReturn:
+    """End one process of a finished distributed run once every rank is past its last
+    collective: flush what it printed and logged, then exit without interpreter teardown.
+
+    torch's gloo backend can abort a process while it tears down ("terminate called without an
+    active exception", SIGABRT), which turned about one finished two-process run in twenty into
+    a failed one here. Everything the run writes is closed by then (checkpoints, metrics.jsonl,
+    TensorBoard), so skipping the teardown loses nothing.
+    """
+    import ignite.distributed as idist
+
+    idist.barrier()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _worker(local_rank: int, job: Job) -> None:
