@@ -184,6 +184,30 @@ def load_latest_checkpoint(run_dir: Path) -> tuple[Path, dict[str, Any]]:
     )
 
 
+def newest_checkpoint_iteration(run_dir: Path) -> int:
+    """The iteration of the run's newest checkpoint (what a resume starts from); 0 if none."""
+    checkpoints = list_checkpoints(run_dir)
+    match = CHECKPOINT_PATTERN.match(checkpoints[-1].name) if checkpoints else None
+    return int(match.group(1)) if match else 0
+
+
+def planned_end(iterations: int | None, epochs: int | None, run_dir: Path) -> int | None:
+    """A run's planned last iteration: ``iterations``, or ``epochs`` times the epoch length the
+    trainer recorded in its newest loadable checkpoint; None when neither is known."""
+    if iterations is not None:
+        return int(iterations)
+    if epochs is None or not list_checkpoints(run_dir):
+        return None
+    try:
+        _, checkpoint = load_latest_checkpoint(run_dir)
+    except CheckpointError as exc:
+        logger.warning("cannot tell how long %s was meant to run: %s", run_dir, exc)
+        return None
+    trainer = checkpoint.get("trainer")
+    length = trainer.get("epoch_length") if isinstance(trainer, dict) else None
+    return int(epochs) * int(length) if length else None
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")

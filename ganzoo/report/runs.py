@@ -10,14 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ganzoo.errors import CheckpointError, GanzooError
+from ganzoo.errors import GanzooError
 from ganzoo.runs import (
-    CHECKPOINT_PATTERN,
     METRICS_FILE,
     SAMPLES_DIR,
     is_run_dir,
-    list_checkpoints,
-    load_checkpoint,
+    newest_checkpoint_iteration,
+    planned_end,
     read_run_config,
 )
 
@@ -119,32 +118,15 @@ def load_run(path: str | Path, levels: dict[str, str] | None = None) -> RunData:
             continue
         if isinstance(data, dict):
             run.eval_files[file.stem] = data
-    checkpoints = list_checkpoints(path)
-    newest = CHECKPOINT_PATTERN.match(checkpoints[-1].name) if checkpoints else None
     last_logged = max((r["iteration"] for r in run.train + run.evals), default=0)
-    run.reached = max(int(newest.group(1)) if newest else 0, int(last_logged))
-    run.end = _planned_end(run.config, checkpoints)
+    run.reached = max(newest_checkpoint_iteration(path), int(last_logged))
+    train = run.config.get("train") if isinstance(run.config.get("train"), dict) else {}
+    run.end = planned_end(train.get("iterations"), train.get("epochs"), path)
     samples_dir = path / SAMPLES_DIR
     if samples_dir.is_dir():
         found = [(SAMPLE_PATTERN.match(p.name), p) for p in samples_dir.iterdir()]
         run.samples = sorted((int(m.group(1)), p) for m, p in found if m)
     return run
-
-
-def _planned_end(config: dict[str, Any], checkpoints: list[Path]) -> int | None:
-    """train.iterations, or train.epochs times the epoch length the trainer checkpointed."""
-    train = config.get("train") if isinstance(config.get("train"), dict) else {}
-    if _number(train.get("iterations")):
-        return int(train["iterations"])
-    if not _number(train.get("epochs")) or not checkpoints:
-        return None
-    try:
-        trainer = load_checkpoint(checkpoints[-1]).get("trainer") or {}
-    except CheckpointError as exc:
-        logger.warning("cannot tell how long %s was meant to run: %s", checkpoints[-1], exc)
-        return None
-    length = trainer.get("epoch_length") if isinstance(trainer, dict) else None
-    return int(train["epochs"]) * int(length) if _number(length) else None
 
 
 def load_runs(paths: Iterable[str | Path]) -> list[RunData]:

@@ -28,12 +28,12 @@ from typing import Any
 from ganzoo.config import ExperimentConfig, config_from_dict, load_config, to_dict
 from ganzoo.errors import ConfigError, GanzooError
 from ganzoo.runs import (
-    CHECKPOINT_PATTERN,
     RESUMABLE_OVERRIDES,
     atomic_write_text,
     is_run_dir,
     list_checkpoints,
-    load_latest_checkpoint,
+    newest_checkpoint_iteration,
+    planned_end,
     read_run_config,
 )
 from ganzoo.studies.config import Study, StudyRun
@@ -118,8 +118,7 @@ def _plan_existing(plan: PlannedRun, run_dir: Path) -> None:
         for k in set(expected) | set(actual)
         if not _resumable(k) and expected.get(k, "<unset>") != actual.get(k, "<unset>")
     )
-    last = CHECKPOINT_PATTERN.match(list_checkpoints(run_dir)[-1].name)
-    plan.iteration = int(last.group(1)) if last else 0
+    plan.iteration = newest_checkpoint_iteration(run_dir)
     if changed:
         plan.action = "conflict"
         plan.problem = f"{run_dir} was trained with a different config: " + ", ".join(
@@ -128,11 +127,8 @@ def _plan_existing(plan: PlannedRun, run_dir: Path) -> None:
             for k in changed
         )
         return
-    if plan.end is None:  # epochs: the end needs the epoch length the trainer recorded
-        _, checkpoint = load_latest_checkpoint(run_dir)
-        trainer = checkpoint.get("trainer") or {}
-        if trainer.get("epoch_length"):
-            plan.end = int(plan.config.train.epochs) * int(trainer["epoch_length"])
+    # epochs: the end needs the epoch length the trainer recorded
+    plan.end = planned_end(plan.config.train.iterations, plan.config.train.epochs, run_dir)
     if plan.end is not None and plan.iteration >= plan.end:
         plan.action = "skip"
         return
@@ -180,8 +176,7 @@ def run_study(study: Study, jobs: int = 1, execute: Execute | None = None) -> li
         found = find_run_dir(directory, plan.run.name, {}) if plan.run_dir is None else None
         plan.run_dir = plan.run_dir or found
         if plan.run_dir is not None and list_checkpoints(plan.run_dir):
-            last = CHECKPOINT_PATTERN.match(list_checkpoints(plan.run_dir)[-1].name)
-            plan.iteration = int(last.group(1)) if last else plan.iteration
+            plan.iteration = newest_checkpoint_iteration(plan.run_dir)
         if code == 0:
             plan.status = "done"
         else:
