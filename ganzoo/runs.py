@@ -1,13 +1,16 @@
 """Run directories and checkpoints on disk.
 
 A run directory is ``<root>/<config name>/<timestamp>/`` holding ``config.yaml``,
-``checkpoints/``, ``samples/``, ``tb/`` and ``metrics.jsonl``. Checkpoints are loaded with
-``torch.load(weights_only=True)``, so a file received from someone else cannot run code.
+``checkpoints/``, ``samples/``, ``tb/`` and ``metrics.jsonl``. A run *record* is what is left of
+a finished run without its checkpoints (``ganzoo study --archive``): ``config.yaml``,
+``metrics.jsonl`` and ``progress.json`` (where it stopped and its epoch length). Checkpoints are
+loaded with ``torch.load(weights_only=True)``, so a file received from someone else cannot run code.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import pickle
@@ -29,6 +32,7 @@ CHECKPOINT_DIR = "checkpoints"
 SAMPLES_DIR = "samples"
 TENSORBOARD_DIR = "tb"
 METRICS_FILE = "metrics.jsonl"
+PROGRESS_FILE = "progress.json"
 CHECKPOINT_PATTERN = re.compile(r"^checkpoint_(\d+)\.pt$")
 
 # Keys that may change when resuming: how long to train and how to log. Everything else would
@@ -95,6 +99,33 @@ def remove_unused_run_dir(path: Path) -> bool:
 
 def is_run_dir(path: Path) -> bool:
     return (path / CONFIG_FILE).is_file() and (path / CHECKPOINT_DIR).is_dir()
+
+
+def is_run_record(path: Path) -> bool:
+    """A run directory, or a finished run's record kept without its checkpoints."""
+    return is_run_dir(path) or ((path / CONFIG_FILE).is_file() and (path / PROGRESS_FILE).is_file())
+
+
+def read_progress(run_dir: Path) -> dict[str, Any] | None:
+    """A run record's ``progress.json`` (``iteration``, ``end``, ``epoch_length``); None when
+    there is none or it does not read as a mapping."""
+    path = Path(run_dir) / PROGRESS_FILE
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        logger.warning("ignoring unreadable %s: %s", path, exc)
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def write_progress(
+    run_dir: Path, iteration: int, end: int | None, epoch_length: int | None
+) -> None:
+    """Record where a run stopped and its epoch length, for when its checkpoints are gone."""
+    data = {"iteration": int(iteration), "end": end, "epoch_length": epoch_length}
+    atomic_write_text(Path(run_dir) / PROGRESS_FILE, json.dumps(data, indent=2) + "\n")
 
 
 def require_run_dir(path: str | Path) -> Path:
@@ -191,21 +222,41 @@ def newest_checkpoint_iteration(run_dir: Path) -> int:
     return int(match.group(1)) if match else 0
 
 
-def planned_end(iterations: int | None, epochs: int | None, run_dir: Path) -> int | None:
-    """A run's planned last iteration: ``iterations``, or ``epochs`` times the epoch length the
-    trainer recorded in its newest loadable checkpoint; None when neither is known."""
-    if iterations is not None:
-        return int(iterations)
-    if epochs is None or not list_checkpoints(run_dir):
+def recorded_iteration(run_dir: Path) -> int:
+    """The furthest iteration the run saved: its newest checkpoint's, or its record's."""
+    progress = read_progress(run_dir) or {}
+    recorded = progress.get("iteration")
+    recorded = int(recorded) if isinstance(recorded, int) else 0
+    return max(newest_checkpoint_iteration(run_dir), recorded)
+
+
+def epoch_length(run_dir: Path) -> int | None:
+    """Iterations per epoch as the trainer recorded it: in the run record, else in the newest
+    loadable checkpoint; None when neither says."""
+    length = (read_progress(run_dir) or {}).get("epoch_length")
+    if isinstance(length, int) and length > 0:
+        return length
+    if not list_checkpoints(run_dir):
         return None
     try:
         _, checkpoint = load_latest_checkpoint(run_dir)
     except CheckpointError as exc:
-        logger.warning("cannot tell how long %s was meant to run: %s", run_dir, exc)
+        logger.warning("cannot tell how long an epoch of %s is: %s", run_dir, exc)
         return None
     trainer = checkpoint.get("trainer")
     length = trainer.get("epoch_length") if isinstance(trainer, dict) else None
-    return int(epochs) * int(length) if length else None
+    return int(length) if length else None
+
+
+def planned_end(iterations: int | None, epochs: int | None, run_dir: Path) -> int | None:
+    """A run's planned last iteration: ``iterations``, or ``epochs`` times the run's recorded
+    epoch length; None when neither is known."""
+    if iterations is not None:
+        return int(iterations)
+    if epochs is None:
+        return None
+    length = epoch_length(run_dir)
+    return int(epochs) * length if length else None
 
 
 def atomic_write_text(path: Path, text: str) -> None:

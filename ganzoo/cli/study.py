@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from ganzoo.errors import GanzooError
-from ganzoo.studies import load_study, plan_study, run_study
+from ganzoo.studies import archive_study, load_study, plan_study, run_study
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +26,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--dry-run", action="store_true", help="validate every run's config, print the plan, exit"
     )
+    parser.add_argument(
+        "--archive",
+        type=Path,
+        metavar="ROOT",
+        help="train nothing; copy the finished runs' records (config, metrics, evaluations, last "
+        "samples; no checkpoints) to ROOT/<study name>, a study directory that `ganzoo report` "
+        "reads and `ganzoo study --out ROOT` skips as finished",
+    )
     parser.set_defaults(func=study_command)
 
 
@@ -33,6 +41,16 @@ def study_command(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise GanzooError(f"--jobs must be at least 1, got {args.jobs}")
     study = load_study(args.study, out=args.out)
+    if args.archive is not None:
+        result = archive_study(study, args.archive)
+        print(
+            f"study {study.name}: {len(result.archived)} finished runs archived in "
+            f"{result.directory}"
+        )
+        for plan in result.left_out:
+            where = f"iteration {plan.iteration} of {plan.end}" if plan.run_dir else "not trained"
+            print(f"  left out {plan.run.name}: {where}")
+        return 0
     if args.dry_run:
         plans = plan_study(study)
         print(f"study {study.name}: {len(plans)} runs in {study.directory}")

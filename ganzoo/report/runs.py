@@ -14,10 +14,10 @@ from ganzoo.errors import GanzooError
 from ganzoo.runs import (
     METRICS_FILE,
     SAMPLES_DIR,
-    is_run_dir,
-    newest_checkpoint_iteration,
+    is_run_record,
     planned_end,
     read_run_config,
+    recorded_iteration,
 )
 
 logger = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ def load_run(path: str | Path, levels: dict[str, str] | None = None) -> RunData:
         if isinstance(data, dict):
             run.eval_files[file.stem] = data
     last_logged = max((r["iteration"] for r in run.train + run.evals), default=0)
-    run.reached = max(newest_checkpoint_iteration(path), int(last_logged))
+    run.reached = max(recorded_iteration(path), int(last_logged))
     train = run.config.get("train") if isinstance(run.config.get("train"), dict) else {}
     run.end = planned_end(train.get("iterations"), train.get("epochs"), path)
     samples_dir = path / SAMPLES_DIR
@@ -146,7 +146,7 @@ def load_runs(paths: Iterable[str | Path]) -> list[RunData]:
         path = Path(raw)
         if not path.is_dir():
             raise GanzooError(f"{path} does not exist or is not a directory")
-        if is_run_dir(path):
+        if is_run_record(path):
             add(path)
         elif (path / INDEX_FILE).is_file():
             index = read_index(path)
@@ -157,7 +157,7 @@ def load_runs(paths: Iterable[str | Path]) -> list[RunData]:
                     continue
                 add(run_dir, entry.get("levels"))
         else:
-            found = sorted(p.parent for p in path.rglob("config.yaml") if is_run_dir(p.parent))
+            found = sorted(p.parent for p in path.rglob("config.yaml") if is_run_record(p.parent))
             if not found:
                 raise GanzooError(
                     f"{path} is neither a run directory (config.yaml + checkpoints/), a study "

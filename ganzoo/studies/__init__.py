@@ -1,5 +1,7 @@
-"""Multi-seed studies: a study config (base experiment, factors, seeds) and its runner."""
+"""Multi-seed studies: a study config (base experiment, factors, seeds), its runner and its
+archive of finished runs."""
 
+from ganzoo.studies.archive import ArchiveResult, archive_study
 from ganzoo.studies.config import Factor, Level, Study, StudyRun, load_study, study_from_dict
 from ganzoo.studies.runner import (
     INDEX_FILE,
@@ -13,11 +15,13 @@ from ganzoo.studies.runner import (
 
 __all__ = [
     "INDEX_FILE",
+    "ArchiveResult",
     "Factor",
     "Level",
     "PlannedRun",
     "Study",
     "StudyRun",
+    "archive_study",
     "find_run_dir",
     "load_study",
     "plan_study",

@@ -30,11 +30,13 @@ from ganzoo.errors import ConfigError, GanzooError
 from ganzoo.runs import (
     RESUMABLE_OVERRIDES,
     atomic_write_text,
-    is_run_dir,
+    is_run_record,
     list_checkpoints,
     newest_checkpoint_iteration,
     planned_end,
+    read_progress,
     read_run_config,
+    recorded_iteration,
 )
 from ganzoo.studies.config import Study, StudyRun
 
@@ -92,7 +94,7 @@ def plan_study(study: Study) -> list[PlannedRun]:
         plan.end = config.train.iterations
         plan.log = study.directory / LOGS_DIR / f"{run.name}.log"
         run_dir = find_run_dir(study.directory, run.name, index)
-        if run_dir is not None and list_checkpoints(run_dir):
+        if run_dir is not None and (list_checkpoints(run_dir) or read_progress(run_dir)):
             plan.run_dir = run_dir
             _plan_existing(plan, run_dir)
         if plan.action == "new":
@@ -118,7 +120,7 @@ def _plan_existing(plan: PlannedRun, run_dir: Path) -> None:
         for k in set(expected) | set(actual)
         if not _resumable(k) and expected.get(k, "<unset>") != actual.get(k, "<unset>")
     )
-    plan.iteration = newest_checkpoint_iteration(run_dir)
+    plan.iteration = recorded_iteration(run_dir)
     if changed:
         plan.action = "conflict"
         plan.problem = f"{run_dir} was trained with a different config: " + ", ".join(
@@ -131,6 +133,18 @@ def _plan_existing(plan: PlannedRun, run_dir: Path) -> None:
     plan.end = planned_end(plan.config.train.iterations, plan.config.train.epochs, run_dir)
     if plan.end is not None and plan.iteration >= plan.end:
         plan.action = "skip"
+        return
+    if not list_checkpoints(run_dir):
+        # A record of an unfinished run: nothing to resume from, so it trains again.
+        logger.warning(
+            "%s: %s records iteration %d of %s but holds no checkpoint to resume; training it "
+            "again in a new run directory",
+            plan.run.name,
+            run_dir,
+            plan.iteration,
+            plan.end,
+        )
+        plan.run_dir, plan.iteration = None, 0
         return
     plan.action = "resume"
     changes = [
@@ -258,12 +272,12 @@ def find_run_dir(directory: Path, name: str, index: dict[str, Any]) -> Path | No
     if entry.get("run_dir"):
         path = Path(entry["run_dir"])
         path = path if path.is_absolute() else Path(directory) / path
-        if is_run_dir(path):
+        if is_run_record(path):
             return path
     parent = Path(directory) / RUNS_DIR / name
     if not parent.is_dir():
         return None
-    candidates = sorted(p for p in parent.iterdir() if is_run_dir(p))
+    candidates = sorted(p for p in parent.iterdir() if is_run_record(p))
     with_checkpoints = [p for p in candidates if list_checkpoints(p)]
     pick = with_checkpoints or candidates
     return pick[-1] if pick else None

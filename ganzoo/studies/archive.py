@@ -1,0 +1,87 @@
+"""Archive a study's finished runs as small records, without their checkpoints.
+
+A record keeps what a report reads (config, metrics and evaluations, the last sample grid) and
+where the run stopped (``progress.json``), in a study directory of its own: small enough to commit
+beside the report it backs, read by ``ganzoo report``, and skipped as finished by ``ganzoo study``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import shutil
+from pathlib import Path
+
+from ganzoo.errors import GanzooError
+from ganzoo.runs import (
+    CONFIG_FILE,
+    METRICS_FILE,
+    SAMPLES_DIR,
+    epoch_length,
+    write_progress,
+)
+from ganzoo.studies.config import Study
+from ganzoo.studies.runner import (
+    RUNS_DIR,
+    PlannedRun,
+    plan_study,
+    refuse_conflicts,
+    write_index,
+)
+
+logger = logging.getLogger(__name__)
+
+EVAL_DIR = "eval"
+
+
+@dataclasses.dataclass
+class ArchiveResult:
+    directory: Path  # the archive's study directory
+    archived: list[PlannedRun]  # with run_dir pointing at the record
+    left_out: list[PlannedRun]  # unfinished or never trained
+
+
+def archive_study(study: Study, root: str | Path) -> ArchiveResult:
+    """Copy the record of every finished run of ``study`` to ``root/<study name>``; unfinished
+    and untrained runs are left out (a record cannot be resumed). Existing records there are
+    refreshed; nothing in the study itself is changed."""
+    plans = plan_study(study)
+    refuse_conflicts(study, plans)
+    target = Path(root) / study.name
+    if target.resolve() == study.directory.resolve():
+        raise GanzooError(
+            f"--archive {root} is the study's own root ({study.directory}); choose another "
+            f"directory for the records"
+        )
+    archived, left_out = [], []
+    for plan in plans:
+        if plan.action != "skip" or plan.run_dir is None:
+            left_out.append(plan)
+            continue
+        try:
+            relative = plan.run_dir.resolve().relative_to(study.directory.resolve())
+        except ValueError:  # a run directory the index placed outside the study
+            relative = Path(RUNS_DIR) / plan.run.name / plan.run_dir.name
+        record = target / relative
+        _copy_record(plan.run_dir, record, plan.iteration, plan.end)
+        archived.append(dataclasses.replace(plan, run_dir=record, status="done"))
+    if archived:
+        write_index(target, study, archived)
+    for plan in left_out:
+        where = f"at iteration {plan.iteration} of {plan.end}" if plan.run_dir else "not trained"
+        logger.info("%s: left out of the archive (%s)", plan.run.name, where)
+    return ArchiveResult(directory=target, archived=archived, left_out=left_out)
+
+
+def _copy_record(run_dir: Path, record: Path, iteration: int, end: int | None) -> None:
+    record.mkdir(parents=True, exist_ok=True)
+    for name in (CONFIG_FILE, METRICS_FILE):
+        if (run_dir / name).is_file():
+            shutil.copy2(run_dir / name, record / name)
+    if (run_dir / EVAL_DIR).is_dir():
+        shutil.copytree(run_dir / EVAL_DIR, record / EVAL_DIR, dirs_exist_ok=True)
+    samples = sorted((run_dir / SAMPLES_DIR).glob("iter_*.png"))
+    if samples:  # the newest grid only: the report shows final samples
+        (record / SAMPLES_DIR).mkdir(exist_ok=True)
+        shutil.copy2(samples[-1], record / SAMPLES_DIR / samples[-1].name)
+    write_progress(record, iteration, end, epoch_length(run_dir))

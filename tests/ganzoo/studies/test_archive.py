@@ -1,0 +1,89 @@
+"""Archived study records: a finished run's config, metrics and progress without checkpoints,
+which `ganzoo report` reads as finished and `ganzoo study` skips instead of training again."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+
+from ganzoo.cli import main
+from ganzoo.report.runs import load_runs
+from ganzoo.studies import archive_study, load_study, plan_study, run_study
+
+
+def in_process(argv, log: Path, env) -> int:
+    with log.open("a") as handle, contextlib.redirect_stdout(handle):
+        return main(list(argv))
+
+
+def must_not_run(argv, log, env) -> int:
+    raise AssertionError(f"nothing should be trained, got {argv}")
+
+
+# One epoch of 256 images at batch 32: 8 iterations, so the end is known only from the epoch
+# length the trainer recorded.
+EPOCH_BASED = {"train.iterations": None, "train.epochs": 1}
+
+
+def test_archived_records_are_finished_runs_for_the_report_and_the_runner(
+    tmp_path, write_study, capsys
+):
+    """Two finished epoch-based runs are archived with no checkpoints and a progress.json that
+    carries the epoch length; the report reads them as finished at 8 of 8; a study pointed at
+    the archive trains nothing; a record whose progress says unfinished trains again."""
+    vary = {"generator.activation": ["leaky_relu", "psf"]}
+    path = write_study(vary=vary, overrides=EPOCH_BASED)
+    study = load_study(path)
+    assert [p.status for p in run_study(study, execute=in_process)] == ["done", "done"]
+
+    root = tmp_path / "archive"
+    assert main(["study", str(path), "--archive", str(root)]) == 0
+    assert "2 finished runs archived" in capsys.readouterr().out
+    records = sorted((root / study.name / "runs").glob("*/*"))
+    assert [r.parent.name for r in records] == ["leaky_relu_seed0", "psf_seed0"]
+    for record in records:
+        assert not (record / "checkpoints").exists()
+        assert {"config.yaml", "metrics.jsonl", "progress.json"} <= {
+            p.name for p in record.iterdir()
+        }
+        progress = json.loads((record / "progress.json").read_text())
+        assert progress == {"iteration": 8, "end": 8, "epoch_length": 8}
+        assert len(list((record / "samples").glob("iter_*.png"))) == 1
+
+    runs = load_runs([root / study.name])
+    assert [(r.name, r.reached, r.end, r.unfinished) for r in runs] == [
+        ("leaky_relu_seed0", 8, 8, False),
+        ("psf_seed0", 8, 8, False),
+    ]
+
+    from_archive = load_study(path, out=root)
+    assert [p.action for p in plan_study(from_archive)] == ["skip", "skip"]
+    assert [p.status for p in run_study(from_archive, execute=must_not_run)] == [
+        "skipped",
+        "skipped",
+    ]
+
+    progress_file = records[1] / "progress.json"
+    progress_file.write_text(json.dumps({"iteration": 4, "end": 8, "epoch_length": 8}))
+    plans = plan_study(from_archive)
+    assert [(p.action, p.run_dir) for p in plans] == [("skip", records[0]), ("new", None)]
+
+
+def test_unfinished_and_untrained_runs_are_left_out(tmp_path, write_study, capsys):
+    """Runs short of the study's end (it was lengthened to 2 epochs) cannot be resumed from a
+    record, so none is archived and each is named with where it stands."""
+    vary = {"generator.activation": ["leaky_relu"]}
+    path = write_study(vary=vary, overrides=EPOCH_BASED)
+    run_study(load_study(path), execute=in_process)
+    longer = write_study(vary=vary, overrides={**EPOCH_BASED, "train.epochs": 2}, seeds=[0, 1])
+    result = archive_study(load_study(longer), tmp_path / "archive")
+    assert result.archived == []
+    assert [(p.run.name, p.iteration, p.end) for p in result.left_out] == [
+        ("leaky_relu_seed0", 8, 16),
+        ("leaky_relu_seed1", 0, None),
+    ]
+    assert main(["study", str(longer), "--archive", str(tmp_path / "archive")]) == 0
+    out = capsys.readouterr().out
+    assert "left out leaky_relu_seed0: iteration 8 of 16" in out
+    assert "left out leaky_relu_seed1: not trained" in out
