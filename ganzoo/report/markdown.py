@@ -65,7 +65,7 @@ def write_report(
     path = output / REPORT_FILE
     try:
         atomic_write_text(path, text)
-        atomic_write_text(output / "summary.json", json.dumps(_table_json(table), indent=2) + "\n")
+        atomic_write_text(output / "summary.json", json.dumps(summary_json(table), indent=2) + "\n")
     except OSError as exc:
         raise WriteError(f"cannot write the report in {output}: {exc.strerror or exc}") from None
     logger.info("wrote %s", path)
@@ -214,7 +214,9 @@ def summary_markdown(
     return lines
 
 
-def _table_json(table: Sequence[SummaryRow]) -> list[dict]:
+def summary_json(table: Sequence[SummaryRow]) -> list[dict]:
+    """The summary table as ``summary.json`` holds it (NaN written as null)."""
+
     def clean(value: float) -> float | None:
         return None if value is None or math.isnan(value) else value
 

@@ -67,9 +67,7 @@ def archive_study(study: Study, root: str | Path) -> ArchiveResult:
         archived.append(dataclasses.replace(plan, run_dir=record, status="done"))
     if archived:
         write_index(target, study, archived)
-    for plan in left_out:
-        where = f"at iteration {plan.iteration} of {plan.end}" if plan.run_dir else "not trained"
-        logger.info("%s: left out of the archive (%s)", plan.run.name, where)
+    logger.info("archived %d finished runs in %s", len(archived), target)
     return ArchiveResult(directory=target, archived=archived, left_out=left_out)
 
 
