@@ -139,6 +139,12 @@ def require_run_dir(path: str | Path) -> Path:
         )
     if not path.is_dir():
         raise CheckpointError(f"run directory {path} does not exist")
+    if not is_run_dir(path) and is_run_record(path):
+        raise CheckpointError(
+            f"{path} is an archived run record ({PROGRESS_FILE}, no checkpoints): its metrics can "
+            f"be reported (`ganzoo report`), but it cannot be resumed or evaluated. Use the run "
+            f"directory it was archived from, or train the run again."
+        )
     if not is_run_dir(path):
         raise CheckpointError(
             f"{path} is not a ganzoo run directory: it needs {CONFIG_FILE} and {CHECKPOINT_DIR}/ "

@@ -16,7 +16,11 @@ from ganzoo.runs import (
     list_checkpoints,
     load_checkpoint,
     load_latest_checkpoint,
+    planned_end,
+    recorded_iteration,
     remove_partial_checkpoints,
+    require_run_dir,
+    write_progress,
 )
 
 
@@ -130,3 +134,16 @@ def test_partial_checkpoint_writes_are_removed(tmp_path):
     partial.write_bytes(b"half a checkpoint")
     assert remove_partial_checkpoints(tmp_path) == [partial]
     assert sorted((tmp_path / "checkpoints").iterdir()) == [good]
+
+
+def test_an_archived_record_cannot_be_resumed_and_says_why(tmp_path):
+    """A run record (config + progress.json, no checkpoints) is refused as a run directory with
+    a message naming it as an archived record; its progress gives the iteration and the end."""
+    record = tmp_path / "psf_seed0" / "20260101-000000"
+    record.mkdir(parents=True)
+    (record / "config.yaml").write_text("seed: 0\n")
+    write_progress(record, iteration=40, end=40, epoch_length=10)
+    with pytest.raises(CheckpointError, match="archived run record"):
+        require_run_dir(record)
+    assert recorded_iteration(record) == 40
+    assert planned_end(None, 4, record) == 40
