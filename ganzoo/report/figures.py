@@ -4,6 +4,7 @@ parameters over training as mean and spread over seeds per group, and the final 
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -45,7 +46,10 @@ def _band(ax, groups: Sequence[Group], get, colors: dict[str, str], marker: str 
             continue
         x, values = aligned(series)
         count = np.sum(~np.isnan(values), axis=0)
-        with np.errstate(invalid="ignore"):
+        # Iterations only some seeds reached give one-sample columns: numpy warns about their
+        # mean/std (which the count mask drops); the warning would only alarm the reader.
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             mean = np.nanmean(values, axis=0)
             std = np.where(count > 1, np.nanstd(values, axis=0, ddof=min(1, len(series) - 1)), 0)
         label = f"{group.label} (n={len(series)})"

@@ -151,3 +151,22 @@ def test_runs_stopped_before_their_planned_end_are_named_as_unfinished(make_run,
     assert "**Unfinished: 2 of 3 runs stopped before their planned end**" in text
     assert "leaky_relu_seed0 at 30 of 60, leaky_relu_seed1 at 30 of 50)" in text
     assert f"| 30 | `{done}` |" in text and f"| 30 of 60 | `{short}` |" in text
+
+
+def test_seeds_evaluated_to_different_points_draw_without_numpy_warnings(make_run, tmp_path):
+    """A group whose seeds stop at different iterations (one still training) leaves one-seed
+    columns in the curves; the report draws them without numpy's degrees-of-freedom warning
+    reaching the user."""
+    import warnings
+
+    runs = tmp_path / "runs"
+    make_run("psf", 0, fids=[90.0, 70.0, 60.0], root=runs)
+    short = make_run("psf", 1, fids=[95.0, 75.0, 65.0], root=runs)
+    metrics = short / "metrics.jsonl"
+    kept = [line for line in metrics.read_text().splitlines() if '"iteration": 30' not in line]
+    metrics.write_text("\n".join(kept) + "\n")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        report = write_report([runs], tmp_path / "out")
+    assert (report.parent / "eval_metrics.png").is_file()
