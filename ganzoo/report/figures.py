@@ -4,7 +4,6 @@ parameters over training as mean and spread over seeds per group, and the final 
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -45,13 +44,12 @@ def _band(ax, groups: Sequence[Group], get, colors: dict[str, str], marker: str 
         if not series:
             continue
         x, values = aligned(series)
-        count = np.sum(~np.isnan(values), axis=0)
-        # Iterations only some seeds reached give one-sample columns: numpy warns about their
-        # mean/std (which the count mask drops); the warning would only alarm the reader.
-        with np.errstate(invalid="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            mean = np.nanmean(values, axis=0)
-            std = np.where(count > 1, np.nanstd(values, axis=0, ddof=min(1, len(series) - 1)), 0)
+        mean = np.nanmean(values, axis=0)  # every column has a value: aligned() takes the union
+        # The spread only where 2+ seeds reached the iteration (a seed still training leaves
+        # one-value columns, whose sample std is undefined): no band there.
+        several = np.sum(~np.isnan(values), axis=0) > 1
+        std = np.zeros_like(mean)
+        std[several] = np.nanstd(values[:, several], axis=0, ddof=1)
         label = f"{group.label} (n={len(series)})"
         ax.plot(x, mean, marker=marker, color=colors[group.label], label=label, linewidth=1.2)
         ax.fill_between(x, mean - std, mean + std, color=colors[group.label], alpha=0.2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import torch
@@ -157,8 +158,6 @@ def test_seeds_evaluated_to_different_points_draw_without_numpy_warnings(make_ru
     """A group whose seeds stop at different iterations (one still training) leaves one-seed
     columns in the curves; the report draws them without numpy's degrees-of-freedom warning
     reaching the user."""
-    import warnings
-
     runs = tmp_path / "runs"
     make_run("psf", 0, fids=[90.0, 70.0, 60.0], root=runs)
     short = make_run("psf", 1, fids=[95.0, 75.0, 65.0], root=runs)
