@@ -46,13 +46,22 @@ class Registry:
     ``kind`` names what is registered ("activation") for error messages; ``group`` is the
     entry-point group plugins declare, e.g. ``ganzoo.activations``. ``check(name, obj)``, when
     given, vets every object (a built-in when it registers, a plugin when it loads) and raises
-    :class:`RegistryError` saying what the object lacks.
+    :class:`RegistryError` saying what the object lacks. ``plural`` is ``kind`` + "s" unless
+    given ("losses").
+
+    Plugins are discovered on the first lookup, never while built-ins register: a plugin that
+    declares a built-in name is refused and the built-in stays, whichever is seen first.
     """
 
     def __init__(
-        self, kind: str, group: str, check: Callable[[str, Any], None] | None = None
+        self,
+        kind: str,
+        group: str,
+        check: Callable[[str, Any], None] | None = None,
+        plural: str | None = None,
     ) -> None:
         self.kind = kind
+        self.plural = plural or f"{kind}s"
         self.group = group
         self.check = check
         self._builtins: dict[str, Entry] = {}
@@ -64,7 +73,9 @@ class Registry:
     def register(self, name: str, obj: T | None = None) -> Callable[[T], T] | T:
         """Register ``obj`` under ``name``; without ``obj``, return a decorator.
 
-        A name that is already registered (built-in or plugin) is refused.
+        A name another built-in holds is refused. A plugin is never consulted here (that would
+        discover plugins before every built-in is registered): one that declares the same name
+        is refused when plugins are discovered, and the built-in stays.
         """
 
         def add(target: T) -> T:
@@ -75,16 +86,11 @@ class Registry:
                     f"{self._describe(self._builtins[key])}; refusing to register "
                     f"{_qualname(target)} under the same name. Choose another name."
                 )
-            plugin = self._discovered().get(key)
-            if plugin is not None:
-                raise RegistryError(
-                    f"{self.kind} name {key!r} is already provided by the plugin "
-                    f"{plugin.entry_point.value!r} ({plugin.origin}); refusing to register "
-                    f"{_qualname(target)} under the same name. Choose another name."
-                )
             if self.check is not None:
                 self.check(key, target)
             self._builtins[key] = Entry(key, BUILTIN, target)
+            if self._plugins is not None and key in self._plugins:
+                self.refresh()  # discovered too early: discover again, refusing that plugin
             return target
 
         return add if obj is None else add(obj)
@@ -187,7 +193,7 @@ class Registry:
         except Exception as exc:  # any import-time failure of third-party code
             raise RegistryError(
                 f"the {self.kind} plugin {entry.name!r} ({ep.value!r} from {entry.origin}) "
-                f"failed to import: {type(exc).__name__}: {exc}. Other {self.kind}s still work; "
+                f"failed to import: {type(exc).__name__}: {exc}. Other {self.plural} still work; "
                 f"reinstall or fix that distribution, or choose another {self.kind}."
             ) from exc
         if self.check is not None:
@@ -207,7 +213,7 @@ class Registry:
         refused = [m for m in self._refused if f"{self._normalise(name)!r}" in m]
         extra = f" ({refused[0]})" if refused else ""
         return (
-            f"unknown {self.kind} {name!r}.{hint} Registered {self.kind}s: {', '.join(names)}."
+            f"unknown {self.kind} {name!r}.{hint} Registered {self.plural}: {', '.join(names)}."
             f"{extra} A new one is added by a package that declares an entry point in the "
             f"{self.group!r} group (see the README)."
         )

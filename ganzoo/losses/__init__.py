@@ -38,7 +38,7 @@ def _check_loss_class(name: str, obj: Any) -> None:
         )
 
 
-LOSSES = Registry("loss", "ganzoo.losses", check=_check_loss_class)
+LOSSES = Registry("loss", "ganzoo.losses", check=_check_loss_class, plural="losses")
 LOSSES.register("bce", NonSaturatingBCE)
 LOSSES.register("hinge", Hinge)
 LOSSES.register("lsgan", LeastSquares)

@@ -123,3 +123,82 @@ def test_two_distributions_with_one_name_are_both_refused(install_plugin):
     assert "ganzoo-a 1.2.3" in refused and "ganzoo-b 1.2.3" in refused
     with pytest.raises(RegistryError, match="more than one distribution"):
         ACTIVATIONS.get("swishy")
+
+
+def _shadowing_site(site) -> str:
+    """A distribution `ganzoo-shadow` on a fresh sys.path entry that declares the built-in
+    names `tanh` (activation) and `hinge` (loss), as pip would leave it."""
+    (site / "ganzoo_shadow_fixture").mkdir(parents=True)
+    (site / "ganzoo_shadow_fixture" / "__init__.py").write_text(MISH_SOURCE)
+    info = site / "ganzoo_shadow-1.2.3.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: ganzoo-shadow\nVersion: 1.2.3\n")
+    (info / "entry_points.txt").write_text(
+        "[ganzoo.activations]\ntanh = ganzoo_shadow_fixture:Mish\n"
+        "[ganzoo.losses]\nhinge = ganzoo_shadow_fixture:Mish\n"
+    )
+    return str(site)
+
+
+def test_a_plugin_shadowing_builtins_is_refused_at_startup_not_fatal(tmp_path):
+    """A fresh interpreter with a plugin declaring `tanh` and `hinge` installed still starts:
+    `ganzoo --version` works, and `ganzoo activations` / `ganzoo losses` keep the built-ins and
+    say why the plugin was refused. (In-process tests cannot see this: there the built-ins are
+    registered before the plugin is installed; the bug was discovery running mid-registration.)"""
+    import os
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": _shadowing_site(tmp_path / "site")}
+    version = subprocess.run(
+        [sys.executable, "-m", "ganzoo", "--version"], env=env, capture_output=True, text=True
+    )
+    assert version.returncode == 0, version.stderr
+    assert version.stdout.startswith("ganzoo ")
+
+    script = (
+        "from torch import nn\n"
+        "from ganzoo.activations import ACTIVATIONS\n"
+        "from ganzoo.cli import main\n"
+        "from ganzoo.losses import LOSSES\n"
+        "from ganzoo.losses.standard import Hinge\n"
+        "assert main(['activations']) == 0 and main(['losses']) == 0\n"
+        "assert ACTIVATIONS.get('tanh') is nn.Tanh and LOSSES.get('hinge') is Hinge\n"
+    )
+    listing = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True
+    )
+    assert listing.returncode == 0, listing.stderr
+    refused = [line for line in listing.stdout.splitlines() if line.startswith("refused:")]
+    assert len(refused) == 2, listing.stdout
+    assert "activation 'tanh'" in refused[0] and "ganzoo-shadow 1.2.3" in refused[0]
+    assert "the built-in torch.nn.modules.activation.Tanh" in refused[0]
+    assert "loss 'hinge'" in refused[1]
+    assert "the built-in ganzoo.losses.standard.Hinge" in refused[1]
+
+
+def test_a_builtin_registered_after_discovery_still_wins(install_plugin):
+    """If plugins were discovered before a built-in of the same name registers, the built-in
+    is kept and the plugin is refused (rather than the built-in's registration failing)."""
+    install_plugin(
+        "ganzoo-late",
+        "ganzoo_late_fixture",
+        MISH_SOURCE,
+        {"ganzoo.test-widgets": {"late": "ganzoo_late_fixture:Mish"}},
+    )
+    registry = Registry("widget", "ganzoo.test-widgets")
+    assert "late" in registry.names()  # the plugin is discovered first
+    registry.register("late", nn.ReLU)
+    assert registry.get("late") is nn.ReLU
+    assert registry.origin("late") == "built-in"
+    assert "ganzoo-late 1.2.3" in " ".join(registry.refused())
+
+
+def test_unknown_loss_message_spells_the_plural():
+    """The unknown-loss message lists "Registered losses", not "losss"."""
+    from ganzoo.losses import LOSSES
+
+    with pytest.raises(RegistryError) as info:
+        LOSSES.get("hingee")
+    message = str(info.value)
+    assert "Registered losses: bce, hinge" in message and "losss" not in message
+    assert "Did you mean 'hinge'?" in message
