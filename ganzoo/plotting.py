@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,9 +21,22 @@ def activation_curves(
     x_range: tuple[float, float] = (-5.0, 3.0),
     points: int = 400,
 ) -> list[tuple[str, torch.Tensor, torch.Tensor]]:
-    """(label, x, f(x)) for each activation; one curve per alpha for those with an ``alpha``."""
-    if x_range[0] >= x_range[1]:
-        raise GanzooError(f"the x range must be increasing, got {x_range}")
+    """(label, x, f(x)) for each activation; one curve per alpha for those with an ``alpha``.
+
+    A non-finite alpha or x bound, or a curve with no finite point, is refused (it would draw
+    nothing without a word).
+    """
+    if not all(math.isfinite(v) for v in x_range) or x_range[0] >= x_range[1]:
+        raise GanzooError(
+            f"the x range (--xmin, --xmax) must be finite and increasing, e.g. -5 3; "
+            f"got {x_range[0]:g}, {x_range[1]:g}"
+        )
+    bad = [v for v in alphas if not math.isfinite(v)]
+    if bad:
+        raise GanzooError(
+            f"alpha values (--alpha) must be finite numbers, e.g. -2 0 2; got "
+            f"{', '.join(f'{v:g}' for v in bad)}"
+        )
     x = torch.linspace(x_range[0], x_range[1], points)
     curves = []
     for name in names:
@@ -35,6 +49,12 @@ def activation_curves(
             for value in alphas:
                 alpha.fill_(value)
                 curves.append((f"{name} (alpha={value:g})", x, module(x)))
+    for label, _, y in curves:
+        if not torch.isfinite(y).any():
+            raise GanzooError(
+                f"{label} has no finite value on x in [{x_range[0]:g}, {x_range[1]:g}]; "
+                f"nothing to draw. Choose another alpha or x range."
+            )
     return curves
 
 

@@ -50,3 +50,55 @@ def test_the_figure_is_written_as_a_png(tmp_path, capsys):
     assert main(["activations", "plot", "relu", "elu", "-o", str(out)]) == 0
     assert capsys.readouterr().out.strip() == str(out)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 1000
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["psf", "--alpha", "1", "nan"], ["--alpha", "finite", "nan"]),
+        (["psf", "--alpha", "inf"], ["--alpha", "finite", "inf"]),
+        (["relu", "--xmin", "nan"], ["--xmin", "finite", "nan"]),
+        (["relu", "--xmax=-inf"], ["--xmax", "finite", "-inf"]),
+    ],
+)
+def test_a_non_finite_alpha_or_range_is_refused_not_drawn_empty(tmp_path, capsys, args, words):
+    """--alpha nan (or inf, or a non-finite x bound) once drew an empty curve without a word:
+    now exit 2, one line naming the option and the value, and no figure."""
+    out = tmp_path / "curves.png"
+    assert main(["activations", "plot", *args, "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    for word in words:
+        assert word in err, (word, err)
+    assert not out.exists()
+
+
+NAN_ACTIVATION = """
+import torch
+from torch import nn
+
+class AlwaysNan(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.alpha = nn.Parameter(torch.zeros(()))
+
+    def forward(self, x):
+        return x / self.alpha * 0.0  # 0/0 = nan at alpha = 0
+"""
+
+
+def test_a_curve_with_no_finite_point_is_refused(install_plugin, tmp_path, capsys):
+    """An activation that is nan everywhere at alpha=0 is named with its alpha, not drawn as
+    an empty line; the same activation at alpha=1 draws."""
+    install_plugin(
+        "ganzoo-nan",
+        "ganzoo_nan_fixture",
+        NAN_ACTIVATION,
+        {"ganzoo.activations": {"always_nan": "ganzoo_nan_fixture:AlwaysNan"}},
+    )
+    out = tmp_path / "curves.png"
+    assert main(["activations", "plot", "always_nan", "--alpha", "1", "0", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "always_nan (alpha=0) has no finite value" in err and not out.exists()
+    assert main(["activations", "plot", "always_nan", "--alpha", "1", "-o", str(out)]) == 0
+    assert out.exists()
