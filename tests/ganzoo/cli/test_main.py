@@ -14,3 +14,32 @@ def test_version_prints_the_version_and_exits_0(capsys):
         main(["--version"])
     assert info.value.code == 0
     assert capsys.readouterr().out.strip() == f"ganzoo {ganzoo.__version__}"
+
+
+def _options_without_help(parser, path=()):
+    """(command path, option) for every argument of every (sub)command that has no help."""
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _options_without_help(sub, (*path, name))
+        elif action.help is None:
+            yield " ".join(path), "/".join(action.option_strings) or action.dest
+
+
+def test_every_option_of_every_command_says_what_it_does():
+    """`--help` describes every option (`eval --suite` and `--inception-weights` once had no
+    description): no argument of any subcommand is left without a help text."""
+    from ganzoo.cli import build_parser
+
+    assert list(_options_without_help(build_parser())) == []
+
+
+def test_eval_help_says_what_a_suite_and_the_inception_weights_are(capsys):
+    """`ganzoo eval --help` names the suites and where the Inception weights come from."""
+    with pytest.raises(SystemExit):
+        main(["eval", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "a suite name (default: all metrics" in text and "smoke" in text
+    assert "InceptionV3 weights" in text and "torch hub cache" in text
