@@ -183,4 +183,3 @@ def psf_backward(
         total = torch.dot(weighted, xn).reshape(1)
     grad_alpha = total.mul_(t.reshape(-1)).neg_()
     return grad_xc.to(grad.dtype), grad_alpha
-

@@ -105,7 +105,11 @@ psf_backward.register_autograd(_backward_gradient, setup_context=_save_inputs)
 
 
 def second_order(
-    x: Tensor, alpha: Tensor, grad: Tensor, grad_grad_x: Tensor | None, grad_grad_alpha: Tensor | None
+    x: Tensor,
+    alpha: Tensor,
+    grad: Tensor,
+    grad_grad_x: Tensor | None,
+    grad_grad_alpha: Tensor | None,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """The gradients of ``psf_backward``'s outputs (weighted by ``grad_grad_x`` and
     ``grad_grad_alpha``; None counts as 0) with respect to ``x``, ``alpha`` and ``grad``.

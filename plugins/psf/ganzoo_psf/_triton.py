@@ -88,7 +88,9 @@ def psf_backward_flat_kernel(
     offsets = pid.to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
     mask = offsets < numel
     t = tl.minimum(tl.exp(-_load(alpha_ptr, 0, True, F64)), T_MAX)
-    gr, term = _gradients(_load(x_ptr, offsets, mask, F64), _load(g_ptr, offsets, mask, F64), t, T_MAX)
+    gr, term = _gradients(
+        _load(x_ptr, offsets, mask, F64), _load(g_ptr, offsets, mask, F64), t, T_MAX
+    )
     tl.store(gx_ptr + offsets, gr.to(gx_ptr.dtype.element_ty), mask=mask)
     tl.store(partial_ptr + pid, -tl.sum(term, axis=0))
 
@@ -121,7 +123,9 @@ def psf_backward_channels_kernel(
     offsets = ((p // inner) * stride_a + (p % inner) * stride_b)[:, None] + (c * stride_c)[None, :]
     mask = p_mask[:, None] & c_mask[None, :]
     t = tl.minimum(tl.exp(-_load(alpha_ptr, c, c_mask, F64)), T_MAX)[None, :]
-    gr, term = _gradients(_load(x_ptr, offsets, mask, F64), _load(g_ptr, offsets, mask, F64), t, T_MAX)
+    gr, term = _gradients(
+        _load(x_ptr, offsets, mask, F64), _load(g_ptr, offsets, mask, F64), t, T_MAX
+    )
     tl.store(gx_ptr + offsets, gr.to(gx_ptr.dtype.element_ty), mask=mask)
     tl.store(partial_ptr + pid_p * channels + c, -tl.sum(term, axis=0), mask=c_mask)
 
@@ -134,7 +138,9 @@ def _partial_dtype(x: torch.Tensor) -> torch.dtype:
     return torch.float64 if x.dtype == torch.float64 else torch.float32
 
 
-def forward(x: torch.Tensor, alpha: torch.Tensor, memory_format: torch.memory_format) -> torch.Tensor:
+def forward(
+    x: torch.Tensor, alpha: torch.Tensor, memory_format: torch.memory_format
+) -> torch.Tensor:
     """``f(x)`` in ``memory_format`` (x must already be dense in it; see ``_ops.dense``)."""
     y = torch.empty_like(x, memory_format=memory_format)
     numel = x.numel()

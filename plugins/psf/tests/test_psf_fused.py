@@ -15,6 +15,7 @@ import torch
 from ganzoo_psf import ParametricSoftsign, _fused, _math, _native, _ops, parametric_softsign
 from psf_helpers import compiled_graphs, reference_check
 
+
 def test_reference_table_fused() -> None:
     """The spec's table of f, df/dx and df/dalpha holds on the fused path too."""
     reference_check(ParametricSoftsign(fused=True))
@@ -30,7 +31,10 @@ def test_gradcheck_fused(num_parameters: int) -> None:
     x.requires_grad_()
     alpha = torch.linspace(-1.0, 1.5, num_parameters, dtype=torch.float64).requires_grad_()
     fn = lambda i, a: parametric_softsign(i, a, fused=True)  # noqa: E731
-    assert torch.autograd.gradcheck(fn, (x, alpha), )
+    assert torch.autograd.gradcheck(
+        fn,
+        (x, alpha),
+    )
 
 
 def _run(module: ParametricSoftsign, x: torch.Tensor, g: torch.Tensor):

@@ -30,17 +30,28 @@ def test_operators_are_registered() -> None:
     )
 
 
+# opcheck's AOT-dispatch check (tracing with dynamic shapes) is slow: test-all only.
+FAST_CHECKS = ("test_schema", "test_autograd_registration", "test_faketensor")
+OPCHECKS = [
+    pytest.param(FAST_CHECKS, id="fast"),
+    pytest.param(("test_aot_dispatch_dynamic",), id="aot", marks=pytest.mark.slow),
+]
+
+
+@pytest.mark.parametrize("checks", OPCHECKS)
 @pytest.mark.parametrize("channels", [1, 3])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_opcheck(channels: int, dtype: torch.dtype) -> None:
-    """torch.library.opcheck: schema, fake implementation, autograd registration and AOT
-    dispatch agree with the real kernels, for one alpha and one per channel."""
+def test_opcheck(channels: int, dtype: torch.dtype, checks: tuple[str, ...]) -> None:
+    """torch.library.opcheck: schema, fake implementation, autograd registration (and, in
+    test-all, AOT dispatch) agree with the real kernels, for one alpha and one per channel."""
     torch.manual_seed(0)
     x = (torch.randn(2, 3, 4, 5, dtype=dtype) * 2).requires_grad_()
     alpha = torch.linspace(-0.5, 1.0, channels, dtype=dtype).requires_grad_()
     grad = torch.randn(2, 3, 4, 5, dtype=dtype)
-    torch.library.opcheck(torch.ops.ganzoo.psf_forward.default, (x, alpha))
-    torch.library.opcheck(torch.ops.ganzoo.psf_backward.default, (x, alpha, grad))
+    torch.library.opcheck(torch.ops.ganzoo.psf_forward.default, (x, alpha), test_utils=checks)
+    torch.library.opcheck(
+        torch.ops.ganzoo.psf_backward.default, (x, alpha, grad), test_utils=checks
+    )
 
 
 @pytest.mark.parametrize("channels", [1, 3])
@@ -119,32 +130,17 @@ def test_gradient_penalty_through_a_psf_critic() -> None:
         torch.testing.assert_close(grad, expected_grads[name], rtol=1e-4, atol=1e-6)
 
 
-def _dcgan(activation: str) -> tuple[torch.nn.Module, torch.nn.Module]:
+def test_compiled_dcgan_has_no_graph_break() -> None:
+    """A DCGAN with PSF everywhere (G and D) compiles into one graph (torch._dynamo.explain:
+    0 graph breaks) and, compiled with fullgraph=True (aot_eager: dynamo and AOT autograd,
+    which trace the operators' fake implementations and autograd), gives eager's scores and
+    gradients."""
     torch.manual_seed(4)
     arch = get_architecture("dcgan")
-    kwargs = {"fused": True} if activation == "psf" else {}
-    generator = arch.generator(
-        data_shape=(1, 28, 28),
-        latent_dim=8,
-        width=4,
-        activation=activation,
-        activation_kwargs=kwargs,
-    )
-    discriminator = arch.discriminator(
-        data_shape=(1, 28, 28), width=4, activation=activation, activation_kwargs=kwargs
-    )
-    return generator, discriminator
-
-
-@pytest.mark.parametrize("activation", ["psf", "pau"])
-def test_compiled_dcgan_has_no_graph_break(activation: str) -> None:
-    """A DCGAN with the activation everywhere (G and D) compiles into one graph
-    (torch._dynamo.explain: 0 graph breaks) and, compiled with fullgraph=True (aot_eager:
-    dynamo and AOT autograd, which trace the operators' fake implementations and autograd),
-    gives eager's scores and gradients."""
-    if activation == "pau":
-        pytest.importorskip("ganzoo_pau")
-    generator, discriminator = _dcgan(activation)
+    options = {"data_shape": (1, 28, 28), "width": 4, "activation": "psf"}
+    options["activation_kwargs"] = {"fused": True}
+    generator = arch.generator(latent_dim=8, **options)
+    discriminator = arch.discriminator(**options)
     z = torch.randn(4, 8)
 
     def step(z: torch.Tensor) -> torch.Tensor:
