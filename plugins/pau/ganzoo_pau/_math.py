@@ -63,7 +63,7 @@ def values(
     b = [c.abs() for c in _columns(denominator, x.dtype)]
     t = x.abs()
     p = polynomial(x, a)
-    q = polynomial(t, [torch.ones((), dtype=x.dtype), *b])
+    q = polynomial(t, [x.new_ones(()), *b])
     return p, q, t
 
 

@@ -7,37 +7,21 @@ import math
 
 import torch
 from torch import nn
-from torch.autograd.function import once_differentiable
 
 from ganzoo.errors import ConfigError
-from ganzoo_pau import _math
+from ganzoo_pau import _ops
 from ganzoo_pau.fit import DENOMINATOR_DEGREE, NUMERATOR_DEGREE, initial_fit
-
-
-class _PAUFunction(torch.autograd.Function):
-    """The safe PAU with its analytic derivatives (see :mod:`ganzoo_pau._math`); saves only the
-    input and the coefficients, as LeakyReLU saves its input."""
-
-    @staticmethod
-    def forward(
-        ctx, x: torch.Tensor, numerator: torch.Tensor, denominator: torch.Tensor
-    ) -> torch.Tensor:
-        ctx.save_for_backward(x, numerator, denominator)
-        return _math.forward(x, numerator, denominator)
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        x, numerator, denominator = ctx.saved_tensors
-        grad_x, grad_num, grad_den = _math.backward(x, numerator, denominator, grad)
-        return grad_x, grad_num.to(numerator.dtype), grad_den.to(denominator.dtype)
 
 
 def pade_activation(
     x: torch.Tensor, numerator: torch.Tensor, denominator: torch.Tensor
 ) -> torch.Tensor:
     """Functional safe PAU: ``numerator`` is ``(C, m+1)``, ``denominator`` ``(C, n)``, with
-    ``C = 1`` (one set for the whole input) or the channel count (dim 1) of ``x``."""
+    ``C = 1`` (one set for the whole input) or the channel count (dim 1) of ``x``.
+
+    Runs the ``torch.ops.ganzoo.pau_forward`` operator (Triton kernels on CUDA, eager ATen
+    maths elsewhere; analytic gradients, double backward included: see
+    :mod:`ganzoo_pau._ops`)."""
     if numerator.dim() != 2 or denominator.dim() != 2:
         raise ConfigError(
             f"PAU coefficients must be 2-D (sets x coefficients); got numerator "
@@ -56,7 +40,7 @@ def pade_activation(
             f"input of shape {tuple(x.shape)} has {got}. Set num_parameters to the channel count "
             f"of the layer before it, or to 1 for one set per layer."
         )
-    return _PAUFunction.apply(x, numerator, denominator)
+    return _ops.pau_forward(x, numerator, denominator)
 
 
 class PadeActivation(nn.Module):

@@ -1,5 +1,5 @@
-"""The PSF maths, for the portable path and the inductor-compiled path (the CPU's native kernel,
-``csrc/psf_cpu.cpp``, computes the same in C++).
+"""The PSF maths in eager PyTorch: the portable path (the CPU's native kernels,
+``csrc/psf_cpu.cpp``, and the Triton kernels, ``_triton.py``, compute the same).
 
 With ``t = exp(-alpha)`` (one value, or one per channel; ``s = e^a``), ``xn = min(x, 0)`` and
 ``u = xn * t``::
@@ -30,7 +30,7 @@ The portable path (:func:`forward`, :func:`backward`) runs these as few eager ke
 can. Its x gradient is ``g / d^2`` with ``d = 1 / r`` squared in place (one pass fewer than
 ``g / d / d``); ``d^2`` overflows only where ``r^2`` is below the dtype's normal range (float32:
 ``t |x| > 1.8e19``), and there the slope is flushed to 0 (``g / inf``; never nan for finite
-``g``). :func:`psf_backward_rows` is the inductor path's backward.
+``g``).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from __future__ import annotations
 import math
 
 import torch
+from torch._subclasses.fake_tensor import is_fake
 
 _LOW_PRECISION = (torch.float16, torch.bfloat16)
 
@@ -104,6 +105,8 @@ def scalar_scales(alpha: torch.Tensor, dtype: torch.dtype) -> tuple[float, float
     ``|alpha| <= 80`` (float32; 700 for float64), where both scales are normal numbers.
     """
     if alpha.numel() != 1 or alpha.device.type != "cpu" or torch.compiler.is_compiling():
+        return None
+    if is_fake(alpha):  # traced (inside torch.compile's operator decomposition): no values
         return None
     a = alpha.item()
     if dtype not in _SCALAR_RANGE or not abs(a) <= _SCALAR_RANGE[dtype]:
@@ -180,25 +183,3 @@ def psf_backward(
         total = torch.dot(weighted, xn).reshape(1)
     grad_alpha = total.mul_(t.reshape(-1)).neg_()
     return grad_xc.to(grad.dtype), grad_alpha
-
-
-def psf_backward_rows(
-    x: torch.Tensor, t: torch.Tensor, grad: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Gradients for ``x`` and ``grad`` of shape ``(A, C, B)`` and ``t`` of shape ``(1, C, 1)``.
-
-    Returns ``dL/dx`` (A, C, B) and ``dL/dalpha`` per channel (C,) in ``t``'s dtype. Written for
-    inductor: the alpha term is a row sum (over B) of ``dL/dx * xn * u``, so the x gradient and
-    the row sums come out of one loop over memory (a pointwise producer and a row reduction
-    over the same ranges, which inductor fuses); rows are summed in float32, the (A, C) row sums
-    in float64. ``t`` is read per row, which keeps inductor from flattening the loops.
-    """
-    xc = x.to(t.dtype)
-    gc = grad.to(t.dtype)
-    xn = torch.clamp(xc, max=0)
-    u = torch.clamp(xn * t, min=-torch.finfo(t.dtype).max)
-    r = 1 / (1 - u)
-    grad_xc = gc * r * r
-    rows = (grad_xc * xn * u).sum(-1)  # (A, C)
-    grad_alpha = -rows.to(torch.float64).sum(0)
-    return grad_xc.to(grad.dtype), grad_alpha.to(t.dtype)

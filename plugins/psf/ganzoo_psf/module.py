@@ -8,32 +8,28 @@ import torch
 from torch import nn
 
 from ganzoo.errors import ConfigError
-from ganzoo_psf import _fused, _math
+from ganzoo_psf import _fused, _math, _ops
 
 
 class _PSFFunction(torch.autograd.Function):
-    """PSF with the spec's analytic derivatives; saves only ``x`` and ``alpha`` (as much memory
-    as LeakyReLU's saved input, plus alpha). See :mod:`ganzoo_psf._math` for why ``x`` and not
-    the output."""
+    """The portable PSF (eager maths) with the spec's analytic derivatives; saves only ``x``
+    and ``alpha`` (as much memory as LeakyReLU's saved input, plus alpha). See
+    :mod:`ganzoo_psf._math` for why ``x`` and not the output."""
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, alpha: torch.Tensor, fused: bool) -> torch.Tensor:
+    def forward(ctx, x: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(x, alpha)
-        ctx.fused = fused
-        return _fused.forward(x, alpha) if fused else _math.forward(x, alpha)
+        return _math.forward(x, alpha)
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, None]:
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x, alpha = ctx.saved_tensors
         if torch.is_grad_enabled():
             # create_graph=True: a gradient penalty (WGAN-GP, R1) differentiates this gradient
-            # again, so it is built from differentiable ops instead of the fused kernels.
-            return (*differentiable_backward(x, alpha, grad), None)
-        if ctx.fused:
-            grad_x, grad_alpha = _fused.backward(x, alpha, grad)
-        else:
-            grad_x, grad_alpha = _math.backward(x, alpha, grad)
-        return grad_x, grad_alpha.to(alpha.dtype), None
+            # again, so it is built from differentiable ops.
+            return differentiable_backward(x, alpha, grad)
+        grad_x, grad_alpha = _math.backward(x, alpha, grad)
+        return grad_x, grad_alpha.to(alpha.dtype)
 
 
 def differentiable_backward(
@@ -56,7 +52,10 @@ def differentiable_backward(
 
 
 def parametric_softsign(x: torch.Tensor, alpha: torch.Tensor, fused: bool = False) -> torch.Tensor:
-    """Functional PSF: ``alpha`` has one element, or one per channel (dim 1) of ``x``."""
+    """Functional PSF: ``alpha`` has one element, or one per channel (dim 1) of ``x``.
+
+    ``fused``: the ``torch.ops.ganzoo.psf_forward`` operator (native C++ kernels on the CPU,
+    Triton on CUDA; see :mod:`ganzoo_psf._ops`), else the portable eager maths."""
     if alpha.dim() != 1:
         raise ConfigError(f"PSF alpha must be 1-D (one value per channel), got {alpha.shape}")
     channels = alpha.numel()
@@ -67,9 +66,9 @@ def parametric_softsign(x: torch.Tensor, alpha: torch.Tensor, fused: bool = Fals
             f"of shape {tuple(x.shape)} has {got}. Set num_parameters to the channel count of "
             f"the layer before it, or to 1 for one alpha per layer."
         )
-    if torch.compiler.is_compiling():
-        fused = False  # inside a compiled model, inductor fuses the portable maths itself
-    return _PSFFunction.apply(x, alpha, fused)
+    if fused:
+        return _ops.psf_forward(x, alpha)
+    return _PSFFunction.apply(x, alpha)
 
 
 class ParametricSoftsign(nn.Module):
@@ -80,10 +79,10 @@ class ParametricSoftsign(nn.Module):
             channels (dim 1 of the input) for one alpha per channel, like ``nn.PReLU``.
         alpha_init: initial alpha. 0 gives ``x / (1 + |x|)`` on the negative side; large
             negative values approach ReLU, large positive values the identity.
-        fused: True for the fused kernels (native C++ on the CPU, built once per machine;
-            ``torch.compile`` elsewhere), False for the portable eager maths, None (default)
-            for fused unless ``GANZOO_PSF_FUSED=0``. Where building fails, the fused path
-            falls back to the portable one with one warning.
+        fused: True for the ``torch.ops.ganzoo.psf_*`` operators (native C++ kernels on the
+            CPU, built once per machine; Triton kernels on CUDA), False for the portable eager
+            maths, None (default) for fused unless ``GANZOO_PSF_FUSED=0``. Where the kernels
+            cannot be had, the operators use the portable maths, with one warning.
     """
 
     def __init__(

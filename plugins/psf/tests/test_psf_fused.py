@@ -1,37 +1,29 @@
-"""The fused path, both kinds: the CPU's native C++ kernels and the torch.compile (inductor) path
-that CUDA uses (run here on the CPU). Same answers as the portable path and the spec, built
-once, and a fallback with one warning when building fails. This file pays for the plugin's
-builds (the C++ library once per machine, cached on disk; inductor's compile once per process).
+"""The fused path on the CPU: the ``ganzoo::psf_*`` operators running the native C++ kernels.
+Same answers as the portable path and the spec, built once (never through torch.compile), and
+a fallback with one warning when building fails. This file pays for the plugin's build (the C++
+library once per machine, cached on disk). The Triton kernels are tested in test_psf_triton.py.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import sys
 
 import pytest
 import torch
-from ganzoo_psf import ParametricSoftsign, _fused, _native, parametric_softsign
+from ganzoo_psf import ParametricSoftsign, _fused, _math, _native, _ops, parametric_softsign
 from psf_helpers import compiled_graphs, reference_check
 
-KINDS = ["native", "inductor"]
 
-
-@pytest.fixture(params=KINDS)
-def kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Which fused kernels run on the CPU: the native C++ ones, or inductor's (CUDA's path)."""
-    monkeypatch.setattr(_fused, "CPU_KERNELS", request.param)
-    return request.param
-
-
-def test_reference_table_fused(kind: str) -> None:
+def test_reference_table_fused() -> None:
     """The spec's table of f, df/dx and df/dalpha holds on the fused path too."""
     reference_check(ParametricSoftsign(fused=True))
     assert _fused.fused_available(torch.zeros(1, dtype=torch.float64)), _fused._state["error"]
 
 
 @pytest.mark.parametrize("num_parameters", [1, 3])
-def test_gradcheck_fused(kind: str, num_parameters: int) -> None:
+def test_gradcheck_fused(num_parameters: int) -> None:
     """Fused analytic gradients for x and alpha match finite differences, near 0 as well."""
     torch.manual_seed(1)
     x = torch.randn(4, 3, 5, dtype=torch.float64) * 3
@@ -39,7 +31,10 @@ def test_gradcheck_fused(kind: str, num_parameters: int) -> None:
     x.requires_grad_()
     alpha = torch.linspace(-1.0, 1.5, num_parameters, dtype=torch.float64).requires_grad_()
     fn = lambda i, a: parametric_softsign(i, a, fused=True)  # noqa: E731
-    assert torch.autograd.gradcheck(fn, (x, alpha), fast_mode=kind == "inductor")
+    assert torch.autograd.gradcheck(
+        fn,
+        (x, alpha),
+    )
 
 
 def _run(module: ParametricSoftsign, x: torch.Tensor, g: torch.Tensor):
@@ -51,9 +46,9 @@ def _run(module: ParametricSoftsign, x: torch.Tensor, g: torch.Tensor):
 
 
 @pytest.mark.parametrize("num_parameters", [1, 16])
-def test_fused_equals_portable_and_builds_once(kind: str, num_parameters: int) -> None:
-    """float32 outputs and both gradients agree; new batch/image sizes reuse the kernels (the
-    native kernels never involve dynamo; inductor's compile once)."""
+def test_fused_equals_portable_and_builds_once(num_parameters: int) -> None:
+    """float32 outputs and both gradients agree, for new batch/image sizes, non-contiguous
+    inputs and expanded gradients too; no call goes through torch.compile."""
     torch.manual_seed(2)
     fused = ParametricSoftsign(num_parameters, fused=True)
     portable = ParametricSoftsign(num_parameters, fused=False)
@@ -65,9 +60,6 @@ def test_fused_equals_portable_and_builds_once(kind: str, num_parameters: int) -
     g = torch.randn_like(x)
     for a, b in zip(_run(fused, x, g), _run(portable, x, g)):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
-    if kind == "native":
-        assert compiled_graphs() == graphs, "the native kernels went through torch.compile"
-    graphs = compiled_graphs()
     # new sizes, a non-contiguous input, an expanded (stride-0) gradient, an empty tensor
     shapes = [(3, 16, 10, 10), (1, 16, 2, 2), (5, 16), (0, 16, 3)]
     for shape in shapes:
@@ -78,7 +70,7 @@ def test_fused_equals_portable_and_builds_once(kind: str, num_parameters: int) -
     g = torch.ones(()).expand(x.shape)
     for a, b in zip(_run(fused, x, g), _run(portable, x, g)):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
-    assert compiled_graphs() == graphs, "a new input size recompiled the fused kernels"
+    assert compiled_graphs() == graphs, "an eager call went through torch.compile"
 
 
 def test_native_large_tensor_many_blocks() -> None:
@@ -95,8 +87,8 @@ def test_native_large_tensor_many_blocks() -> None:
 
 @pytest.mark.parametrize("num_parameters", [1, 6])
 def test_works_inside_a_compiled_model(num_parameters: int) -> None:
-    """A model compiled as a whole (dynamo traces PSF's autograd.Function, without a graph
-    break: no one-alpha shortcut reading alpha as a number there) gives eager's results."""
+    """A model compiled as a whole (fullgraph: the operator causes no graph break; aot_eager
+    traces its fake implementation and registered autograd) gives eager's results."""
     torch.manual_seed(3)
     psf = ParametricSoftsign(num_parameters, alpha_init=0.5, fused=True)
     model = torch.nn.Sequential(torch.nn.Linear(4, 6), psf)
@@ -113,15 +105,20 @@ def test_works_inside_a_compiled_model(num_parameters: int) -> None:
 
 
 def _check_fallback(caplog: pytest.LogCaptureFixture, message: str) -> None:
-    """fused=True gives the portable results in three dtypes, with exactly one warning."""
-    fused = ParametricSoftsign(2, alpha_init=0.3, fused=True)
-    portable = ParametricSoftsign(2, alpha_init=0.3, fused=False)
+    """The CPU implementation gives the portable results in three dtypes, with one warning.
+
+    (It calls the implementation, not the operator: once this process has loaded the library,
+    the operator's CPU calls reach the C++ kernels directly; a process whose build failed has
+    only this implementation.)"""
     x = torch.randn(3, 2, 4)
     g = torch.randn_like(x)
+    alpha = torch.tensor([0.3, -0.2])
     with caplog.at_level(logging.WARNING, logger="ganzoo_psf"):
         for dtype in (torch.float32, torch.float64, torch.float32):
-            got = _run(fused.to(dtype), x.to(dtype), g.to(dtype))
-            for a, b in zip(got, _run(portable.to(dtype), x.to(dtype), g.to(dtype))):
+            xd, gd, ad = x.to(dtype), g.to(dtype), alpha.to(dtype)
+            torch.testing.assert_close(_fused.cpu_forward(xd, ad), _math.forward(xd, ad))
+            grad_x, grad_alpha = _math.backward(xd, ad, gd)
+            for a, b in zip(_fused.cpu_backward(xd, ad, gd), (grad_x, grad_alpha.to(dtype))):
                 torch.testing.assert_close(a, b)
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1, [r.getMessage() for r in warnings]
@@ -129,21 +126,20 @@ def _check_fallback(caplog: pytest.LogCaptureFixture, message: str) -> None:
     assert not _fused.fused_available(x)
 
 
-def test_compile_failure_falls_back_with_one_warning(
+def test_missing_triton_falls_back_with_one_warning(
     monkeypatch: pytest.MonkeyPatch, fresh_fused_state: dict, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """If torch.compile fails, results come from the portable path and one warning is logged."""
-
-    def broken(name: str):
-        def kernel(*args):
-            raise RuntimeError("simulated: no C++ compiler")
-
-        return kernel
-
-    monkeypatch.setattr(_fused, "CPU_KERNELS", "inductor")
-    monkeypatch.setattr(_fused, "_compiled", broken)
-    _check_fallback(caplog, "simulated: no C++ compiler")
-    assert fresh_fused_state["warned"]
+    """Without Triton, tensors meant for the Triton kernels take the other path, after one
+    warning naming the import error."""
+    monkeypatch.setitem(sys.modules, "ganzoo_psf._triton", None)  # import fails
+    monkeypatch.setattr(_ops, "TRITON_ON_CPU", True)
+    x = torch.randn(3, 2)
+    with caplog.at_level(logging.WARNING, logger="ganzoo_psf"):
+        assert not _ops.uses_triton(x)
+        assert not _ops.uses_triton(x)
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "Triton kernels could not be loaded" in warnings[0].getMessage()
+    assert _fused.TRITON in fresh_fused_state["failed"]
 
 
 def test_native_without_compiler_falls_back_with_one_warning(
@@ -218,7 +214,7 @@ def test_native_cache_keeps_the_most_recently_used_builds(tmp_path) -> None:
 
 @pytest.mark.parametrize("num_parameters", [1, 2])
 @pytest.mark.parametrize("alpha", [-100.0, -30.0, -20.0, 0.0, 20.0, 30.0, 80.0])
-def test_fused_finite_and_equal_at_extremes(kind: str, num_parameters: int, alpha: float) -> None:
+def test_fused_finite_and_equal_at_extremes(num_parameters: int, alpha: float) -> None:
     """Fused float32 results stay finite for x = +-1e4 and |alpha| up to 100 (where e^-a is
     clamped), and match the portable path's values and both gradients."""
     x = torch.tensor([-1e4, -300.0, -1.0, -1e-3, 0.0, 1e-3, 2.0, 1e4]).view(1, 2, 4)

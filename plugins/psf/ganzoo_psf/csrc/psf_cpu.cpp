@@ -204,3 +204,11 @@ TORCH_LIBRARY_IMPL(ganzoo_psf, CPU, m) {
   m.impl("forward", &psf_forward);
   m.impl("backward", &psf_backward);
 }
+
+// The same kernels as the CPU implementation of the operators ganzoo_psf/_ops.py defines
+// (ganzoo::psf_forward, ganzoo::psf_backward): once this library is loaded, eager CPU calls
+// reach them without a Python hop.
+TORCH_LIBRARY_IMPL(ganzoo, CPU, m) {
+  m.impl("psf_forward", &psf_forward);
+  m.impl("psf_backward", &psf_backward);
+}
