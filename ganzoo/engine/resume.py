@@ -75,6 +75,8 @@ def plan_resume(run_dir: str | Path, overrides: Sequence[str] = ()) -> ResumePla
     path, checkpoint = load_latest_checkpoint(run_dir)
     trained, end = _progress(config, checkpoint)
     plan = ResumePlan(run_dir, config, source, overrides, path, checkpoint, trained, end)
+    if plan.nothing_to_do:
+        check_weights_fit(config, checkpoint)  # training would find out when restoring
     if end is not None and trained > end:
         length = next(
             (o for o in reversed(overrides) if o.split("=", 1)[0].strip() in _LENGTH_KEYS),
@@ -113,6 +115,20 @@ def apply_overrides(
         raise ConfigError(f"cannot apply the overrides {overrides} to {source}: {exc}") from None
     where = f"{source} with the overrides {' '.join(overrides)}" if overrides else source
     return config_from_dict(merged, where)
+
+
+def check_weights_fit(config: ExperimentConfig, checkpoint: dict[str, Any]) -> None:
+    """Refuse a checkpoint whose networks do not load into the ones ``config`` builds (an
+    edited config.yaml), as restoring it for training would."""
+    from ganzoo.config import data_shape
+    from ganzoo.data import dataset_info
+    from ganzoo.engine.factories import build_models
+    from ganzoo.engine.handlers.checkpoints import restore
+
+    generator, discriminator = build_models(
+        config, data_shape(config, dataset_info(config.data.name))
+    )
+    restore({"generator": generator, "discriminator": discriminator}, checkpoint)
 
 
 def _progress(config: ExperimentConfig, checkpoint: dict[str, Any]) -> tuple[int, int | None]:

@@ -33,20 +33,30 @@ def build_run_dataset(config: ExperimentConfig, train: bool = True) -> Dataset:
     )
 
 
-def reference_from(dataset: Dataset, count: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Up to ``count`` of ``dataset``'s images as uint8 (N, C, H, W), class-balanced, and their
-    labels (None when the dataset has none); fewer when it holds fewer."""
+def reference_from(
+    dataset: Dataset, count: int, seed: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Up to ``count`` of ``dataset``'s images as uint8 (N, C, H, W) and their labels (None
+    when the dataset has none); fewer when it holds fewer. ``seed`` None takes the
+    class-balanced selection; a seed takes a seeded random subset instead (another sample of
+    the same data, for measuring how much the choice of reference moves a score)."""
+    from evaluation.images import choose_subset
     from ganzoo.data import ImageTensorDataset, from_unit_range
     from ganzoo.data.transforms import balanced_selection
 
     n = min(int(count), len(dataset))
     labels = getattr(dataset, "labels", None)
-    if labels is not None and len(labels) == len(dataset):
-        labels = torch.as_tensor(labels, dtype=torch.int64)
-        positions = balanced_selection(labels, n)
-        chosen_labels: torch.Tensor | None = labels[positions]
+    if labels is not None and len(labels) != len(dataset):
+        labels = None
+    if seed is not None:
+        positions = torch.from_numpy(choose_subset(len(dataset), n, seed))
+    elif labels is not None:
+        positions = balanced_selection(torch.as_tensor(labels, dtype=torch.int64), n)
     else:
-        positions, chosen_labels = torch.arange(n), None
+        positions = torch.arange(n)
+    chosen_labels = None
+    if labels is not None:
+        chosen_labels = torch.as_tensor(labels, dtype=torch.int64)[positions]
     if isinstance(dataset, ImageTensorDataset):
         images = dataset.images[positions]
     elif hasattr(dataset, "uint8"):
