@@ -143,10 +143,10 @@ def test_under_torchrun(tmp_path, tiny_config):
 def test_more_processes_than_gpus_is_refused(tiny_config, capsys, monkeypatch):
     """On CUDA, --nproc-per-node above the visible GPU count is refused before spawning, with
     the count to use instead."""
-    from ganzoo.cli import train as train_cli
+    import ganzoo.training as training
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(train_cli, "torch_cuda_count", lambda: 1)
+    monkeypatch.setattr(training, "cuda_device_count", lambda: 1)
     assert main(["train", str(tiny_config()), "--nproc-per-node", "2"]) == 2
     err = capsys.readouterr().err
     assert "1 GPU(s) are visible" in err and "--nproc-per-node 1" in err

@@ -43,7 +43,7 @@ class ScriptedEvaluator:
 @pytest.fixture
 def run_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(
-        periodic, "build_evaluator", lambda config, device, rank=0: ScriptedEvaluator()
+        periodic, "build_evaluator", lambda config, device, rank=0, **_: ScriptedEvaluator()
     )
     config = {
         "data": {"name": "mnist5k", "image_size": 28, "limit": 64},
