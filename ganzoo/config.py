@@ -62,7 +62,16 @@ class TrainConfig:
     # "color,translation,cutout"; null (or "") for none.
     augment: str | None = None
     device: str = "auto"  # auto (CUDA when present), cpu, cuda, cuda:1 ...
-    amp: bool = False  # mixed precision on CUDA; refused on the CPU
+    # Arithmetic of the forward passes: fp32; bf16 (autocast, no GradScaler; CPU or CUDA); fp16
+    # (autocast with a GradScaler whose state is checkpointed; CUDA only).
+    precision: str = "fp32"
+    amp: bool = False  # the old name of precision: fp16 (kept so old configs still load)
+    # torch.compile G, D and the loss once: false, true (mode "default"), or a mode such as
+    # max-autotune, reduce-overhead (CUDA graphs) or max-autotune-no-cudagraphs.
+    compile: Any = False
+    # On CUDA, float32 matmuls and convolutions may use TF32 tensor cores (about 10 mantissa
+    # bits, much faster on Ampere and later); false asks for full IEEE float32 arithmetic.
+    tf32: bool = True
     # Decay of an exponential moving average of the generator's weights (e.g. 0.999), used for
     # the sample grids and evaluation and saved in checkpoints; null: no average.
     ema: float | None = None
@@ -258,6 +267,8 @@ def validate(
         fail("data.num_workers", f"must be 0 or more, got {config.data.num_workers}")
     if config.eval.every is not None and config.eval.every < 1:
         fail("eval.every", f"must be positive (or null for no evaluation), got {config.eval.every}")
+    for key, problem in train_step_problems(t):
+        fail(key, problem)
     if not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", t.device):
         fail("train.device", f"must be auto, cpu, cuda or cuda:N, got {t.device!r}")
     if not re.fullmatch(r"[\w.\-]+", config.name or ""):
@@ -308,6 +319,47 @@ def validate(
 
 
 LR_SCHEDULES = ("none", "linear")
+PRECISIONS = ("fp32", "bf16", "fp16")
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+
+
+def precision_of(t: TrainConfig) -> str:
+    """The precision a run trains in: ``train.precision``, or fp16 where the old ``train.amp``
+    is set (a conflicting pair is refused by :func:`validate`)."""
+    return "fp16" if t.amp else t.precision
+
+
+def compile_mode_of(t: TrainConfig) -> str | None:
+    """The torch.compile mode ``train.compile`` asks for; None: no compilation."""
+    if t.compile is False or t.compile in ("false", "none", None):
+        return None
+    return "default" if t.compile is True or t.compile == "true" else str(t.compile)
+
+
+def train_step_problems(t: TrainConfig) -> list[tuple[str, str]]:
+    """(key, problem) for each bad value among the training step's precision/compile keys."""
+    problems = []
+    if t.precision not in PRECISIONS:
+        problems.append(
+            ("train.precision", f"must be one of {', '.join(PRECISIONS)}, got {t.precision!r}")
+        )
+    elif t.amp and t.precision not in ("fp32", "fp16"):
+        problems.append(
+            (
+                "train.amp",
+                f"is the old name of train.precision=fp16 and conflicts with train.precision="
+                f"{t.precision}; drop train.amp",
+            )
+        )
+    if not (isinstance(t.compile, bool) or t.compile in (*COMPILE_MODES, "true", "false")):
+        problems.append(
+            (
+                "train.compile",
+                f"must be false, true or a torch.compile mode ({', '.join(COMPILE_MODES)}), "
+                f"got {t.compile!r}",
+            )
+        )
+    return problems
 
 
 def _check_classes(config: ExperimentConfig, info: Any, source: str) -> None:

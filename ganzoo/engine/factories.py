@@ -17,7 +17,9 @@ from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler
 from ganzoo.architectures import get_architecture
 from ganzoo.architectures.protocol import check_network
 from ganzoo.augment import DiffAugment
-from ganzoo.config import ExperimentConfig
+from ganzoo.config import ExperimentConfig, precision_of
+from ganzoo.data.base import ImageTensorDataset
+from ganzoo.data.block_loader import InMemoryBlockLoader
 from ganzoo.errors import ConfigError, DataError
 from ganzoo.losses import GANLoss, build_loss
 
@@ -35,14 +37,49 @@ def resolve_device(name: str, key: str = "train.device") -> torch.device:
 
 
 def check_device(config: ExperimentConfig) -> torch.device:
-    """The device ``config`` trains on; refuses ``train.amp`` where there is no CUDA."""
+    """The device ``config`` trains on; refuses fp16 (``train.precision=fp16`` or the old
+    ``train.amp``) where there is no CUDA."""
     device = resolve_device(config.train.device)
-    if config.train.amp and device.type != "cuda":
+    if precision_of(config.train) == "fp16" and device.type != "cuda":
+        if config.train.amp:
+            raise ConfigError(
+                "train.amp: true needs a CUDA device (float16 mixed precision with a "
+                f"GradScaler); this run is on {device}. Set train.amp=false to train on the CPU "
+                "(or train.precision=bf16)."
+            )
         raise ConfigError(
-            "train.amp: true needs a CUDA device (float16 mixed precision with a GradScaler); "
-            f"this run is on {device}. Set train.amp=false to train on the CPU."
+            "train.precision=fp16 needs a CUDA device (float16 autocast with a GradScaler); "
+            f"this run is on {device}. Use train.precision=bf16 or fp32 on the CPU."
         )
     return device
+
+
+def autocast_dtype(config: ExperimentConfig) -> torch.dtype | None:
+    """The autocast dtype of ``train.precision``; None for plain float32."""
+    return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[
+        precision_of(config.train)
+    ]
+
+
+def build_scaler(config: ExperimentConfig, device: torch.device) -> torch.amp.GradScaler | None:
+    """A GradScaler for fp16 (its state is checkpointed); bf16 and fp32 need none."""
+    if precision_of(config.train) != "fp16":
+        return None
+    return torch.amp.GradScaler(device.type)
+
+
+def set_tf32(config: ExperimentConfig, device: torch.device) -> None:
+    """On CUDA, let float32 matmuls and convolutions use TF32 (``train.tf32``) or not."""
+    if device.type != "cuda":
+        return
+    choice = "tf32" if config.train.tf32 else "ieee"
+    torch.backends.cuda.matmul.fp32_precision = choice
+    torch.backends.cudnn.conv.fp32_precision = choice
+
+
+def uses_channels_last(network: nn.Module, device: torch.device) -> bool:
+    """Channels-last memory pays on CUDA for networks with 2-d convolutions."""
+    return device.type == "cuda" and any(isinstance(m, nn.Conv2d) for m in network.modules())
 
 
 def per_process_batch_size(config: ExperimentConfig, world_size: int) -> int:
@@ -101,12 +138,14 @@ def adam_betas(config: ExperimentConfig) -> tuple[tuple[float, float], tuple[flo
 def build_optimizers(
     config: ExperimentConfig, generator: nn.Module, discriminator: nn.Module
 ) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
-    """Adam for each network with its own learning rate and betas."""
+    """Adam for each network with its own learning rate and betas (fused on CUDA)."""
     t = config.train
     betas_g, betas_d = adam_betas(config)
+    # Fused Adam (one kernel for all parameters) where the parameters live on CUDA.
+    fused = {"fused": True} if next(generator.parameters()).is_cuda else {}
     return (
-        torch.optim.Adam(generator.parameters(), lr=t.lr_g, betas=betas_g),
-        torch.optim.Adam(discriminator.parameters(), lr=t.lr_d, betas=betas_d),
+        torch.optim.Adam(generator.parameters(), lr=t.lr_g, betas=betas_g, **fused),
+        torch.optim.Adam(discriminator.parameters(), lr=t.lr_d, betas=betas_d, **fused),
     )
 
 
@@ -137,7 +176,11 @@ def check_labels(dataset: Dataset, num_classes: int) -> None:
 
 
 def build_loader(
-    config: ExperimentConfig, dataset: Dataset, rank: int = 0, world_size: int = 1
+    config: ExperimentConfig,
+    dataset: Dataset,
+    rank: int = 0,
+    world_size: int = 1,
+    device: torch.device | None = None,
 ) -> DataLoader:
     """Shuffled batches of ``n_critic`` x ``batch_size`` images (each D update of an iteration
     takes its own ``batch_size``); the engine makes the order reproducible per epoch.
@@ -145,6 +188,11 @@ def build_loader(
     With several processes every rank draws the same order of global batches (the engine seeds
     each epoch alike everywhere) and takes its own slice of each, so the shards never overlap
     and an epoch is as long as on one process.
+
+    Given the ``device``, an in-memory dataset (:class:`ImageTensorDataset`) is handed over a
+    block at a time by one index into its images on that device (the same order and random
+    numbers as the DataLoader); other datasets go through the DataLoader, into pinned memory
+    when the device is CUDA.
     """
     per_process_batch_size(config, world_size)
     images_per_iteration = config.train.batch_size * config.train.n_critic
@@ -158,11 +206,15 @@ def build_loader(
     batches = BatchSampler(RandomSampler(dataset), images_per_iteration, drop_last=True)
     if world_size > 1:
         batches = ShardedBatchSampler(batches, rank, world_size)
+    sampler = EagerReproducibleBatchSampler(batches)
+    if device is not None and type(dataset) is ImageTensorDataset:
+        return InMemoryBlockLoader(dataset, sampler, device)
+    cuda = device.type == "cuda" if device is not None else torch.cuda.is_available()
     return DataLoader(
         dataset,
-        batch_sampler=EagerReproducibleBatchSampler(batches),
+        batch_sampler=sampler,
         num_workers=config.data.num_workers,
-        pin_memory=torch.cuda.is_available(),
+        pin_memory=cuda,
     )
 
 

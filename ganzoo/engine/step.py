@@ -19,6 +19,7 @@ from ganzoo.architectures.protocol import num_classes_of
 from ganzoo.augment import DiffAugment
 from ganzoo.errors import DataError
 from ganzoo.losses import GANLoss, Samples
+from ganzoo.losses.penalties import WassersteinGP, WithR1
 from ganzoo.sampling import GeneratorInput, draw_inputs, generate
 
 
@@ -47,8 +48,17 @@ class GANStep:
     Logged: ``loss_d`` and the loss's statistics (means over the D updates), ``loss_g``.
 
     ``noise``: the torch.Generator the generator's inputs are drawn from (None: the global
-    RNG). With ``scaler`` (CUDA mixed precision) forward passes run under float16 autocast.
-    ``grad_norm_every`` adds ``grad_norm_d``/``grad_norm_g`` on those iterations only.
+    RNG). ``autocast_dtype`` (bfloat16 or float16) runs the forward passes under autocast;
+    ``scaler`` (float16's GradScaler) scales the losses (with a scaler and no dtype: float16).
+    ``compile_mode`` (a torch.compile mode) compiles G, D and the loss once; a loss with a
+    penalty (double backward, which compiled graphs cannot do) keeps D and the loss eager.
+    ``channels_last`` hands the real batches over in channels-last memory (models converted by
+    the caller). ``grad_norm_every`` adds ``grad_norm_d``/``grad_norm_g`` on those iterations.
+
+    Nothing here waits for the device: the logged values stay on it (``__call__`` returns 0-d
+    tensors, read by the handlers once per ``log_every``); ``update`` returns floats. Labels
+    are checked per batch only while they are on the CPU; labels already on the device come
+    from a dataset checked whole before training.
 
     Under torch.distributed the networks come wrapped in DistributedDataParallel; ``rank`` and
     ``world_size`` pick this process's slice of inputs drawn for the global batch (every rank's
@@ -68,6 +78,9 @@ class GANStep:
         n_critic: int = 1,
         augment: DiffAugment | None = None,
         scaler: torch.amp.GradScaler | None = None,
+        autocast_dtype: torch.dtype | None = None,
+        compile_mode: str | None = None,
+        channels_last: bool = False,
         grad_norm_every: int = 0,
         after_generator_update: Callable[[], None] | None = None,
         noise: torch.Generator | None = None,
@@ -96,13 +109,48 @@ class GANStep:
         self.discriminator_module = getattr(discriminator, "module", discriminator)
         self.latent_dim = self.generator_module.latent_dim
         self.num_classes = num_classes_of(self.generator_module)
+        if autocast_dtype is None and scaler is not None:
+            autocast_dtype = torch.float16
+        self.autocast_dtype = autocast_dtype
+        self.channels_last = channels_last
+        self.compile_mode = compile_mode
+        self._build_callables(compile_mode)
+
+    def _build_callables(self, compile_mode: str | None) -> None:
+        """The networks and loss functions the update calls: compiled once, or as they are."""
+        generator, discriminator = self.generator, self.discriminator
+        discriminator_module = self.discriminator_module
+        eager_critic = needs_double_backward(self.loss)
+        if compile_mode is not None:
+            generator = torch.compile(generator, mode=compile_mode)
+            if not eager_critic:
+                discriminator = torch.compile(discriminator, mode=compile_mode)
+                discriminator_module = torch.compile(discriminator_module, mode=compile_mode)
+        self._generator_fn = generator
+        critic_d = self._critic(discriminator)
+        critic_g = self._critic(discriminator_module)
+        loss = self.loss
+
+        def d_objective(real: Samples, fake: Samples) -> tuple[torch.Tensor, dict]:
+            result = loss.discriminator_loss(critic_d, real, fake)
+            return result.loss, result.stats
+
+        def g_objective(fake: Samples) -> tuple[torch.Tensor, dict]:
+            result = loss.generator_loss(critic_g, fake)
+            return result.loss, result.stats
+
+        if compile_mode is not None and not eager_critic:
+            d_objective = torch.compile(d_objective, mode=compile_mode)
+            g_objective = torch.compile(g_objective, mode=compile_mode)
+        self._d_objective = d_objective
+        self._g_objective = g_objective
 
     # -- pieces ---------------------------------------------------------------------------
 
     def _autocast(self) -> Any:
-        if self.scaler is None:
+        if self.autocast_dtype is None:
             return nullcontext()
-        return torch.autocast(device_type=self.device.type, dtype=torch.float16)
+        return torch.autocast(device_type=self.device.type, dtype=self.autocast_dtype)
 
     def _update(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer) -> None:
         optimizer.zero_grad(set_to_none=True)
@@ -146,10 +194,13 @@ class GANStep:
             )
         if self.num_classes:
             labels = self._checked_labels(labels, images.shape[0])
-            label_parts = labels.to(self.device).chunk(self.n_critic)
+            label_parts = labels.to(self.device, non_blocking=True).chunk(self.n_critic)
         else:
             label_parts = (None,) * self.n_critic
-        parts = images.to(self.device).chunk(self.n_critic)
+        images = images.to(self.device, non_blocking=True)
+        if self.channels_last and images.ndim == 4:
+            images = images.contiguous(memory_format=torch.channels_last)
+        parts = images.chunk(self.n_critic)
         return [Samples(x, y) for x, y in zip(parts, label_parts, strict=True)]
 
     def _checked_labels(self, labels: torch.Tensor | None, count: int) -> torch.Tensor:
@@ -158,6 +209,8 @@ class GANStep:
                 "the generator is class-conditional but the data loader gives no labels; use "
                 "a labelled dataset or set num_classes: 0"
             )
+        if labels.device.type != "cpu":  # checked whole before training; no sync per batch
+            return labels
         low, high = int(labels.min()), int(labels.max())
         if low < 0 or high >= self.num_classes:
             raise DataError(
@@ -169,19 +222,23 @@ class GANStep:
 
     # -- the update -----------------------------------------------------------------------
 
-    def __call__(self, engine: Any, batch: Any) -> dict[str, float]:
-        return self.update(batch, engine.state.iteration)
+    def __call__(self, engine: Any, batch: Any) -> dict[str, torch.Tensor | float]:
+        return self.run(batch, engine.state.iteration)
 
     def update(self, batch: Any, iteration: int = 0) -> dict[str, float]:
         """Train on ``batch`` (``n_critic`` real batches back to back); return what to log."""
+        return {key: float(value) for key, value in self.run(batch, iteration).items()}
+
+    def run(self, batch: Any, iteration: int = 0) -> dict[str, torch.Tensor | float]:
+        """As :meth:`update`, with the logged values left on the device as 0-d tensors (the D
+        statistics as float64 means over the D updates; gradient norms as floats)."""
         reals = self._real_batches(batch)
         batch_size = reals[0].images.shape[0]
         self.generator.train()
         self.discriminator.train()
         want_norms = self.grad_norm_every and iteration % self.grad_norm_every == 0
-        critic_d = self._critic(self.discriminator)
 
-        totals: dict[str, float] = {}
+        totals: dict[str, torch.Tensor] = {}
         fake = inputs = None
         for index, real in enumerate(reals):
             last = index == self.n_critic - 1
@@ -189,29 +246,25 @@ class GANStep:
             # Only the last D update's generated batch is reused (with its graph) for G's update.
             keep_graph = last and not self.fresh_generator_batch
             with self._autocast(), nullcontext() if keep_graph else torch.no_grad():
-                fake = generate(self.generator, inputs)
+                fake = generate(self._generator_fn, inputs)
             with self._autocast():
-                result = self.loss.discriminator_loss(
-                    critic_d, real, Samples(fake.detach(), inputs.y)
-                )
-            self._update(result.loss, self.optimizer_d)
-            values = {"loss_d": result.loss, **result.stats}
-            for key, value in values.items():
-                totals[key] = totals.get(key, 0.0) + value.item()
+                loss_d, stats = self._d_objective(real, Samples(fake.detach(), inputs.y))
+            self._update(loss_d, self.optimizer_d)
+            for key, value in {"loss_d": loss_d, **stats}.items():
+                value = value.detach().double()
+                totals[key] = totals[key] + value if key in totals else value
         norms = {"grad_norm_d": gradient_norm(self.discriminator)} if want_norms else {}
 
         if self.fresh_generator_batch:
             inputs = self._inputs(batch_size)
             with self._autocast():
-                fake = generate(self.generator, inputs)
+                fake = generate(self._generator_fn, inputs)
         # The generator's loss flows through D, but D's own weight gradients are not needed.
         self.discriminator_module.requires_grad_(False)
         try:
             with self._autocast():
-                result_g = self.loss.generator_loss(
-                    self._critic(self.discriminator_module), Samples(fake, inputs.y)
-                )
-            self._update(result_g.loss, self.optimizer_g)
+                loss_g, stats_g = self._g_objective(Samples(fake, inputs.y))
+            self._update(loss_g, self.optimizer_g)
         finally:
             self.discriminator_module.requires_grad_(True)
         if want_norms:
@@ -221,8 +274,18 @@ class GANStep:
         if self.after_generator_update is not None:
             self.after_generator_update()
 
-        output = {key: total / self.n_critic for key, total in totals.items()}
-        output["loss_g"] = result_g.loss.item()
-        for key, value in result_g.stats.items():
-            output[f"{key}_g"] = value.item()
+        output: dict[str, torch.Tensor | float] = {
+            key: total / self.n_critic for key, total in totals.items()
+        }
+        output["loss_g"] = loss_g.detach()
+        for key, value in stats_g.items():
+            output[f"{key}_g"] = value.detach()
         return {**output, **norms}
+
+
+def needs_double_backward(loss: GANLoss) -> bool:
+    """Whether ``loss`` differentiates through a gradient (WGAN-GP, R1): its critic stays eager
+    under ``train.compile``, since compiled graphs have no double backward."""
+    return isinstance(loss, WassersteinGP | WithR1) or bool(
+        getattr(loss, "needs_double_backward", False)
+    )

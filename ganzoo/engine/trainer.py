@@ -28,17 +28,21 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from ganzoo.architectures.protocol import num_classes_of
-from ganzoo.config import ExperimentConfig, data_shape, to_dict
+from ganzoo.config import ExperimentConfig, compile_mode_of, data_shape, to_dict
 from ganzoo.engine.factories import (
     ShardedBatchSampler,
+    autocast_dtype,
     build_loader,
     build_models,
     build_objective,
     build_optimizers,
+    build_scaler,
     check_device,
     check_labels,
     per_process_batch_size,
     resolve_device,
+    set_tf32,
+    uses_channels_last,
 )
 from ganzoo.engine.handlers import checkpoints, monitoring, samples, schedule
 from ganzoo.engine.handlers.ema import attach_ema
@@ -186,12 +190,15 @@ def create_training(
 
     shape = data_shape(config, dataset_info(config.data.name))
     generator, discriminator = build_models(config, shape)
-    generator.to(device)
-    discriminator.to(device)
+    set_tf32(config, device)
+    channels_last = uses_channels_last(discriminator, device)
+    memory = {"memory_format": torch.channels_last} if channels_last else {}
+    generator.to(device, **memory)
+    discriminator.to(device, **memory)
     check_labels(dataset, num_classes_of(generator))
     optimizer_g, optimizer_d = build_optimizers(config, generator, discriminator)
     loss, augment = build_objective(config)
-    scaler = torch.amp.GradScaler("cuda") if config.train.amp else None
+    scaler = build_scaler(config, device)
     if world_size > 1:
         train_g, train_d = idist.auto_model(generator), idist.auto_model(discriminator)
     else:
@@ -206,12 +213,15 @@ def create_training(
         n_critic=config.train.n_critic,
         augment=augment,
         scaler=scaler,
+        autocast_dtype=autocast_dtype(config),
+        compile_mode=compile_mode_of(config.train),
+        channels_last=channels_last,
         grad_norm_every=config.train.log_every,
         rank=rank,
         world_size=world_size,
     )
     engine = GANEngine(step)
-    loader = build_loader(config, dataset, rank, world_size)
+    loader = build_loader(config, dataset, rank, world_size, device=device)
     if rank == 0:
         per_process = per_process_batch_size(config, world_size)
         logger.info(
@@ -272,7 +282,9 @@ def _attach_handlers(
         training.generator_ema = attach_ema(engine, training.generator, t.ema)
         training.to_save["generator_ema"] = training.generator_ema
     monitoring.attach_running_averages(engine, stat_keys)
-    monitoring.attach_nan_guard(engine, training.status, ("loss_d", "loss_g"))
+    monitoring.attach_nan_guard(
+        engine, training.status, ("loss_d", "loss_g"), _nan_reads(config, training.device)
+    )
     if training.rank == 0:  # logging, samples, metrics and checkpoints are rank 0's
         run_log = training.run_log = RunLog(training.run_dir)
         # Opened when the run starts: a failed set-up leaves the run directory as it was.
@@ -332,6 +344,16 @@ def _attach_handlers(
         dataset=dataset,
         suite=suite,
     )
+
+
+def _nan_reads(config: ExperimentConfig, device: torch.device) -> Callable[[int], bool] | None:
+    """The iterations the NaN guard reads the device on: every one on the CPU (where reading
+    costs nothing); on an accelerator only those that log, sample, evaluate or save."""
+    if device.type == "cpu":
+        return None
+    t = config.train
+    periods = [t.log_every, t.sample_every, t.checkpoint_every, config.eval.every or 0]
+    return lambda iteration: any(p and iteration % p == 0 for p in periods)
 
 
 def restore(training: Training, checkpoint: dict[str, Any]) -> None:

@@ -6,7 +6,6 @@ to ``metrics.jsonl`` and TensorBoard every ``train.log_every`` iterations and at
 from __future__ import annotations
 
 import logging
-import math
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -15,7 +14,6 @@ from typing import Any
 import ignite.distributed as idist
 import torch
 from ignite.engine import Engine, Events
-from ignite.metrics import RunningAverage
 from torch import nn
 
 from ganzoo.architectures import activation_layers
@@ -25,29 +23,78 @@ from ganzoo.engine.state import RunStatus
 logger = logging.getLogger(__name__)
 
 
-def attach_running_averages(engine: Engine, keys: Sequence[str]) -> None:
-    """``avg_<key>``: an exponential running average (alpha 0.98) of each logged key."""
-    for key in keys:
-        RunningAverage(output_transform=lambda out, k=key: out[k], alpha=0.98).attach(
-            engine, f"avg_{key}"
-        )
+def attach_running_averages(engine: Engine, keys: Sequence[str], alpha: float = 0.98) -> None:
+    """``avg_<key>``: an exponential running average (``alpha`` 0.98) of each logged key.
+
+    Ignite's RunningAverage reads each value to the host every iteration; this one keeps the
+    averages on the device as float64 0-d tensors (the same arithmetic as Python floats), read
+    only by whoever logs them. Reset when a run (re)starts, as Ignite's is.
+    """
+    averages: dict[str, torch.Tensor | float] = {}
+    world_size = idist.get_world_size()
+
+    def reset(engine: Engine) -> None:
+        averages.clear()
+
+    def update(engine: Engine) -> None:
+        for key in keys:
+            value = engine.state.output[key]
+            value = value.detach().double() if torch.is_tensor(value) else float(value)
+            if world_size > 1:
+                value = idist.all_reduce(value) / world_size
+            if key in averages:
+                averages[key] = averages[key] * alpha + (1.0 - alpha) * value
+            else:
+                averages[key] = value
+            engine.state.metrics[f"avg_{key}"] = averages[key]
+
+    engine.add_event_handler(Events.STARTED, reset)
+    engine.add_event_handler(Events.ITERATION_COMPLETED, update)
 
 
-def attach_nan_guard(engine: Engine, status: RunStatus, keys: Sequence[str]) -> None:
-    """Stop at a NaN/inf in any of ``keys`` and remember where; nothing is saved after it."""
+def attach_nan_guard(
+    engine: Engine,
+    status: RunStatus,
+    keys: Sequence[str],
+    read_at: Callable[[int], bool] | None = None,
+) -> None:
+    """Stop at a NaN/inf in any of ``keys`` and remember where; nothing is saved after it.
 
-    @engine.on(Events.ITERATION_COMPLETED)
-    def _check(engine: Engine) -> None:
-        bad = not all(math.isfinite(engine.state.output[k]) for k in keys)
-        if idist.get_world_size() > 1:  # every rank stops together
-            flag = torch.tensor([float(bad)], device=idist.device())
-            bad = bool(idist.all_reduce(flag, "MAX").item())
-        if bad:
-            status.nan_iteration = engine.state.iteration
-            logger.error(
-                "non-finite loss at iteration %d: %s", engine.state.iteration, engine.state.output
-            )
+    The check itself stays on the device: the first bad iteration is kept there and read only
+    on the iterations ``read_at`` accepts (those that log, sample, evaluate or save) and at
+    the end, so training never waits for the device in between; None reads every iteration.
+    """
+    first_bad: list[torch.Tensor] = []  # on the device: the first bad iteration, or -1
+
+    def check(engine: Engine) -> None:
+        iteration = engine.state.iteration
+        values = [engine.state.output[k] for k in keys]
+        if not all(torch.is_tensor(v) for v in values):
+            values = [torch.as_tensor(float(v)) for v in values]
+        finite = torch.stack([v.detach().double() for v in values]).isfinite().all()
+        if not first_bad:
+            first_bad.append(torch.full((), -1, dtype=torch.int64, device=finite.device))
+        now = torch.full_like(first_bad[0], iteration)
+        first_bad[0] = torch.where(finite | (first_bad[0] >= 0), first_bad[0], now)
+        if read_at is None or read_at(iteration):
+            read(engine)
+
+    def read(engine: Engine) -> None:
+        if not first_bad:
+            return
+        flag = first_bad[0]
+        if idist.get_world_size() > 1:  # every rank stops together, at the earliest
+            flag = torch.where(flag < 0, torch.full_like(flag, 2**62), flag).to(idist.device())
+            flag = idist.all_reduce(flag, "MIN")
+            flag = torch.where(flag == 2**62, torch.full_like(flag, -1), flag)
+        bad_at = int(flag)
+        if bad_at >= 0 and status.nan_iteration is None:
+            status.nan_iteration = bad_at
+            logger.error("non-finite loss at iteration %d: %s", bad_at, engine.state.output)
             engine.terminate()
+
+    engine.add_event_handler(Events.ITERATION_COMPLETED, check)
+    engine.add_event_handler(Events.COMPLETED, read)
 
 
 def attach_progress(
@@ -81,6 +128,7 @@ def _attach_bar(
     from tqdm.auto import tqdm
 
     bars: list[Any] = []
+    shown = [0.0]  # when the averages were last shown: reading them waits for the device
 
     def close(*_: Any) -> None:
         while bars:
@@ -91,7 +139,10 @@ def _attach_bar(
             start = engine.state.iteration - 1
             bars.append(tqdm(total=total(), initial=start, desc="iterations", unit="it"))
         bars[0].update(1)
-        bars[0].set_postfix_str(_averages(engine, keys), refresh=False)
+        now = time.perf_counter()
+        if now - shown[0] >= 1.0:
+            shown[0] = now
+            bars[0].set_postfix_str(_averages(engine, keys), refresh=False)
 
     engine.add_event_handler(Events.ITERATION_COMPLETED, update)
     engine.add_event_handler(Events.COMPLETED, close)  # before the run directory is printed
