@@ -122,6 +122,10 @@ def check_launch(config: ExperimentConfig, args: argparse.Namespace, source: str
         load_suite(config.eval.suite)
     except SuiteError as exc:
         raise ConfigError(f"config key 'eval.suite' in {source}: {exc}") from None
+    if args.dry_run:  # the real run reads its data first; a dry run checks it the same way
+        from ganzoo.engine.data_check import check_training_data
+
+        check_training_data(config, world_size)
     return world_size
 
 
