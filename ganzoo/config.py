@@ -8,10 +8,11 @@ starts. Every error names the key and the file.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ import yaml
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from ganzoo.config_types import kind_problem, plain_message
 from ganzoo.errors import ConfigError, GanzooError
 
 
@@ -113,24 +115,52 @@ def load_config(
     schema = OmegaConf.structured(ExperimentConfig)
     layers = [schema]
     if path is not None:
-        layers.append(_read_yaml(Path(path)))
-    layers.append(_parse_overrides(overrides))
+        layers.append(_checked_layer(_read_yaml(Path(path)), lambda key: source))
+    layers.append(
+        _checked_layer(_parse_overrides(overrides), lambda key: _blame(key, source, overrides))
+    )
     try:
         merged = OmegaConf.merge(*layers)
         config: ExperimentConfig = OmegaConf.to_object(merged)
     except OmegaConfBaseException as exc:
         key = getattr(exc, "full_key", None) or ""
         raise ConfigError(_explain(exc, _blame(key, source, overrides))) from None
+    except TypeError as exc:  # a kind of value _checked_layer does not foresee
+        raise ConfigError(f"a value in {source} or the overrides does not fit: {exc}") from None
     if config.name is None:  # the file's name, made valid ("my run.yaml" -> "my_run")
         stem = Path(path).stem if path is not None else "experiment"
         config.name = re.sub(r"[^\w.\-]+", "_", stem).strip("_") or "experiment"
     if validate_values:
         validate(config, source, overrides)
+        _canonical_names(config)
     return config
+
+
+def _canonical_names(config: ExperimentConfig) -> None:
+    """Store the loss as the registry spells it ("Hinge" -> "hinge"), so runs given one name
+    two ways are one group in a report."""
+    from ganzoo.losses import LOSSES
+
+    config.train.loss = LOSSES.canonical(config.train.loss)
+
+
+def _checked_layer(data: dict[str, Any], where: Callable[[str], str]) -> Any:
+    """One layer (the file's or the overrides') as an OmegaConf node, refused in plain words
+    where a value has the wrong kind for its key (``where(key)`` names the value's origin).
+    ``train.augment`` may be a list of policies (``[color, translation]``)."""
+    train = data.get("train")
+    if isinstance(train, dict) and isinstance(train.get("augment"), list | tuple):
+        train["augment"] = ",".join(str(policy) for policy in train["augment"])
+    problem = kind_problem(ExperimentConfig, data)
+    if problem is not None:
+        key, what = problem
+        raise ConfigError(f"config key {key!r} in {where(key)}: {what}")
+    return OmegaConf.create(data)
 
 
 def _blame(key: str, source: str, overrides: Sequence[str]) -> str:
     """Where a key's value came from: the override that set it, else the file."""
+    key = re.sub(r"\[\d+\]", "", key)  # train.betas_d[0] was set by train.betas_d=[...]
     for item in reversed(list(overrides)):
         set_key = item.split("=", 1)[0].strip()
         if key and (set_key == key or set_key.startswith(key + ".")):
@@ -140,11 +170,20 @@ def _blame(key: str, source: str, overrides: Sequence[str]) -> str:
 
 def config_from_dict(data: dict[str, Any], source: str = "a checkpoint") -> ExperimentConfig:
     """Rebuild a config from its saved dict (a checkpoint's or a run directory's)."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source} must hold a mapping of config keys, not {_kind_of(data)}")
+    layer = _checked_layer(copy.deepcopy(data), lambda key: source)
     try:
-        merged = OmegaConf.merge(OmegaConf.structured(ExperimentConfig), OmegaConf.create(data))
+        merged = OmegaConf.merge(OmegaConf.structured(ExperimentConfig), layer)
         return OmegaConf.to_object(merged)
     except OmegaConfBaseException as exc:
         raise ConfigError(_explain(exc, source)) from None
+    except TypeError as exc:  # a kind of value _checked_layer does not foresee
+        raise ConfigError(f"a value in {source} does not fit: {exc}") from None
+
+
+def _kind_of(value: Any) -> str:
+    return "a list" if isinstance(value, list) else f"a {type(value).__name__}"
 
 
 def to_dict(config: ExperimentConfig) -> dict[str, Any]:
@@ -173,7 +212,7 @@ def _read_yaml(path: Path) -> Any:
         raise ConfigError(
             f"{path} must hold a mapping of keys (data:, train:, ...), not a {type(data).__name__}"
         )
-    return OmegaConf.create(data)
+    return data
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:
@@ -192,14 +231,16 @@ def _parse_overrides(overrides: Sequence[str]) -> Any:
         if "=" not in item or item.startswith("="):
             raise ConfigError(f"override {item!r} must look like key=value, e.g. train.epochs=5")
     try:
-        return OmegaConf.from_dotlist(list(overrides))
+        return OmegaConf.to_container(OmegaConf.from_dotlist(list(overrides)))
     except OmegaConfBaseException as exc:
         raise ConfigError(f"cannot parse the overrides {list(overrides)}: {exc}") from None
 
 
 def _explain(exc: OmegaConfBaseException, source: str) -> str:
-    key = getattr(exc, "full_key", None) or "?"
+    key = getattr(exc, "full_key", None)
     first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if not key:  # OmegaConf could not tell which key: say so rather than naming key '?'
+        return f"a value in {source} does not fit the config schema: {plain_message(first_line)}"
     if type(exc).__name__ == "ConfigKeyError":
         section = key.rsplit(".", 1)[0] if "." in key else None
         known = _known_keys(section)
@@ -207,7 +248,7 @@ def _explain(exc: OmegaConfBaseException, source: str) -> str:
             f"unknown config key {key!r} in {source}. Valid keys"
             f"{' in ' + section if section else ''}: {', '.join(known)}."
         )
-    return f"bad value for config key {key!r} in {source}: {first_line}"
+    return f"bad value for config key {key!r} in {source}: {plain_message(first_line)}"
 
 
 def _known_keys(section: str | None) -> list[str]:
@@ -274,20 +315,30 @@ def validate(
     if not re.fullmatch(r"[\w.\-]+", config.name or ""):
         fail("name", f"must be letters, digits, '_', '-' or '.', got {config.name!r}")
 
+    from evaluation import SuiteError, load_suite
     from ganzoo.augment import parse_policy
-    from ganzoo.losses import build_loss
+    from ganzoo.losses import get_loss
+
+    def checked(key: str, check: Callable[[], Any]) -> Any:
+        """``check()``'s result; its error is blamed on the override that set ``key``, or the
+        file (the error's own words name the key)."""
+        try:
+            return check()
+        except (GanzooError, SuiteError) as exc:
+            raise ConfigError(f"{_blame(key, source, overrides)}: {exc}") from None
 
     try:
-        build_loss(t.loss, t.loss_kwargs, t.r1_gamma)
-        policies = parse_policy(t.augment)
-    except GanzooError as exc:
-        raise ConfigError(f"{source}: {exc}") from None
-
+        get_loss(t.loss, t.loss_kwargs)
+    except GanzooError as exc:  # get_loss's words start with the key they are about
+        key = "train.loss_kwargs" if str(exc).startswith("train.loss_kwargs") else "train.loss"
+        raise ConfigError(f"{_blame(key, source, overrides)}: {exc}") from None
+    policies = checked("train.augment", lambda: parse_policy(t.augment))
+    info = checked("data.name", lambda: dataset_info(config.data.name))
+    architecture = checked("architecture", lambda: get_architecture(config.architecture))
     try:
-        info = dataset_info(config.data.name)
-        architecture = get_architecture(config.architecture)
-    except GanzooError as exc:
-        raise ConfigError(f"{source}: {exc}") from None
+        load_suite(config.eval.suite)
+    except SuiteError as exc:
+        fail("eval.suite", str(exc))
     shape = data_shape(config, info)
     if policies and len(shape) != 3:
         fail(
@@ -301,20 +352,29 @@ def validate(
         ("discriminator", architecture.discriminator),
     ]:
         kwargs = getattr(config, section)
-        source = _blame(section, source_file, overrides)
-        _check_constructor_keys(section, cls, kwargs, source)
         try:
             cls.check_data_shape(shape)
+        except GanzooError as exc:  # the data's shape, not the network's options, is at fault
+            set_by_override = [
+                k for k in _SHAPE_KEYS if _blame(k, source_file, overrides) != source_file
+            ]
+            fail(
+                (set_by_override or _SHAPE_KEYS)[0],
+                f"for the {section} ({cls.__name__}), {exc}",
+            )
+        section_source = _blame(section, source_file, overrides)
+        _check_constructor_keys(section, cls, kwargs, section_source)
+        try:
             # Build once on the meta device (no memory, no compute): checks the activation
             # names, each per-layer entry and its count, and the widths.
             with torch.device("meta"):
                 cls(data_shape=shape, **kwargs)
         except GanzooError as exc:
-            raise ConfigError(f"{section} in {source}: {exc}") from None
+            raise ConfigError(f"{section} in {section_source}: {exc}") from None
         except (TypeError, ValueError, RuntimeError) as exc:
             raise ConfigError(
                 f"cannot build the {section} ({cls.__name__}) from {section}: {kwargs} in "
-                f"{source}: {exc}"
+                f"{section_source}: {exc}"
             ) from None
 
 
@@ -360,6 +420,7 @@ def train_step_problems(t: TrainConfig) -> list[tuple[str, str]]:
             )
         )
     return problems
+_SHAPE_KEYS = ("data.image_size", "data.channels", "data.name")  # what sets the data's shape
 
 
 def _check_classes(config: ExperimentConfig, info: Any, source: str) -> None:

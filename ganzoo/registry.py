@@ -125,6 +125,15 @@ class Registry:
         """All registered names, built-in and plugin, sorted; plugins are not imported."""
         return sorted({*self._builtins, *self._discovered()})
 
+    def canonical(self, name: str) -> str:
+        """``name`` as the registry spells it ("Leaky-ReLU" -> "leaky_relu")."""
+        if not isinstance(name, str):
+            raise RegistryError(f"{self.kind} name must be a string, got {name!r}")
+        key = self._normalise(name)
+        if key in self._builtins or key in self._discovered():
+            return key
+        raise RegistryError(self._unknown_message(name))
+
     def origin(self, name: str) -> str:
         """``"built-in"`` or the plugin's ``"<distribution> <version>"``."""
         key = self._normalise(name)

@@ -64,7 +64,11 @@ def train_command(args: argparse.Namespace) -> int:
         raise ConfigError("give a config file (ganzoo train CONFIG.yaml) or --resume RUN_DIR")
     if args.dry_run:
         plan = prepare_training(config, overrides, resume=args.resume)
-        check_launch(plan.config, args.nproc_per_node, plan.source)
+        world_size, _ = check_launch(plan.config, args.nproc_per_node, plan.source)
+        # The real run reads its data first; a dry run checks it the same way.
+        from ganzoo.engine.data_check import check_training_data
+
+        check_training_data(plan.config, world_size)
         _print_dry_run(plan.config)
         return 0
     result = train(

@@ -8,6 +8,7 @@ real images is added to any of them with ``train.r1_gamma``. A third-party packa
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import Any
 
@@ -52,6 +53,7 @@ def get_loss(name: str, kwargs: Mapping[str, Any] | None = None) -> GANLoss:
         cls = LOSSES.get(name)
     except RegistryError as exc:
         raise ConfigError(f"train.loss: {exc}") from None
+    _check_kwargs(name, cls, dict(kwargs or {}))
     try:
         return cls(**dict(kwargs or {}))
     except TypeError as exc:
@@ -59,6 +61,54 @@ def get_loss(name: str, kwargs: Mapping[str, Any] | None = None) -> GANLoss:
             f"train.loss_kwargs {dict(kwargs or {})} do not fit loss {name!r} "
             f"({cls.__qualname__}): {exc}"
         ) from None
+
+
+_KIND_WORDS = {float: "a number", int: "a whole number", bool: "true or false", str: "text"}
+
+
+def _check_kwargs(name: str, cls: type, kwargs: dict[str, Any]) -> None:
+    """Each of ``kwargs`` is an option of the loss, of the kind its default has: refused in
+    plain words before the constructor trips over it (``gp_weight: abc``)."""
+    params = {
+        n: p for n, p in inspect.signature(cls).parameters.items() if n not in ("self", "args")
+    }
+    open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    options = [n for n, p in params.items() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    for key, value in kwargs.items():
+        if key not in params and not open_ended:
+            accepted = f"its options are {', '.join(options)}" if options else "it has no options"
+            raise ConfigError(
+                f"train.loss_kwargs.{key} is not an option of loss {name!r} "
+                f"({cls.__qualname__}): {accepted}"
+            )
+        default = params[key].default if key in params else None
+        kind = type(default) if type(default) in _KIND_WORDS else None
+        if kind is not None and not _fits(value, kind):
+            hint = (
+                f" (YAML reads {value} as text; write {float(value)!r})"
+                if _is_number_text(value)
+                else ""
+            )
+            raise ConfigError(
+                f"train.loss_kwargs.{key} of loss {name!r} must be {_KIND_WORDS[kind]}, "
+                f"got {value!r}{hint}"
+            )
+
+
+def _fits(value: Any, kind: type) -> bool:
+    if isinstance(value, bool):
+        return kind is bool
+    if kind is float:
+        return isinstance(value, int | float)
+    return isinstance(value, kind)
+
+
+def _is_number_text(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return isinstance(value, str)
 
 
 def build_loss(

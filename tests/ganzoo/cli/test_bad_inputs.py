@@ -287,6 +287,17 @@ CASES: list[tuple[str, Callable[[World], list[str]], list[str]]] = [
         lambda w: ["train", str(w.config), "eval.suite=nosuch"],
         ["eval.suite", "nosuch", "smoke"],
     ),
+    # Issue 25: these gave a TypeError traceback from inside OmegaConf's merge.
+    (
+        "loss kwargs given a list",
+        lambda w: ["train", str(w.config), "train.loss_kwargs=[1,2]"],
+        ["'train.loss_kwargs'", "the override 'train.loss_kwargs=[1,2]'", "a mapping"],
+    ),
+    (
+        "a network given a list",
+        lambda w: ["train", str(w.config), "generator=[1,2]"],
+        ["'generator'", "the override 'generator=[1,2]'", "a mapping"],
+    ),
 ]
 
 
@@ -322,6 +333,9 @@ DRY_RUN_REFUSALS = [
     (["train.batch_size=33", "--nproc-per-node", "2"], "2 processes"),
     (["--nproc-per-node", "0"], "--nproc-per-node"),
     (["train.lr_g=inf"], "lr_g"),
+    # The data, read as the run reads it (issue 25: the dry run once passed these).
+    (["data.limit=10"], "has only 10"),
+    (["data.name=cifar10", "data.root=/nonexistent/ganzoo-data", "data.image_size=32"], "cifar"),
 ]
 
 
@@ -332,6 +346,18 @@ def test_dry_run_refuses_what_the_run_would(extra, word, trained_run, capsys):
     config = trained_run.parent.parent.parent / "tiny.yaml"
     assert main(["train", str(config), *extra, "--dry-run"]) == 2
     assert word in capsys.readouterr().err
+
+
+def test_dry_run_leaves_missing_data_to_the_download_when_asked(trained_run, tmp_path, capsys):
+    """With data.download=true a dataset that is not there yet passes the dry run (the run
+    would fetch it); the dry run itself downloads and writes nothing."""
+    config = trained_run.parent.parent.parent / "tiny.yaml"
+    root = tmp_path / "empty-root"
+    root.mkdir()
+    argv = ["train", str(config), "data.name=cifar10", f"data.root={root}", "data.image_size=32"]
+    assert main([*argv, "data.download=true", "--dry-run"]) == 0
+    assert "download: true" in capsys.readouterr().out
+    assert list(root.iterdir()) == []
 
 
 def test_a_config_file_name_with_a_space_names_the_run_cleanly(tmp_path, capsys):

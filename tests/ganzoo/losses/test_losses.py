@@ -114,6 +114,34 @@ def test_unknown_loss_and_bad_arguments_are_one_line_errors():
         build_loss("bce", r1_gamma=-1.0)
 
 
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"gp_weight": "abc"}, ["train.loss_kwargs.gp_weight", "must be a number", "'abc'"]),
+        ({"gp_weight": True}, ["gp_weight", "must be a number", "True"]),
+        ({"gp_weight": "1e1"}, ["YAML reads 1e1 as text; write 10.0"]),
+        ({"gpweight": 3}, ["train.loss_kwargs.gpweight", "its options are gp_weight"]),
+    ],
+)
+def test_a_loss_option_of_the_wrong_kind_is_refused_in_plain_words(kwargs, words):
+    """`gp_weight: abc` once surfaced Python's "'>=' not supported between 'str' and 'int'";
+    now the option, the kind it wants and the value given are named."""
+    with pytest.raises(ConfigError) as info:
+        get_loss("wgan_gp", kwargs)
+    message = str(info.value)
+    assert "not supported between" not in message
+    for word in words:
+        assert word in message, (word, message)
+
+
+def test_loss_options_of_the_right_kind_reach_the_loss():
+    """An int where the default is a float is a number too: gp_weight=5 builds with 5.0."""
+    assert get_loss("wgan_gp", {"gp_weight": 5}).gp_weight == 5.0
+    with pytest.raises(ConfigError, match="it has no options"):
+        get_loss("hinge", {"gp_weight": 5})
+
+
 TINY = {
     "data": {"name": "mnist5k", "image_size": 28, "limit": 64},
     "train": {"batch_size": 16, "iterations": 2, "log_every": 1, "progress": False},
