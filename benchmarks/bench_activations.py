@@ -14,8 +14,8 @@ plugin is installed.
 
     python benchmarks/bench_activations.py [--rounds 25] [--steps 3] [--device cuda] [--strict]
 
-``--device cuda`` runs the same table on a GPU (the fused PSF is then inductor's Triton kernels;
-the first call compiles them).
+``--device cuda`` runs the same table on a GPU (the fused PSF and PAU are then their Triton
+kernels; the first call compiles them).
 
 ``--strict`` exits 1 when a target fails; without it the script only reports.
 """
@@ -193,8 +193,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if device.type == "cuda":
         print(
-            f"\nOne-time cost of the fused PSF on {device}: its first call (inductor compiles "
-            f"the Triton kernels) took {compile_cost:.1f} s more than a later one; failed "
+            f"\nOne-time cost of the fused PSF on {device}: its first call (Triton compiles "
+            f"its kernels) took {compile_cost:.1f} s more than a later one; failed "
             f"fused paths: {sorted(map(str, _fused._state['failed'])) or 'none'}."
         )
     elif _native.info["built"]:

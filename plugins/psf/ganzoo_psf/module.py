@@ -67,7 +67,9 @@ def parametric_softsign(x: torch.Tensor, alpha: torch.Tensor, fused: bool = Fals
             f"the layer before it, or to 1 for one alpha per layer."
         )
     if fused:
-        return _ops.psf_forward(x, alpha)
+        if torch.compiler.is_compiling():
+            return _ops.FORWARD(x, alpha)  # the operator itself: no graph break
+        return _ops.EagerPSF.apply(x, alpha)
     return _PSFFunction.apply(x, alpha)
 
 
