@@ -45,6 +45,10 @@ logger = logging.getLogger(__name__)
 INDEX_FILE = "study.json"
 RUNS_DIR = "runs"
 LOGS_DIR = "logs"
+# `ganzoo train` stopped by SIGINT or SIGTERM (shell codes; negative: the subprocess module's
+# "killed by signal N"): it checkpointed and resumes, so the run is interrupted, not failed.
+INTERRUPTED_CODES = (130, 143, -2, -15)
+STOP_GRACE_S = 60.0  # how long an interrupted training may take to checkpoint and stop
 
 
 # Runs one ganzoo command (argv after `ganzoo`), writing its output to the log; returns the
@@ -62,7 +66,7 @@ class PlannedRun:
     end: int | None = None  # the configured last iteration (None: unknown until trained)
     argv: list[str] = field(default_factory=list)
     problem: str = ""
-    status: str = "pending"  # pending, done, failed, skipped
+    status: str = "pending"  # pending, done, failed, interrupted, skipped
     log: Path | None = None
 
 
@@ -71,14 +75,21 @@ def subprocess_execute(argv: Sequence[str], log: Path, env: dict[str, str]) -> i
     with log.open("a") as handle:
         handle.write(f"$ ganzoo {' '.join(argv)}\n")
         handle.flush()
-        done = subprocess.run(
+        process = subprocess.Popen(
             [sys.executable, "-m", "ganzoo", *argv],
             stdout=handle,
             stderr=subprocess.STDOUT,
             env={**os.environ, **env},
-            check=False,
         )
-    return done.returncode
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            # The training got the same Ctrl-C: give it the time to write its checkpoint.
+            try:
+                process.wait(timeout=STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            raise
 
 
 def plan_study(study: Study) -> list[PlannedRun]:
@@ -193,6 +204,9 @@ def run_study(study: Study, jobs: int = 1, execute: Execute | None = None) -> li
             plan.iteration = newest_checkpoint_iteration(plan.run_dir)
         if code == 0:
             plan.status = "done"
+        elif code in INTERRUPTED_CODES:
+            plan.status = "interrupted"
+            plan.problem = "interrupted by a signal; run the study again to resume it"
         else:
             plan.status = "failed"
             plan.problem = plan.problem or f"exit status {code}; {_tail(plan.log)}"

@@ -4,15 +4,11 @@ submitit's local executor, and SIGTERM leaving no worker behind."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
-import textwrap
-import time
 from pathlib import Path
 
 import pytest
-from experiments_fakes import calls, fake_cells, run_fake
+from experiments_fakes import fake_cells, run_fake
 
 from ganzoo.experiments import RecordStore, make_executor, run_grid
 from ganzoo.experiments.executors import InlineExecutor, LocalExecutor, SubmititExecutor
@@ -66,42 +62,3 @@ def test_submitit_local_jobs_run_chunks_of_cells(tmp_path, monkeypatch):
     assert len({line.split()[1] for line in log.read_text().splitlines()}) == 2  # 2 jobs
     again = run_grid(cells, store, run_fake, executor=executor)
     assert (again.trained, again.reused) == (0, 3)
-
-
-RUNNER = """
-import sys
-sys.path.insert(0, {here!r})
-from experiments_fakes import run_board
-run_board({store!r}, {log!r}, 4, 60.0, jobs=2)
-"""
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie (exited, not yet reaped by its parent) is not running
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except OSError:
-        return False
-
-
-def test_sigterm_stops_a_jobs_2_run_and_leaves_no_worker(tmp_path):
-    """Issue 25: `kill -TERM` on a --jobs 2 run left its workers orphaned and hung. Now the
-    runner stops its workers and exits; no cell is stored for runs cut off."""
-    log, store = tmp_path / "calls.log", tmp_path / "store"
-    script = RUNNER.format(here=str(HERE), store=str(store), log=str(log))
-    runner = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script)])
-    deadline = time.monotonic() + 90
-    while len(calls(log)) < 2 and time.monotonic() < deadline:
-        time.sleep(0.2)
-    workers = [int(line.split()[1]) for line in log.read_text().splitlines()]
-    assert len(workers) == 2
-    runner.send_signal(signal.SIGTERM)
-    assert runner.wait(timeout=30) != 0
-    deadline = time.monotonic() + 10
-    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not any(_alive(pid) for pid in workers)
-    assert list(RecordStore(store).records()) == []
