@@ -89,20 +89,23 @@ import ignite.distributed as idist
 
 os.environ.update(RANK="0", LOCAL_RANK="0", WORLD_SIZE="1", MASTER_ADDR="127.0.0.1",
                   MASTER_PORT="{port}")
-from ganzoo.cli.train import Job, _worker
-from ganzoo.config import load_config
+import ganzoo
+from ganzoo.engine import worker
 
-config = load_config("{config}", {overrides!r})
-job = Job(config, out=Path("{out}"))
-
-
-def train(local_rank, job):
-    assert idist.backend() == "{backend}" and idist.get_world_size() == 1, idist.backend()
-    _worker(local_rank, job)
+seen = []
+run_job = worker.run_job
 
 
-with idist.Parallel(backend="{backend}") as parallel:
-    parallel.run(train, job)
+def watched(local_rank, job):  # the process group the run trains in
+    seen.append((idist.backend(), idist.get_world_size()))
+    return run_job(local_rank, job)
+
+
+worker.run_job = watched
+result = ganzoo.train("{config}", {overrides!r}, out=Path("{out}"), backend="{backend}")
+assert result.status == "finished", result
+assert seen == [("{backend}", 1)], seen
+assert idist.backend() is None, "the process group outlived the run"
 print("backend {backend}, world size 1: trained")
 """
 

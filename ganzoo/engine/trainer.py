@@ -165,9 +165,16 @@ class Training:
 
 
 def create_training(
-    config: ExperimentConfig, run_dir: Path, dataset: Dataset, progress: bool | None = None
+    config: ExperimentConfig,
+    run_dir: Path,
+    dataset: Dataset,
+    progress: bool | None = None,
+    suite: Any = None,
 ) -> Training:
-    """Build the models, optimizers, engine and handlers for ``config`` writing into ``run_dir``."""
+    """Build the models, optimizers, engine and handlers for ``config`` writing into ``run_dir``.
+
+    ``dataset`` feeds the loader and the evaluation's reference; ``suite`` is the evaluation
+    suite already parsed (None: ``config.eval.suite`` is parsed here)."""
     device = check_device(config)
     rank, world_size = idist.get_rank(), idist.get_world_size()
     if world_size > 1 and device.type == "cuda":
@@ -242,11 +249,23 @@ def create_training(
     }
     if scaler is not None:
         training.to_save["scaler"] = scaler
-    _attach_handlers(training, stat_keys=("loss_d", "loss_g", *loss.stat_names), progress=progress)
+    _attach_handlers(
+        training,
+        stat_keys=("loss_d", "loss_g", *loss.stat_names),
+        progress=progress,
+        dataset=dataset,
+        suite=suite,
+    )
     return training
 
 
-def _attach_handlers(training: Training, stat_keys: tuple[str, ...], progress: bool | None) -> None:
+def _attach_handlers(
+    training: Training,
+    stat_keys: tuple[str, ...],
+    progress: bool | None,
+    dataset: Dataset,
+    suite: Any = None,
+) -> None:
     """Every handler of a run, in the order they must see an iteration."""
     config, engine, t = training.config, training.engine, training.config.train
     if t.ema is not None:  # first, so the handlers below see this iteration's average
@@ -310,6 +329,8 @@ def _attach_handlers(training: Training, stat_keys: tuple[str, ...], progress: b
         training.to_save,
         training.run_dir,
         rank=training.rank,
+        dataset=dataset,
+        suite=suite,
     )
 
 

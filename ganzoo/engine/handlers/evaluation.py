@@ -78,24 +78,9 @@ def digit_classifier_for(data: Any, cache_dir: Any = None) -> tuple[Any, float, 
 def training_reference(config: Any, count: int, train: bool = True) -> Any:
     """Up to ``count`` uint8 images of the run's own data (its classes, size and channels),
     class-balanced; fewer when the data holds fewer."""
-    from ganzoo.data import build_dataset, load_images
+    from ganzoo.engine.run_data import reference_for
 
-    d = config.data
-    available = len(
-        build_dataset(
-            d.name, d.root, classes=d.classes, download=d.download, train=train, limit=d.limit
-        )
-    )
-    return load_images(
-        d.name,
-        d.root,
-        min(count, available),
-        train=train,
-        image_size=d.image_size,
-        channels=d.channels,
-        classes=d.classes,
-        download=d.download,
-    )
+    return reference_for(config, count, train)[0]
 
 
 def training_reference_labels(config: Any, count: int) -> Any:
@@ -103,29 +88,32 @@ def training_reference_labels(config: Any, count: int) -> Any:
     run's generator is unconditional (intra-class FID needs them)."""
     if not config.generator.get("num_classes"):
         return None
-    from ganzoo.data import build_dataset
+    from ganzoo.engine.run_data import reference_for
 
-    d = config.data
-    data = build_dataset(
-        d.name, d.root, classes=d.classes, download=d.download, train=True, limit=count
-    )
-    return getattr(data, "labels", None)
+    return reference_for(config, count, train=True)[1]
 
 
-def build_evaluator(config: Any, device: Any, rank: int = 0) -> Any:
+def build_evaluator(
+    config: Any, device: Any, rank: int = 0, dataset: Any = None, suite: Any = None
+) -> Any:
     """An :class:`evaluation.Evaluator` for ``config.eval`` against the training data.
 
-    Built before training starts, so missing Inception weights fail at once. Only rank 0
-    scores, so only rank 0 gets the full-MNIST digit classifier.
+    ``dataset``: the run's training data, already built (the reference is taken from it;
+    None builds it); ``suite``: ``config.eval.suite`` already parsed. Built before training
+    starts, so missing Inception weights fail at once. Only rank 0 scores, so only rank 0 gets
+    the full-MNIST digit classifier.
     """
     from evaluation import EvaluationError, Evaluator, load_suite
+    from ganzoo.engine.run_data import build_run_dataset, reference_from
 
     try:
-        suite = load_suite(config.eval.suite)
+        suite = load_suite(config.eval.suite if suite is None else suite)
         if config.eval.num_samples is not None:
             suite = suite.replace(num_samples=config.eval.num_samples)
         d = config.data
-        reference = training_reference(config, suite.reference_count, train=True)
+        if dataset is None:
+            dataset = build_run_dataset(config, train=True)
+        reference, labels = reference_from(dataset, suite.reference_count)
         count = len(reference)
         return Evaluator(
             suite,
@@ -133,7 +121,7 @@ def build_evaluator(config: Any, device: Any, rank: int = 0) -> Any:
             reference_name=reference_name(config),
             reference_split="train",
             reference_num_samples=count,
-            reference_labels=training_reference_labels(config, count),
+            reference_labels=labels if config.generator.get("num_classes") else None,
             inception_weights=config.eval.inception_weights,
             device=device,
             classifier=digit_classifier_for(d) if rank == 0 else None,
@@ -153,19 +141,21 @@ def attach_periodic_evaluation(
     to_save: dict[str, Any],
     run_dir: Path,
     rank: int = 0,
+    dataset: Any = None,
+    suite: Any = None,
 ) -> None:
     """Evaluate every ``eval.every`` iterations and at the end (no-op when ``eval.every`` is
     null).
 
     Under torch.distributed every rank attaches this: the ranks share the sampling and the
     feature extraction (:mod:`ganzoo.engine.sharded_evaluation`), rank 0 (the one with a
-    ``run_log``) scores and writes.
+    ``run_log``) scores and writes. ``dataset`` and ``suite``: see :func:`build_evaluator`.
     """
     if config.eval.every is None:
         return
     from ganzoo.engine.sharded_evaluation import evaluate_across_ranks
 
-    evaluator = build_evaluator(config, device, rank)
+    evaluator = build_evaluator(config, device, rank, dataset=dataset, suite=suite)
     last_evaluated = -1
     record_results = _ResultRecorder(run_log, to_save, run_dir) if run_log is not None else None
 

@@ -221,6 +221,21 @@ CASES: list[tuple[str, Callable[[World], list[str]], list[str]]] = [
         lambda w: ["train", "--resume", str(w.run_dir), "train.lr_g=1.0"],
         ["train.lr_g", "resuming"],
     ),
+    (  # issue 25: this said "nothing to do" and rewrote config.yaml to 1 iteration
+        "resume shorter than trained",
+        lambda w: ["train", "--resume", str(w.run_dir), "train.iterations=1"],
+        ["trained 2 iterations", "train.iterations=1", "config.yaml is unchanged"],
+    ),
+    (  # issue 25: a typo'd key got "cannot change" instead of the valid keys
+        "unknown key on resume",
+        lambda w: ["train", "--resume", str(w.run_dir), "train.iteratons=9"],
+        ["unknown config key 'train.iteratons'", "Valid keys in train", "iterations"],
+    ),
+    (  # issue 25: this got "cannot change 'tiny.yaml'"
+        "config file beside --resume",
+        lambda w: ["train", str(w.config), "--resume", str(w.run_dir)],
+        ["tiny.yaml cannot be given beside", "without --resume"],
+    ),
     (
         "amp on the cpu",
         lambda w: ["train", str(w.config), "train.amp=true", "train.device=cpu"],
