@@ -68,7 +68,7 @@ def test_interrupted_runs_are_not_failed(write_study, monkeypatch, capsys):
         log.write_text("SIGINT received: training stopped after iteration 2\n")
         return 130 if "seed=0" in argv else 143
 
-    monkeypatch.setattr(study_runner, "subprocess_execute", interrupted)
+    monkeypatch.setattr(study_runner, "library_execute", interrupted)
     assert main(["study", str(path)]) == 130
     out = capsys.readouterr().out
     assert "failed" not in out and "2 of 2 runs were interrupted" in out
