@@ -1,7 +1,9 @@
 """ganzoo: a GAN zoo for activation-function research.
 
-The library entry point is :func:`train` (one run from a config, or a resumed run directory,
-returning a :class:`RunResult`), imported on first use so that ``ganzoo --version`` stays quick.
+The library entry points are :func:`train` (one run from a config, or a resumed run directory,
+returning a :class:`RunResult`) and :func:`evaluate` (score a run's checkpoint, as ``ganzoo
+eval`` does, optionally N times). They are imported on first use, so ``ganzoo --version`` stays
+quick.
 """
 
 from typing import Any
@@ -16,6 +18,7 @@ __all__ = [
     "RunResult",
     "__version__",
     "create_activation",
+    "evaluate",
     "get_activation",
     "train",
 ]
@@ -24,6 +27,7 @@ __all__ = [
 _LAZY = {
     "train": "ganzoo.training",
     "RunResult": "ganzoo.engine.result",
+    "evaluate": "ganzoo.scoring",
 }
 
 

@@ -134,7 +134,7 @@ def train(
     plan = prepare_training(config, overrides, resume=resume)
     nproc = 1 if nproc_per_node is None else nproc_per_node
     world_size, suite = check_launch(plan.config, nproc, plan.source)
-    level = logging.getLogger().getEffectiveLevel() if log_level is None else log_level
+    level = logging.INFO if log_level is None else log_level  # what spawned processes log
     job = Job(plan.config, out=Path("runs" if out is None else out), log_level=level)
     job.progress, job.suite = progress, suite
     if plan.resume is not None:

@@ -1,11 +1,12 @@
 """``ganzoo eval``: score a trained run, or any folder of images, with an evaluation suite.
 
-    ganzoo eval RUN_DIR [--checkpoint FILE] [--suite NAME_OR_FILE] [--num-samples N]
+    ganzoo eval RUN_DIR [--checkpoint FILE] [--suite NAME_OR_FILE] [--num-samples N] [--repeat N]
     ganzoo eval --images DIR --reference DATASET_OR_DIR [--suite ...] [--out FILE.json]
 
-Prints a table and writes the results JSON (``RUN_DIR/eval/<suite>.json`` for a run). The maths
-lives in the ``evaluation`` package; this module finds the images and turns the evaluation's
-errors into ganzoo's one-paragraph messages.
+Prints a table and writes the results JSON (``RUN_DIR/eval/<suite>.json`` for a run,
+``<suite>.repeatN.json`` with ``--repeat N``). A run is scored by :func:`ganzoo.evaluate`; the
+maths lives in the ``evaluation`` package; this module finds the images and turns the
+evaluation's errors into ganzoo's one-paragraph messages.
 """
 
 from __future__ import annotations
@@ -69,6 +70,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
     parser.add_argument("--cache-dir", type=Path, help="evaluation cache (default: ~/.cache/...)")
     parser.add_argument("--progress", action="store_true", help="show a progress bar")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="score the checkpoint N times with fresh generator noise (and fresh reference "
+        "subsets where the reference is sampled); prints each metric's mean and std",
+    )
     parser.set_defaults(func=eval_command)
 
 
@@ -82,13 +91,21 @@ def eval_command(args: argparse.Namespace) -> int:
         )
     if args.num_samples is not None and args.num_samples < 1:
         raise ConfigError(f"--num-samples must be positive, got {args.num_samples}")
+    if args.repeat < 1:
+        raise ConfigError(f"--repeat must be 1 or more evaluations, got {args.repeat}")
+    if args.repeat > 1 and args.images is not None:
+        raise ConfigError(
+            "--repeat needs a run directory: it re-draws the generator's noise, and a folder "
+            "of --images is a fixed sample; score the folder once, or give RUN_DIR"
+        )
     args.device = _device(args.device)
     from evaluation import write_results_json
 
     try:
         suite = _suite(args)
+        repeated = f".repeat{args.repeat}" if args.repeat > 1 else ""
         out = args.out or (
-            Path(args.run_dir) / "eval" / f"{suite.name}.json"
+            Path(args.run_dir) / "eval" / f"{suite.name}{repeated}.json"
             if args.run_dir is not None
             else Path(f"eval-{suite.name}.json")
         )
@@ -202,79 +219,56 @@ def _image_size(path: Path) -> int | None:
 def _reference(args: argparse.Namespace, suite, image_size: int | None) -> tuple[Any, str, str]:
     """(images or folder, name, note): a folder as it is, a dataset name through ganzoo.data
     at the generated images' size (what a GAN trained on that data was shown)."""
-    candidate = Path(args.reference).expanduser()
-    if candidate.is_dir():
-        return str(candidate), str(candidate.resolve()), ""
-    if candidate.exists() or os.sep in args.reference or args.reference.startswith((".", "~")):
-        problem = "is a file, not a folder" if candidate.exists() else "does not exist"
-        raise ConfigError(
-            f"--reference {args.reference}: the folder {candidate} {problem}; give a folder of "
-            f"images or a dataset name such as mnist5k"
-        )
-    from ganzoo.data import build_dataset, dataset_info, load_images
+    from ganzoo.engine.run_data import reference_from
+    from ganzoo.scoring import is_folder_reference, named_reference
 
-    name = args.reference
-    info = dataset_info(name)  # unknown names: a DataError listing the datasets
+    if is_folder_reference(args.reference):
+        candidate = Path(args.reference).expanduser()
+        return str(candidate), str(candidate.resolve()), ""
     train = suite.reference_split == "train"
-    available = len(build_dataset(name, args.data_root, train=train))
-    count = min(suite.reference_count, available)
-    if count < suite.reference_count:
-        logger.warning("%s has %d images, fewer than the suite's %d", name, available, count)
-    resize = image_size if image_size and image_size != info.image_size else None
-    images = load_images(name, args.data_root, count, train=train, image_size=resize)
-    note = f"reference resized from {info.image_size} to {resize} pixels" if resize else ""
-    return images, name, note
+    dataset, note = named_reference(args.reference, args.data_root, train, image_size)
+    images, _ = reference_from(dataset, suite.reference_count)
+    if len(images) < suite.reference_count:
+        logger.warning(
+            "%s has %d images, fewer than the suite's %d",
+            args.reference,
+            len(images),
+            suite.reference_count,
+        )
+    return images, args.reference, note
 
 
 def _evaluate_run(args: argparse.Namespace, suite: Any) -> dict[str, Any]:
-    from evaluation import Evaluator
-    from ganzoo.architectures.protocol import num_classes_of
-    from ganzoo.engine.handlers.evaluation import (
-        digit_classifier_for,
-        reference_name,
-        training_reference,
-        training_reference_labels,
-    )
-    from ganzoo.sampling import describe, load_generator, make_sampler
+    from ganzoo.sampling import load_generator
+    from ganzoo.scoring import evaluate
 
     loaded = load_generator(args.run_dir, args.checkpoint)
-    print(f"scoring {loaded.checkpoint} (iteration {loaded.iteration})", flush=True)
-    config = loaded.config
-    kwargs = _evaluator_kwargs(args)
-    inception_weights = kwargs.pop("inception_weights") or config.eval.inception_weights
-    d = config.data
-    if args.reference is not None:
-        reference, name, note = _reference(args, suite, d.image_size)
-        reference_labels = None  # a named dataset brings its own labels
-    else:
-        train = suite.reference_split == "train"
-        reference = training_reference(config, suite.reference_count, train=train)
-        name, note = reference_name(config), ""
-        reference_labels = training_reference_labels(config, len(reference)) if train else None
-    evaluator = Evaluator(
-        suite,
-        reference,
-        reference_name=name,
-        reference_labels=reference_labels,
-        inception_weights=inception_weights,
-        classifier=digit_classifier_for(d, kwargs.get("cache_dir")),
-        **kwargs,
+    times = f", {args.repeat} times" if args.repeat > 1 else ""
+    print(f"scoring {loaded.checkpoint} (iteration {loaded.iteration}){times}", flush=True)
+    return evaluate(
+        loaded,
+        suite=suite,
+        reference=args.reference,
+        data_root=args.data_root,
+        inception_weights=args.inception_weights,
+        digits=True if args.digits else None,
+        device=args.device,
+        cache_dir=args.cache_dir,
+        progress=args.progress,
+        repeat=args.repeat,
     )
-    sample = make_sampler(loaded.generator, seed=config.seed, device=kwargs["device"])
-    if num_classes_of(loaded.generator):  # labels go along for intra-class FID
-        results = evaluator.evaluate(sample, generated_labels=lambda: sample.labels)
-    else:
-        results = evaluator.evaluate(sample)
-    results["protocol"]["generated"] = describe(loaded)
-    if note:
-        results["protocol"]["reference_note"] = note
-    return results
 
 
 def format_table(results: dict[str, Any]) -> str:
     """The metrics, then the protocol facts a reader needs to compare numbers."""
-    rows = [(key, _fmt(results[key])) for key in RESULT_KEYS if key in results]
+    repeat = results.get("repeat")
+    rows = [(key, _value(results, key, repeat)) for key in RESULT_KEYS if key in results]
     protocol = results.get("protocol", {})
+    if repeat is not None:
+        seeds = protocol.get("repeat", {}).get("noise_seeds") or []
+        span = f", noise seeds {seeds[0]}..{seeds[-1]}" if seeds else ""
+        reference = protocol.get("repeat", {}).get("reference", "")
+        rows.append(("repeats", f"{repeat['count']} (mean ± std{span}; reference {reference})"))
     generated = protocol.get("generated")
     if isinstance(generated, dict) and "checkpoint" in generated:
         rows.append(
@@ -296,6 +290,17 @@ def format_table(results: dict[str, Any]) -> str:
         rows.append((f"{metric} skipped", why))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def _value(results: dict[str, Any], key: str, repeat: dict[str, Any] | None) -> str:
+    """A metric's cell: its value, or over repeats its mean ± std (std n/a when fewer than
+    two repeats gave a finite value: one value has no spread to show, and 0 would claim one)."""
+    if repeat is None or key not in repeat.get("std", {}):
+        return _fmt(results[key])
+    std = repeat["std"][key]
+    if std is None:
+        return f"{_fmt(results[key])} ± n/a (one finite value)"
+    return f"{_fmt(results[key])} ± {_fmt(std)}"
 
 
 def _fmt(value: Any) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from ganzoo.cli.executor_args import add_executor_arguments, executor_from_args
 from ganzoo.errors import ConfigError, GanzooError
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--retry-failed", action="store_true", help="run failed cells again instead of reusing"
     )
+    add_executor_arguments(parser)
     parser.add_argument("--list-tasks", action="store_true", help="print the task suite and exit")
     parser.set_defaults(func=leaderboard_command)
 
@@ -131,14 +133,15 @@ def resolve_activations(
             raise ConfigError("--activations needs at least one name, e.g. 'psf,leaky_relu'")
         explicit = True
     base_name, base_kwargs = parse_activation(baseline)
-    if all((n, k) != (base_name, base_kwargs) for n, k in wanted):
+    normal = ACTIVATIONS._normalise
+    if all((normal(n), k) != (normal(base_name), base_kwargs) for n, k in wanted):
         wanted.append((base_name, base_kwargs))
         if explicit:
             warnings.append(f"added the baseline {baseline} to the activations")
     chosen, seen = [], set()
     for name, kwargs in wanted:
         try:
-            create_activation(name, **kwargs)
+            check_kwargs_work(name, kwargs, create_activation(name, **kwargs))
         except GanzooError as exc:
             if explicit or name == base_name:
                 raise
@@ -151,13 +154,39 @@ def resolve_activations(
     return chosen, warnings
 
 
+def check_kwargs_work(name: str, kwargs: dict[str, Any], module: Any) -> None:
+    """Refuse kwargs that build but break the activation (``elu(alpha=abc)``): the module fails
+    on a small input where the same activation with its defaults works. An activation that
+    fails with its defaults too is left to fail its cells (a plugin's own bug)."""
+    import torch
+
+    from ganzoo.activations import create_activation
+
+    if not kwargs:
+        return
+    probe = torch.linspace(-2.0, 2.0, 16).reshape(2, 8)
+    try:
+        module(probe)
+    except Exception as exc:
+        try:
+            create_activation(name)(probe)
+        except Exception:
+            return
+        shown = ", ".join(f"{key}={value!r}" for key, value in kwargs.items())
+        raise ConfigError(
+            f"activation {name}({shown}) builds but fails on a test input "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+            "check the values of its kwargs"
+        ) from None
+
+
 def leaderboard_command(args: argparse.Namespace) -> int:
     from ganzoo.activations import ACTIVATIONS
+    from ganzoo.experiments import RecordStore, run_grid
     from ganzoo.leaderboard.board import build_board
     from ganzoo.leaderboard.report import write_leaderboard
-    from ganzoo.leaderboard.runner import run_cells
-    from ganzoo.leaderboard.store import ResultStore
-    from ganzoo.leaderboard.tasks import TASKS, Cell, activation_label, get_task
+    from ganzoo.leaderboard.runner import ganzoo_version, grid_cells, run_cell, stale_count
+    from ganzoo.leaderboard.tasks import TASKS, Cell, activation_label
 
     if args.list_tasks:
         for task in TASKS.values():
@@ -171,16 +200,16 @@ def leaderboard_command(args: argparse.Namespace) -> int:
     for option in ("seeds", "jobs"):
         if getattr(args, option) < 1:
             raise ConfigError(f"--{option} must be at least 1; got {getattr(args, option)}.")
-    tasks = [get_task(name.strip()) for name in args.tasks.split(",") if name.strip()]
-    if not tasks:
-        raise ConfigError(f"--tasks needs at least one task: {', '.join(TASKS)}")
+    tasks = resolve_tasks(args.tasks)
+    store = RecordStore(args.store if args.store is not None else args.out / "store")
+    executor = executor_from_args(args, store.root)
     activations, warnings = resolve_activations(args.activations, args.baseline)
     for warning in warnings:
         print(f"ganzoo leaderboard: {warning}", file=sys.stderr)
     base_name, base_kwargs = parse_activation(args.baseline)
     baseline = activation_label(ACTIVATIONS._normalise(base_name), base_kwargs)
     seeds = list(range(args.seeds))
-    store = ResultStore(args.store if args.store is not None else args.out / "store")
+    version = ganzoo_version()
 
     cells = [
         (task, Cell(name, kwargs, task.name, seed, ACTIVATIONS.origin(name)))
@@ -189,20 +218,27 @@ def leaderboard_command(args: argparse.Namespace) -> int:
         for seed in seeds
     ]
     store.check_writable()  # before any cell trains, not after the first one
-    stale = store.stale_count({t.name: t for t in tasks})
+    stale = stale_count(store, {t.name: t for t in tasks}, version)
     if stale:
         print(
             f"ganzoo leaderboard: {stale} stored result(s) from another task or ganzoo version "
             f"are kept in {store.root} but not used"
         )
-    summary = run_cells(cells, store, jobs=args.jobs, retry_failed=args.retry_failed, progress=_say)
+    summary = run_grid(
+        grid_cells(cells, version),
+        store,
+        run_cell,
+        executor=executor,
+        retry_failed=args.retry_failed,
+        progress=_say,
+    )
     records = {}
-    for task, cell in cells:
-        record = store.get(cell, task)
+    for (task, cell), grid_cell in zip(cells, grid_cells(cells, version)):
+        record = store.get(grid_cell.group, grid_cell.key)
         if record is not None:
             records[(task.name, cell.label(), cell.seed)] = record
     labels = [activation_label(name, kwargs) for name, kwargs in activations]
-    board = build_board(tasks, labels, seeds, records, baseline, store.version)
+    board = build_board(tasks, labels, seeds, records, baseline, version)
     command = _command(args, activations, tasks)
     try:
         paths = write_leaderboard(board, args.out, command)
@@ -217,6 +253,23 @@ def leaderboard_command(args: argparse.Namespace) -> int:
     for path in paths:
         print(path)
     return 0
+
+
+def resolve_tasks(text: str) -> list:
+    """The tasks named in ``--tasks``, each once (a repeated name would count twice in the
+    mean rank): an unknown name or a repeat is refused in one line."""
+    from ganzoo.leaderboard.tasks import TASKS, get_task
+
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise ConfigError(f"--tasks needs at least one task: {', '.join(TASKS)}")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ConfigError(
+            f"--tasks names {', '.join(repeated)} more than once; name each task once "
+            "(a repeat would count twice in the mean rank)"
+        )
+    return [get_task(name) for name in names]
 
 
 def _say(message: str) -> None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 
 from ganzoo.errors import GanzooError
 from ganzoo.studies import archive_study, load_study, plan_study, run_study
 
 logger = logging.getLogger(__name__)
+
+INTERRUPTED_EXIT = 130  # as a shell reports Ctrl-C: the interrupted runs resume
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -43,10 +46,13 @@ def study_command(args: argparse.Namespace) -> int:
     study = load_study(args.study, out=args.out)
     if args.archive is not None:
         result = archive_study(study, args.archive)
-        print(
-            f"study {study.name}: {len(result.archived)} finished runs archived in "
-            f"{result.directory}"
-        )
+        if result.archived:
+            print(
+                f"study {study.name}: {len(result.archived)} finished runs archived in "
+                f"{result.directory}"
+            )
+        else:
+            print(f"study {study.name}: no finished run to archive; nothing was written")
         for plan in result.left_out:
             where = f"iteration {plan.iteration} of {plan.end}" if plan.run_dir else "not trained"
             print(f"  left out {plan.run.name}: {where}")
@@ -61,6 +67,14 @@ def study_command(args: argparse.Namespace) -> int:
                 print(f"    {plan.problem}")
             elif plan.argv:
                 print(f"    ganzoo {' '.join(plan.argv)}")
+        conflicts = sum(plan.action == "conflict" for plan in plans)
+        if conflicts:
+            print(
+                f"ganzoo study: {conflicts} run(s) conflict with runs already trained; the real "
+                "run would refuse the study (see above)",
+                file=sys.stderr,
+            )
+            return 2
         return 0
     plans = run_study(study, jobs=args.jobs)
     print(f"study {study.name}: {study.directory}")
@@ -71,11 +85,18 @@ def study_command(args: argparse.Namespace) -> int:
             f"  {plan.run.name:<{width}}  {plan.action:<8} {plan.status:<7} "
             f"iteration {plan.iteration}{end}  {plan.run_dir or '-'}"
         )
-        if plan.status == "failed":
+        if plan.status in ("failed", "interrupted"):
             print(f"    {plan.problem} (log: {plan.log})")
     failed = [p for p in plans if p.status == "failed"]
     if failed:
         print(f"{len(failed)} of {len(plans)} runs failed; rerun the same command to retry them")
         return 1
+    interrupted = [p for p in plans if p.status == "interrupted"]
+    if interrupted:
+        print(
+            f"{len(interrupted)} of {len(plans)} runs were interrupted; rerun the same command "
+            "to resume them"
+        )
+        return INTERRUPTED_EXIT
     print(f"all {len(plans)} runs finished; next: ganzoo report {study.directory} -o REPORT_DIR")
     return 0

@@ -46,6 +46,7 @@ class Job:
     progress: bool | None = None  # None: the config's train.progress
     suite: Any = None  # the evaluation suite, parsed once by the launcher
     result_file: Path | None = None  # where a spawned rank 0 leaves its result
+    stopped_together: bool = False  # set when every rank stopped at once (a NaN loss)
 
 
 def run_job(local_rank: int, job: Job) -> RunResult:
@@ -88,8 +89,9 @@ def run_job(local_rank: int, job: Job) -> RunResult:
             if job.run_dir is None and rank == 0:
                 _clean_up_failed_start(run_dir, training)
             iteration = training.engine.state.iteration
-            if training.status.nan_iteration is not None:
+            if training.status.nan_iteration is not None:  # all-reduced: every rank stops
                 iteration = training.status.nan_iteration - 1
+                job.stopped_together = True
             return result_from(run_dir, FAILED, iteration, str(exc), 2)
     except BaseException as exc:
         if job.run_dir is None and rank == 0 and not isinstance(exc, RunInterrupted):
@@ -150,10 +152,14 @@ def run_spawned(local_rank: int, job: Job) -> None:
         sys.exit(2)
     if rank == 0:
         _leave(job, {"result": result.to_json()})
-    if result.status == INTERRUPTED:
-        idist.barrier()  # rank 0's checkpoint is written before anyone exits
-        sys.exit(result.exit_code)
-    end_finished_rank(result.exit_code)
+    if result.status == FINISHED:
+        end_finished_rank(0)
+    # Rank 0's checkpoint and result are written before anyone exits; but a failure that
+    # stopped one rank alone (rank 0's full disk) leaves no barrier to wait in.
+    if result.status == INTERRUPTED or job.stopped_together:
+        idist.barrier()
+    sys.stdout.flush()
+    sys.exit(result.exit_code)
 
 
 def run_under_torchrun(local_rank: int, job: Job, results: list[RunResult]) -> None:
@@ -171,9 +177,12 @@ def run_under_torchrun(local_rank: int, job: Job, results: list[RunResult]) -> N
         if rank == 0:
             raise
         sys.exit(2)  # rank 0 reports it
-    idist.barrier()  # every rank is past its last collective (and rank 0's checkpoint written)
+    if result.status != FAILED or job.stopped_together:  # not a failure of one rank alone
+        idist.barrier()  # every rank is past its last collective (and rank 0's checkpoint written)
     if rank != 0:
-        end_finished_rank(result.exit_code, barrier=False)
+        if result.status == FINISHED:
+            end_finished_rank(0, barrier=False)
+        sys.exit(result.exit_code)
     results.append(result)
 
 

@@ -1,41 +1,57 @@
-"""Running the leaderboard's cells: the ones the store lacks, one thread each, N at a time.
+"""The leaderboard as a grid of :mod:`ganzoo.experiments`: its cells (task x activation x
+seed), the key each is stored by, and the run of one cell (its curve checked at every eval
+point, so a missing point or a NaN ranking metric fails the cell).
 
-A cell that fails (an exception inside a plugin, a NaN score, a training run that stops) is
-stored as a failed cell with its error; it never stops the others. Ctrl-C stops the run: the
-cells in flight are not stored (their training runs keep their checkpoints), and running the
-same command again resumes with what is missing.
+A cell's key is (activation and its kwargs and origin, the task with its version, budget and
+settings, the seed, ganzoo's version): a new plugin version, task version or ganzoo version has
+another key, so its old results stay on disk and are never mixed in.
 """
 
 from __future__ import annotations
 
-import logging
+import json
 import math
-import multiprocessing
-import time
-import traceback
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ganzoo.leaderboard.store import ResultStore
+from ganzoo.experiments import Cell as GridCell
+from ganzoo.experiments import RecordStore
+from ganzoo.experiments.store import FAILED, OK
 from ganzoo.leaderboard.tasks import Cell, Task
 
-logger = logging.getLogger(__name__)
-
-OK = "ok"
-FAILED = "failed"
+__all__ = ["FAILED", "OK", "cell_key", "grid_cells", "run_cell", "stale_count"]
 
 
-@dataclass
-class RunSummary:
-    """What a leaderboard run did: cells trained now, reused from the store, and failed."""
+def ganzoo_version() -> str:
+    from ganzoo import __version__
 
-    trained: int = 0
-    reused: int = 0
-    failed: int = 0
+    return __version__
+
+
+def cell_key(cell: Cell, task: Task, version: str | None = None) -> dict[str, Any]:
+    """Everything a cell's result depends on, as a JSON-able dict (ganzoo 0.1's key)."""
+    return {
+        "activation": cell.activation,
+        "kwargs": dict(sorted(cell.kwargs.items())),
+        "origin": cell.origin,  # a new plugin version runs its rows again
+        **task.fingerprint(),
+        "seed": int(cell.seed),
+        "ganzoo_version": version or ganzoo_version(),
+    }
+
+
+def grid_cells(cells: Sequence[tuple[Task, Cell]], version: str | None = None) -> list[GridCell]:
+    """The leaderboard's (task, cell) pairs as grid cells, grouped in the store by task."""
+    return [
+        GridCell(
+            group=task.name,
+            key=cell_key(cell, task, version),
+            label=f"{task.name} {cell.label()} seed {cell.seed}",
+            payload=(task, cell),
+        )
+        for task, cell in cells
+    ]
 
 
 def check_curve(task: Task, curve: Sequence[Mapping[str, Any]]) -> str | None:
@@ -52,134 +68,34 @@ def check_curve(task: Task, curve: Sequence[Mapping[str, Any]]) -> str | None:
     return None
 
 
-def execute_cell(task: Task, cell: Cell, work_dir: Path) -> dict[str, Any]:
-    """Run one cell and return its record: status, curve at the eval points, final metrics,
-    seconds, and the error for a failed cell. Exceptions become failed records; only
-    KeyboardInterrupt (and other BaseExceptions) escape."""
-    start = time.perf_counter()
-    try:
-        result = task.run(task, cell, work_dir)
-        curve = [dict(point) for point in result.get("curve", [])]
-        problem = check_curve(task, curve)
-    except Exception as exc:  # a plugin may raise anything; the cell fails, the board goes on
-        logger.debug("cell %s failed:\n%s", cell, traceback.format_exc())
-        return {
-            "status": FAILED,
-            "error": f"{type(exc).__name__}: {exc}".strip(),
-            "seconds": round(time.perf_counter() - start, 3),
-        }
+def run_cell(payload: tuple[Task, Cell], work_dir: Path) -> dict[str, Any]:
+    """Train one cell; its record: status, the curve at the eval points, the final scores."""
+    task, cell = payload
+    result = task.run(task, cell, work_dir)
+    curve = [dict(point) for point in result.get("curve", [])]
+    problem = check_curve(task, curve)
     wanted = set(task.eval_points)
     curve = [p for p in curve if int(p["iteration"]) in wanted]
     record: dict[str, Any] = {
         "status": OK if problem is None else FAILED,
         "curve": curve,
         "final": curve[-1] if curve else {},
-        "seconds": round(time.perf_counter() - start, 3),
     }
     if problem is not None:
         record["error"] = problem
     return record
 
 
-def _worker_init() -> None:
-    """Each worker process computes on one thread (the jobs share the cores)."""
-    import os
-
-    os.environ["OMP_NUM_THREADS"] = "1"
-    os.environ["MKL_NUM_THREADS"] = "1"
-    import torch
-
-    torch.set_num_threads(1)
-
-
-Progress = Callable[[str], None]
-
-
-def run_cells(
-    cells: Sequence[tuple[Task, Cell]],
-    store: ResultStore,
-    jobs: int = 1,
-    retry_failed: bool = False,
-    progress: Progress | None = None,
-) -> RunSummary:
-    """Run every cell the store lacks (and, with ``retry_failed``, the failed ones again) and
-    store each result as soon as it is in. ``jobs`` > 1 runs that many worker processes."""
-    say = progress or (lambda message: logger.info("%s", message))
-    summary = RunSummary()
-    todo: list[tuple[Task, Cell]] = []
-    for task, cell in cells:
-        record = store.get(cell, task)
-        if record is not None and not (retry_failed and record.get("status") == FAILED):
-            summary.reused += 1
-        else:
-            todo.append((task, cell))
-    say(f"{len(todo)} cell(s) to run, {summary.reused} reused from {store.root}")
-
-    def finish(task: Task, cell: Cell, record: dict[str, Any]) -> None:
-        store.put(cell, task, record)
-        summary.trained += 1
-        if record["status"] == FAILED:
-            summary.failed += 1
-        done = summary.trained
-        outcome = "failed: " + record["error"] if record["status"] == FAILED else "ok"
-        say(
-            f"[{done}/{len(todo)}] {task.name} {cell.label()} seed {cell.seed}: {outcome} "
-            f"({record['seconds']:.0f} s)"
-        )
-
-    if jobs <= 1:
-        for task, cell in todo:
-            finish(task, cell, execute_cell(task, cell, store.work_dir(cell, task)))
-        return summary
-    _run_parallel(todo, store, jobs, finish)
-    return summary
-
-
-def _run_parallel(
-    todo: list[tuple[Task, Cell]],
-    store: ResultStore,
-    jobs: int,
-    finish: Callable[[Task, Cell, dict[str, Any]], None],
-) -> None:
-    """Keep ``jobs`` worker processes busy. A worker that dies (killed, out of memory) breaks
-    the pool: its cells are tried once more in a new pool, then recorded as failed."""
-    context = multiprocessing.get_context("spawn")  # no fork of a process with torch threads
-    queue = list(todo)
-    attempts: dict[int, int] = {}
-    while queue:
-        broken: list[tuple[Task, Cell]] = []
-        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_init) as pool:
-            running: dict[Future, tuple[Task, Cell]] = {}
-            try:
-                while queue or running:
-                    while queue and len(running) < jobs:
-                        task, cell = queue.pop(0)
-                        work = store.work_dir(cell, task)
-                        running[pool.submit(execute_cell, task, cell, work)] = (task, cell)
-                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for future in finished:
-                        task, cell = running.pop(future)
-                        try:
-                            record = future.result()
-                        except BrokenProcessPool:
-                            broken.append((task, cell))
-                            continue
-                        finish(task, cell, record)
-                    if broken:
-                        broken.extend(running.values())
-                        running.clear()
-                        break
-            except KeyboardInterrupt:
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
-        for task, cell in broken:
-            key = id(cell)
-            attempts[key] = attempts.get(key, 0) + 1
-            if attempts[key] >= 2:
-                finish(
-                    task,
-                    cell,
-                    {"status": FAILED, "error": "the worker process died twice", "seconds": 0.0},
-                )
-            else:
-                queue.insert(0, (task, cell))
+def stale_count(store: RecordStore, tasks: Mapping[str, Task], version: str) -> int:
+    """How many stored records belong to another version of a task or of ganzoo."""
+    current = {name: json.loads(json.dumps(task.fingerprint())) for name, task in tasks.items()}
+    stale = 0
+    for record in store.records():
+        key = record["key"]
+        fingerprint = current.get(key.get("task"))
+        if fingerprint is None:
+            continue
+        same_task = all(key.get(k) == v for k, v in fingerprint.items())
+        if not same_task or key.get("ganzoo_version") != version:
+            stale += 1
+    return stale

@@ -17,15 +17,15 @@ from __future__ import annotations
 import difflib
 import json
 import logging
-import os
-import subprocess
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ganzoo.engine.result import INTERRUPTED
+from ganzoo.engine.runlog import read_records
 from ganzoo.errors import ConfigError, GanzooError
+from ganzoo.runs import CONFIG_FILE, METRICS_FILE, is_run_dir, list_checkpoints
 
 logger = logging.getLogger(__name__)
 
@@ -135,43 +135,32 @@ def run_stacked_mnist(task: Task, cell: Cell, work_dir: Path) -> Mapping[str, An
     )
 
 
-# -- image tasks: a short `ganzoo train` run, scored by its periodic evaluation ---------------
+# -- image tasks: a short training run through ganzoo.train, scored by its periodic evaluation --
 
 RUN_SUBDIR = "run"
-INTERRUPTED_EXIT_CODES = (130, 143)  # SIGINT, SIGTERM: `ganzoo train` checkpointed and stopped
 
 
 def run_training(task: Task, cell: Cell, work_dir: Path) -> Mapping[str, Any]:
-    """Train with ``ganzoo train`` in a subprocess (one thread) in ``work_dir/run``; the curve
-    is the periodic evaluation's records in its ``metrics.jsonl``. A run left by an interrupted
-    leaderboard is resumed from its last checkpoint rather than started again."""
-    overrides = training_overrides(task, cell)
+    """Train through :func:`ganzoo.train` in ``work_dir/run`` (in the cell's worker process);
+    the curve is the periodic evaluation's records in its metrics file. A run left by an
+    interrupted leaderboard is resumed from its last checkpoint rather than started again."""
+    import ganzoo
+
     root = work_dir / RUN_SUBDIR
     existing = _run_dirs(root)
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-    if existing and _has_checkpoint(existing[-1]):
-        run_dir = existing[-1]
-        command = [sys.executable, "-m", "ganzoo", "train", "--resume", str(run_dir)]
+    if existing and list_checkpoints(existing[-1]):
+        result = ganzoo.train(None, resume=existing[-1], progress=False)
     else:
-        root.mkdir(parents=True, exist_ok=True)
-        config = root / "leaderboard.yaml"
-        config.write_text(json.dumps(task.settings["config"], indent=2), encoding="utf-8")
-        command = [sys.executable, "-m", "ganzoo", "train", str(config), "--out", str(root)]
-        command += overrides
-        run_dir = None
-    done = subprocess.run(command, capture_output=True, text=True, env=env)
-    if done.returncode in INTERRUPTED_EXIT_CODES:
+        config = {**task.settings["config"], "name": "leaderboard"}
+        result = ganzoo.train(config, training_overrides(task, cell), out=root, progress=False)
+    if result.status == INTERRUPTED:
         # Ctrl-C or SIGTERM reached the training run too: it saved a checkpoint; the cell is
         # interrupted (not failed) and resumes next time.
-        raise KeyboardInterrupt(f"ganzoo train was interrupted (exit {done.returncode})")
-    if done.returncode != 0:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-        raise GanzooError(f"ganzoo train exited with {done.returncode}: {' | '.join(tail)}")
-    if run_dir is None:
-        run_dir = Path(done.stdout.strip().splitlines()[-1])
-    curve = read_eval_curve(run_dir / "metrics.jsonl")
-    return {"curve": curve, "run_dir": str(run_dir)}
+        raise KeyboardInterrupt(result.detail or "the training run was interrupted")
+    if not result.ok:
+        raise GanzooError(f"the training run {result.status}: {result.detail}")
+    curve = read_eval_curve(Path(result.run_dir) / METRICS_FILE)
+    return {"curve": curve, "run_dir": str(result.run_dir)}
 
 
 def training_overrides(task: Task, cell: Cell) -> list[str]:
@@ -191,31 +180,20 @@ def training_overrides(task: Task, cell: Cell) -> list[str]:
 
 
 def read_eval_curve(path: Path) -> list[dict[str, Any]]:
-    """``[{"iteration": i, <metric>: value, ...}]`` from a run's ``metrics.jsonl`` evaluation
+    """``[{"iteration": i, <metric>: value, ...}]`` from a run's metrics file's evaluation
     records (the last record per iteration wins: a resumed run may repeat one)."""
     by_iteration: dict[int, dict[str, Any]] = {}
-    if path.is_file():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line cut short by a kill
-            if isinstance(record.get("eval"), dict):
-                by_iteration[int(record["iteration"])] = {
-                    "iteration": int(record["iteration"]),
-                    **record["eval"],
-                }
+    for record in read_records(path):
+        if isinstance(record.get("eval"), dict):
+            iteration = int(record["iteration"])
+            by_iteration[iteration] = {"iteration": iteration, **record["eval"]}
     return [by_iteration[i] for i in sorted(by_iteration)]
 
 
 def _run_dirs(root: Path) -> list[Path]:
     if not root.is_dir():
         return []
-    return sorted(p.parent for p in root.glob("*/*/config.yaml"))
-
-
-def _has_checkpoint(run_dir: Path) -> bool:
-    return any((run_dir / "checkpoints").glob("*.pt"))
+    return sorted(p.parent for p in root.glob(f"*/*/{CONFIG_FILE}") if is_run_dir(p.parent))
 
 
 # -- the suite ---------------------------------------------------------------------------------
@@ -279,7 +257,7 @@ def _mixture_task(name: str, description: str) -> Task:
 def _image_task(
     name: str, description: str, *, data: dict[str, Any], batch_size: int, budget: int, cost: str
 ) -> Task:
-    """A short width-16 DCGAN run through ``ganzoo train``, scored by the smoke suite at half
+    """A short width-16 DCGAN run through ``ganzoo.train``, scored by the smoke suite at half
     and all of its budget."""
     return Task(
         name=name,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import math
-import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from ganzoo.report.stats import describe
 
 # (record key, column title, scale for display, decimals)
 METRICS: tuple[tuple[str, str, float, int], ...] = (
@@ -20,8 +21,9 @@ METRICS: tuple[tuple[str, str, float, int], ...] = (
 
 @dataclass(frozen=True)
 class Stat:
-    """Mean and sample standard deviation (ddof=1; 0 for a single value) of the defined values;
-    ``n`` counts them (NaN values, e.g. a KL with no high-quality sample, are left out)."""
+    """Mean and sample standard deviation (ddof=1; NaN for a single value, as everywhere in
+    ganzoo: one seed says nothing about the spread) of the defined values; ``n`` counts them
+    (NaN values, e.g. a KL with no high-quality sample, are left out)."""
 
     mean: float
     std: float
@@ -32,8 +34,8 @@ class Stat:
         defined = [float(v) for v in values if v is not None and not math.isnan(float(v))]
         if not defined:
             return cls(math.nan, math.nan, 0)
-        std = statistics.stdev(defined) if len(defined) > 1 else 0.0
-        return cls(statistics.fmean(defined), std, len(defined))
+        described = describe(defined)
+        return cls(described.mean, described.std, described.n)
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,9 @@ def summarize(records: Iterable[Mapping[str, Any]], activations: Sequence[str]) 
 def _cell(stat: Stat, scale: float, decimals: int, runs: int) -> str:
     if stat.n == 0:
         return "n/a"
-    text = f"{stat.mean * scale:.{decimals}f} ± {stat.std * scale:.{decimals}f}"
+    text = f"{stat.mean * scale:.{decimals}f}"
+    if stat.n > 1:  # one value has no spread to show
+        text += f" ± {stat.std * scale:.{decimals}f}"
     return text if stat.n == runs else f"{text} (n={stat.n})"
 
 

@@ -7,10 +7,10 @@ from ganzoo.studies.runner import (
     INDEX_FILE,
     PlannedRun,
     find_run_dir,
+    library_execute,
     plan_study,
     read_index,
     run_study,
-    subprocess_execute,
 )
 
 __all__ = [
@@ -28,5 +28,5 @@ __all__ = [
     "read_index",
     "run_study",
     "study_from_dict",
-    "subprocess_execute",
+    "library_execute",
 ]

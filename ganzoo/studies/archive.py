@@ -12,7 +12,7 @@ import logging
 import shutil
 from pathlib import Path
 
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, WriteError, describe_os_error
 from ganzoo.runs import (
     CONFIG_FILE,
     METRICS_FILE,
@@ -53,22 +53,40 @@ def archive_study(study: Study, root: str | Path) -> ArchiveResult:
             f"--archive {root} is the study's own root ({study.directory}); choose another "
             f"directory for the records"
         )
-    archived, left_out = [], []
-    for plan in plans:
-        if plan.action != "skip" or plan.run_dir is None:
-            left_out.append(plan)
-            continue
-        try:
-            relative = plan.run_dir.resolve().relative_to(study.directory.resolve())
-        except ValueError:  # a run directory the index placed outside the study
-            relative = Path(RUNS_DIR) / plan.run.name / plan.run_dir.name
-        record = target / relative
-        _copy_record(plan.run_dir, record, plan.iteration, plan.end)
-        archived.append(dataclasses.replace(plan, run_dir=record, status="done"))
-    if archived:
-        write_index(target, study, archived)
+    finished = [p for p in plans if p.action == "skip" and p.run_dir is not None]
+    left_out = [p for p in plans if p not in finished]
+    archived = []
+    if finished:
+        _make_directory(target, root)
+    try:
+        for plan in finished:
+            try:
+                relative = plan.run_dir.resolve().relative_to(study.directory.resolve())
+            except ValueError:  # a run directory the index placed outside the study
+                relative = Path(RUNS_DIR) / plan.run.name / plan.run_dir.name
+            record = target / relative
+            _copy_record(plan.run_dir, record, plan.iteration, plan.end)
+            archived.append(dataclasses.replace(plan, run_dir=record, status="done"))
+        if archived:
+            write_index(target, study, archived)
+    except OSError as exc:
+        raise WriteError(
+            f"cannot archive into {target}: {describe_os_error(exc.filename or target, exc)}. "
+            f"Free space or choose another --archive ROOT; the records written so far are kept"
+        ) from None
     logger.info("archived %d finished runs in %s", len(archived), target)
     return ArchiveResult(directory=target, archived=archived, left_out=left_out)
+
+
+def _make_directory(target: Path, root: str | Path) -> None:
+    """Create the archive's study directory, or one line saying why it cannot be made."""
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteError(
+            f"cannot archive into {target}: {describe_os_error(target, exc)}. Give --archive a "
+            f"folder that can be created and written"
+        ) from None
 
 
 def _copy_record(run_dir: Path, record: Path, iteration: int, end: int | None) -> None:

@@ -7,16 +7,17 @@ Layout of a study directory ``<out>/<name>/``::
     runs/<run name>/<stamp>/   # ordinary ganzoo run directories (run name: psf_seed0, ...)
     logs/<run name>.log        # each training's output (appended across resumes)
 
-Each training is ``python -m ganzoo train ...`` in a subprocess, so one crash cannot take the
-others down and ``--jobs N`` trains N at a time.
+Each training is :func:`ganzoo.train` in a spawned worker process (its log lines and output go
+to the run's log), so one crash cannot take the others down and ``--jobs N`` trains N at a
+time. A run's plan is also written as the ``ganzoo train`` command that does the same.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
-import subprocess
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -45,6 +46,10 @@ logger = logging.getLogger(__name__)
 INDEX_FILE = "study.json"
 RUNS_DIR = "runs"
 LOGS_DIR = "logs"
+# A training stopped by SIGINT or SIGTERM (shell codes; negative: multiprocessing's "killed by
+# signal N"): it checkpointed and resumes, so the run is interrupted, not failed.
+INTERRUPTED_CODES = (130, 143, -2, -15)
+STOP_GRACE_S = 60.0  # how long an interrupted training may take to checkpoint and stop
 
 
 # Runs one ganzoo command (argv after `ganzoo`), writing its output to the log; returns the
@@ -62,23 +67,65 @@ class PlannedRun:
     end: int | None = None  # the configured last iteration (None: unknown until trained)
     argv: list[str] = field(default_factory=list)
     problem: str = ""
-    status: str = "pending"  # pending, done, failed, skipped
+    status: str = "pending"  # pending, done, failed, interrupted, skipped
     log: Path | None = None
 
 
-def subprocess_execute(argv: Sequence[str], log: Path, env: dict[str, str]) -> int:
-    """``python -m ganzoo ARGV`` with stdout and stderr appended to ``log``."""
+def library_execute(argv: Sequence[str], log: Path, env: dict[str, str]) -> int:
+    """Run the ``ganzoo train`` command ``argv`` as :func:`ganzoo.train` in a spawned worker
+    process, its output appended to ``log``; returns the exit status the command would have
+    (0 finished, 2 failed or bad input, 130/143 interrupted, -N killed by signal N)."""
+    context = multiprocessing.get_context("spawn")  # no fork of a process with torch threads
     with log.open("a") as handle:
         handle.write(f"$ ganzoo {' '.join(argv)}\n")
-        handle.flush()
-        done = subprocess.run(
-            [sys.executable, "-m", "ganzoo", *argv],
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, **env},
-            check=False,
-        )
-    return done.returncode
+    worker = context.Process(target=_train_to_log, args=(list(argv), str(log), env))
+    worker.start()
+    try:
+        worker.join()
+    except KeyboardInterrupt:
+        # The training got the same Ctrl-C: give it the time to write its checkpoint.
+        worker.join(STOP_GRACE_S)
+        if worker.is_alive():
+            worker.kill()
+        raise
+    return worker.exitcode if worker.exitcode is not None else -1
+
+
+def train_arguments(argv: Sequence[str]) -> dict[str, Any]:
+    """:func:`ganzoo.train`'s arguments for a command :func:`plan_study` wrote:
+    ``train CONFIG OVERRIDE... --out DIR`` or ``train --resume RUN_DIR OVERRIDE...``."""
+    argv = list(argv)[1:]
+    if argv[0] == "--resume":
+        return {"config": None, "overrides": argv[2:], "resume": argv[1], "out": None}
+    out = argv.index("--out")
+    return {"config": argv[0], "overrides": argv[1:out], "resume": None, "out": argv[out + 1]}
+
+
+def _train_to_log(argv: list[str], log: str, env: dict[str, str]) -> None:
+    """In the worker: train, with every log line and print going to ``log``; exit with the
+    status a ``ganzoo train`` command would."""
+    import contextlib
+
+    os.environ.update(env)
+    with (
+        open(log, "a", buffering=1) as handle,
+        contextlib.redirect_stdout(handle),
+        contextlib.redirect_stderr(handle),
+    ):
+        logging.basicConfig(level=logging.INFO, stream=handle, format="%(levelname)s %(message)s")
+        try:
+            import ganzoo
+
+            result = ganzoo.train(**train_arguments(argv), progress=False)
+        except GanzooError as exc:
+            print(f"error: {exc}")
+            code = 2
+        else:
+            print(result.run_dir)
+            if result.detail:
+                print(result.detail)
+            code = result.exit_code
+    sys.exit(code)
 
 
 def plan_study(study: Study) -> list[PlannedRun]:
@@ -159,7 +206,7 @@ def run_study(study: Study, jobs: int = 1, execute: Execute | None = None) -> li
     """Train what is missing, ``jobs`` at a time; failures are recorded, never raised."""
     if jobs < 1:
         raise GanzooError(f"--jobs must be at least 1, got {jobs}")
-    execute = execute or subprocess_execute
+    execute = execute or library_execute
     plans = plan_study(study)
     refuse_conflicts(study, plans)
     directory = study.directory
@@ -193,6 +240,9 @@ def run_study(study: Study, jobs: int = 1, execute: Execute | None = None) -> li
             plan.iteration = newest_checkpoint_iteration(plan.run_dir)
         if code == 0:
             plan.status = "done"
+        elif code in INTERRUPTED_CODES:
+            plan.status = "interrupted"
+            plan.problem = "interrupted by a signal; run the study again to resume it"
         else:
             plan.status = "failed"
             plan.problem = plan.problem or f"exit status {code}; {_tail(plan.log)}"

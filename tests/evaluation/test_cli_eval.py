@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import ganzoo
 from evaluation import weights
 from evaluation.images import save_image_folder
 from ganzoo.cli import main
@@ -97,8 +98,7 @@ def test_eval_run_dir_samples_the_generator(tmp_path, eval_cache_dir, capsys):
         "discriminator": {"width": 8, "activation": "leaky_relu"},
     }
     (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(config))
-    assert main(["train", str(tmp_path / "tiny.yaml"), "--out", str(tmp_path / "runs")]) == 0
-    run_dir = capsys.readouterr().out.strip().splitlines()[-1]
+    run_dir = str(ganzoo.train(tmp_path / "tiny.yaml", out=tmp_path / "runs").run_dir)
     suite = tmp_path / "tiny_suite.yaml"
     suite.write_text("metrics: [fid, prdc, modes]\nnum_samples: 20\nreference_num_samples: 20\n")
     code = main(["eval", run_dir, "--suite", str(suite), "--cache-dir", str(eval_cache_dir)])

@@ -7,6 +7,7 @@ import pytest
 import torch
 import yaml
 
+import ganzoo
 from ganzoo.architectures import get_architecture
 from ganzoo.cli import main
 from ganzoo.errors import ConfigError
@@ -52,7 +53,7 @@ def test_conditional_mlp_trains_on_mnist5k_with_class_rows(tmp_path, capsys):
 
     path = tmp_path / "cmlp.yaml"
     path.write_text(yaml.safe_dump(CONDITIONAL))
-    assert main(["train", str(path), "--out", str(tmp_path / "runs")]) == 0
+    assert ganzoo.train(path, out=tmp_path / "runs").status == "finished"
     (run_dir,) = (tmp_path / "runs" / "cmlp").iterdir()
     grid = Image.open(run_dir / "samples" / "iter_0000003.png")
     # make_grid: 2-pixel padding around 28-pixel cells -> 10 rows of 30 pixels plus 2.
@@ -117,7 +118,7 @@ def test_periodic_evaluation_of_a_conditional_run_scores_intra_class_fid(tmp_pat
     config = {**CONDITIONAL, "eval": {"every": 3, "suite": str(suite)}}
     path = tmp_path / "cmlp.yaml"
     path.write_text(yaml.safe_dump(config))
-    assert main(["train", str(path), "--out", str(tmp_path / "runs")]) == 0
+    assert ganzoo.train(path, out=tmp_path / "runs").status == "finished"
     (run_dir,) = (tmp_path / "runs" / "cmlp").iterdir()
     lines = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
     (result,) = [x["eval"] for x in lines if "eval" in x]
@@ -138,7 +139,7 @@ def test_cgan_pd_resnet_trains_with_one_class_per_grid_row(tmp_path, capsys):
     }
     path = tmp_path / "cgan_pd.yaml"
     path.write_text(yaml.safe_dump(config))
-    assert main(["train", str(path), "--out", str(tmp_path / "runs")]) == 0
+    assert ganzoo.train(path, out=tmp_path / "runs").status == "finished"
     (run_dir,) = (tmp_path / "runs" / "cgan_pd").iterdir()
     grid = Image.open(run_dir / "samples" / "iter_0000002.png")
     assert grid.size == (3 * 30 + 2, 10 * 30 + 2)
@@ -158,7 +159,7 @@ def test_ganzoo_eval_of_a_conditional_run_scores_intra_class_fid(tmp_path, capsy
     path.write_text(
         yaml.safe_dump({**CONDITIONAL, "train": {**CONDITIONAL["train"], "iterations": 1}})
     )
-    assert main(["train", str(path), "--out", str(tmp_path / "runs")]) == 0
+    assert ganzoo.train(path, out=tmp_path / "runs").status == "finished"
     (run_dir,) = (tmp_path / "runs" / "cmlp").iterdir()
     out = tmp_path / "eval.json"
     assert main(["eval", str(run_dir), "--suite", str(suite), "--out", str(out)]) == 0

@@ -8,8 +8,8 @@ import pytest
 import torch
 import yaml
 
+import ganzoo
 from evaluation.images import resolve_images
-from ganzoo.cli import main
 from ganzoo.errors import CheckpointError
 from ganzoo.runs import load_checkpoint
 from ganzoo.sampling import load_generator, make_sampler, sample_rows
@@ -27,7 +27,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("sampling")
     config = tmp / "tiny.yaml"
     config.write_text(yaml.safe_dump(TINY))
-    assert main(["train", str(config), "--out", str(tmp / "runs")]) == 0
+    assert ganzoo.train(config, out=tmp / "runs").status == "finished"
     (found,) = (tmp / "runs" / "tiny").iterdir()
     return found
 

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 from torch.utils.data import BatchSampler, RandomSampler
 
+import ganzoo
 from ganzoo.cli import main
 from ganzoo.engine.step import GANStep
 from ganzoo.engine.trainer import ShardedBatchSampler
@@ -27,11 +28,11 @@ def test_two_gloo_processes_then_resume_on_one(tmp_path, tiny_config, capfd, mon
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     out = tmp_path / "runs"
     config = tiny_config(iterations=4, checkpoint_every=2)
-    assert main(["train", str(config), "--nproc-per-node", "2", "--out", str(out)]) == 0
+    result = ganzoo.train(config, nproc_per_node=2, out=out)
     captured = capfd.readouterr()
     assert "batch size 16 per process x 2 process(es) = 32 global" in captured.err
     (run_dir,) = (out / "tiny").iterdir()
-    assert captured.out.strip().splitlines()[-1] == str(run_dir)
+    assert (result.run_dir, result.status, result.iteration) == (run_dir, "finished", 4)
 
     def logged() -> list[int]:
         lines = (run_dir / "metrics.jsonl").read_text().splitlines()
@@ -42,7 +43,8 @@ def test_two_gloo_processes_then_resume_on_one(tmp_path, tiny_config, capfd, mon
     assert checkpoint["trainer"]["iteration"] == 4
     assert not any(k.startswith("module.") for k in checkpoint["generator"])
 
-    assert main(["train", "--resume", str(run_dir), "train.iterations=6"]) == 0
+    resumed = ganzoo.train(None, ["train.iterations=6"], resume=run_dir)
+    assert (resumed.run_dir, resumed.iteration) == (run_dir, 6)
     assert logged() == [1, 2, 3, 4, 5, 6]
     assert load_checkpoint(list_checkpoints(run_dir)[-1])["trainer"]["iteration"] == 6
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+import ganzoo
 from ganzoo.cli import main
 from ganzoo.config import load_config
 from ganzoo.data import build_dataset
@@ -51,8 +52,7 @@ def test_ema_is_checkpointed_and_survives_a_resume(tmp_path, tiny_config, capsys
     was resumed from its checkpoint at 2; they are saved apart from the raw weights."""
     out = tmp_path / "runs"
     config = tiny_config(iterations=4, checkpoint_every=2, ema=0.9)
-    assert main(["train", str(config), "--out", str(out)]) == 0
-    run_dir = (out / "tiny").iterdir().__next__()
+    run_dir = ganzoo.train(config, out=out).run_dir
     last = run_dir / "checkpoints" / "checkpoint_4.pt"
     straight = load_checkpoint(last)
     assert any(
@@ -60,7 +60,7 @@ def test_ema_is_checkpointed_and_survives_a_resume(tmp_path, tiny_config, capsys
         for k in straight["generator"]
     )
     last.unlink()
-    assert main(["train", "--resume", str(run_dir)]) == 0
+    assert ganzoo.train(None, resume=run_dir).status == "finished"
     resumed = load_checkpoint(list_checkpoints(run_dir)[-1])
     assert resumed["trainer"]["iteration"] == 4
     for key, value in straight["generator_ema"].items():
@@ -93,10 +93,8 @@ def test_amp_on_cuda_trains_with_a_grad_scaler(tmp_path, tiny_config):
     the checkpoint, and the losses stay finite."""
     out = tmp_path / "runs"
     config = tiny_config(iterations=4, checkpoint_every=4)
-    assert (
-        main(["train", str(config), "train.amp=true", "train.device=cuda", "--out", str(out)]) == 0
-    )
-    run_dir = (out / "tiny").iterdir().__next__()
+    overrides = ["train.amp=true", "train.device=cuda"]
+    run_dir = ganzoo.train(config, overrides, out=out).run_dir
     checkpoint = load_checkpoint(list_checkpoints(run_dir)[-1])
     assert checkpoint["scaler"]["scale"] > 0
     assert checkpoint["trainer"]["iteration"] == 4

@@ -1,5 +1,7 @@
 """Runs that survive faults: Ctrl-C and SIGTERM checkpoint and stop, SIGKILL loses only the steps
-since the last checkpoint, a corrupt newest checkpoint is skipped, a full disk is one message."""
+since the last checkpoint, a corrupt newest checkpoint is skipped, a full disk is one message.
+The signal tests run `ganzoo train` as a process (its exit status is the point); the others
+train through the library."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ganzoo.cli import main
+import ganzoo
 from ganzoo.runs import list_checkpoints, load_checkpoint
 
 
@@ -91,7 +93,8 @@ def test_sigkill_loses_only_steps_since_last_checkpoint(processes, capsys, caplo
     assert before[-1] >= good_iteration  # the killed run got at least this far
 
     end = good_iteration + 3
-    assert main(["train", "--resume", str(run_dir), f"train.iterations={end}"]) == 0
+    result = ganzoo.train(None, [f"train.iterations={end}"], resume=run_dir)
+    assert (result.status, result.iteration) == ("finished", end)
     assert "Traceback" not in capsys.readouterr().err
     assert f"does not load, trying an older one: checkpoint {newest}" in caplog.text  # on stderr
     logged = iterations_logged(run_dir)
@@ -131,10 +134,11 @@ def test_ctrl_c_in_process_checkpoints_and_exits_130(tmp_path, tiny_config, caps
 
     monkeypatch.setattr(step_module.GANStep, "__call__", interrupted)
     out = tmp_path / "runs"
-    assert main(["train", str(tiny_config(iterations=50)), "--out", str(out)]) == 130
-    err = capsys.readouterr().err
+    result = ganzoo.train(tiny_config(iterations=50), out=out)
+    assert (result.status, result.exit_code, result.iteration) == ("interrupted", 130, 3)
     run_dir = the_run_dir(out)
-    assert "SIGINT" in err and f"--resume {run_dir}" in err
+    assert result.run_dir == run_dir
+    assert "SIGINT" in result.detail and f"--resume {run_dir}" in result.detail
     assert [p.name for p in list_checkpoints(run_dir)] == ["checkpoint_2.pt", "checkpoint_3.pt"]
     assert iterations_logged(run_dir) == [1, 2, 3]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
@@ -150,9 +154,10 @@ def test_full_disk_is_one_clear_error(tmp_path, tiny_config, capsys, monkeypatch
 
     monkeypatch.setattr(DiskSaver, "_save_func", no_space)
     out = tmp_path / "runs"
-    assert main(["train", str(tiny_config(iterations=4)), "--out", str(out)]) == 2
-    err = capsys.readouterr().err
-    assert "No space left on device" in err and "checkpoints" in err
+    result = ganzoo.train(tiny_config(iterations=4), out=out)
+    assert (result.status, result.exit_code) == ("failed", 2)
+    err = result.detail + capsys.readouterr().err
+    assert "No space left on device" in result.detail and "checkpoints" in result.detail
     assert "Traceback" not in err
     assert list_checkpoints(the_run_dir(out)) == []
 
@@ -161,5 +166,5 @@ def test_full_disk_is_one_clear_error(tmp_path, tiny_config, capsys, monkeypatch
 def test_signal_handlers_restored_after_a_normal_run(tmp_path, tiny_config):
     """After a run that ends normally, SIGTERM's handler is what it was before the run."""
     before = signal.getsignal(signal.SIGTERM)
-    assert main(["train", str(tiny_config(iterations=1)), "--out", str(tmp_path / "r")]) == 0
+    assert ganzoo.train(tiny_config(iterations=1), out=tmp_path / "r").status == "finished"
     assert signal.getsignal(signal.SIGTERM) is before

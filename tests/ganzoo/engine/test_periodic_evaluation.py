@@ -13,7 +13,7 @@ import pytest
 import torch
 import yaml
 
-from ganzoo.cli import main
+import ganzoo
 from ganzoo.engine.handlers import evaluation as periodic
 from ganzoo.runs import load_checkpoint
 
@@ -60,9 +60,9 @@ def run_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     }
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(config))
-    assert main(["train", str(path), "--out", str(tmp_path / "runs")]) == 0
-    (found,) = (tmp_path / "runs" / "tiny").iterdir()
-    return found
+    result = ganzoo.train(path, out=tmp_path / "runs")
+    assert result.status == "finished"
+    return result.run_dir
 
 
 def test_results_best_checkpoint_and_collapse(run_dir: Path):

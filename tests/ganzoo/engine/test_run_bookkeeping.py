@@ -13,13 +13,15 @@ from pathlib import Path
 import pytest
 import torch
 
-from ganzoo.cli import main
+import ganzoo
 from ganzoo.runs import list_checkpoints
 
 
-def run(capsys, *args: str) -> Path:
-    assert main(["train", *args]) == 0
-    return Path(capsys.readouterr().out.strip().splitlines()[-1])
+def run(config: Path | None, *overrides: str, out: Path | None = None, resume=None) -> Path:
+    """Train through the library; the run must finish. Returns its directory."""
+    result = ganzoo.train(config, overrides, out=out, resume=resume)
+    assert result.status == "finished", result
+    return result.run_dir
 
 
 def killed_after(run_dir: Path, iteration: int) -> Path:
@@ -40,15 +42,15 @@ def test_linear_decay_reaches_zero_and_resumes_at_the_right_value(tmp_path, tiny
     """With lr_decay linear over 8 iterations the rate used at iteration i is lr (1 - (i-1)/8),
     it is 0 after the last; a run killed after 4 and resumed logs the same rates at 5..8."""
     config = tiny_config(iterations=8, lr_decay="linear", checkpoint_every=4)
-    full = run(capsys, str(config), "--out", str(tmp_path / "a"))
+    full = run(config, out=tmp_path / "a")
     rates = [r["lr_g"] for r in records(full)]
     assert rates == pytest.approx([2e-4 * (1 - i / 8) for i in range(8)])
     last = torch.load(list_checkpoints(full)[-1], weights_only=True)
     assert last["optimizer_g"]["param_groups"][0]["lr"] == 0.0
     assert last["optimizer_d"]["param_groups"][0]["lr"] == 0.0
 
-    second = run(capsys, str(config), "--out", str(tmp_path / "b"))
-    resumed = run(capsys, "--resume", str(killed_after(second, 4)))
+    second = run(config, out=tmp_path / "b")
+    resumed = run(None, resume=killed_after(second, 4))
     assert [r["lr_d"] for r in records(resumed)] == pytest.approx(
         [r["lr_d"] for r in records(full)]
     )
@@ -57,9 +59,9 @@ def test_linear_decay_reaches_zero_and_resumes_at_the_right_value(tmp_path, tiny
 def test_keep_checkpoints_holds_across_resumes(tmp_path, tiny_config, capsys):
     """keep_checkpoints 3: after a run and two resumes, only the 3 newest checkpoints remain."""
     config = tiny_config(iterations=4, checkpoint_every=1, keep_checkpoints=3)
-    run_dir = run(capsys, str(config), "--out", str(tmp_path / "runs"))
+    run_dir = run(config, out=tmp_path / "runs")
     for end in (7, 10):
-        run(capsys, "--resume", str(run_dir), f"train.iterations={end}")
+        run(None, f"train.iterations={end}", resume=run_dir)
     names = [p.name for p in list_checkpoints(run_dir)]
     assert names == ["checkpoint_8.pt", "checkpoint_9.pt", "checkpoint_10.pt"]
 
@@ -67,7 +69,7 @@ def test_keep_checkpoints_holds_across_resumes(tmp_path, tiny_config, capsys):
 def test_the_last_iteration_is_always_logged(tmp_path, tiny_config, capsys):
     """A run shorter than log_every still logs its last iteration (and only once)."""
     config = tiny_config(iterations=3, log_every=50)
-    run_dir = run(capsys, str(config), "--out", str(tmp_path / "runs"))
+    run_dir = run(config, out=tmp_path / "runs")
     assert [r["iteration"] for r in records(run_dir)] == [3]
 
 
@@ -75,7 +77,7 @@ def test_progress_off_a_terminal_is_compact_log_lines(tmp_path, tiny_config, cap
     """Without a terminal the progress is log lines naming iterations, no carriage returns."""
     config = tiny_config(iterations=20, progress=True)
     with caplog.at_level(logging.INFO):
-        run(capsys, str(config), "--out", str(tmp_path / "runs"))
+        run(config, out=tmp_path / "runs")
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("iteration ")]
     assert lines[-1].startswith("iteration 20/20 (100%)") and len(lines) == 20
     assert "\r" not in capsys.readouterr().err
@@ -95,8 +97,9 @@ def test_nan_advice_without_a_checkpoint_is_true(tmp_path, tiny_config, capsys, 
 
     monkeypatch.setattr(step_module.GANStep, "__call__", poisoned)
     config = tiny_config(iterations=5, checkpoint_every=4)
-    assert main(["train", str(config), "--out", str(tmp_path / "runs")]) == 2
-    err = capsys.readouterr().err
+    result = ganzoo.train(config, out=tmp_path / "runs")
+    assert (result.status, result.exit_code) == ("failed", 2)
+    err = result.detail
     assert "iteration 1" in err and "No checkpoint was written" in err and "new run" in err
     assert "resume with" not in err
 
@@ -113,8 +116,9 @@ def test_a_full_disk_inside_torch_save_is_one_message(tmp_path, tiny_config, cap
 
     monkeypatch.setattr(DiskSaver, "_save_func", no_space)
     out = tmp_path / "runs"
-    assert main(["train", str(tiny_config(iterations=4)), "--out", str(out)]) == 2
-    err = capsys.readouterr().err
+    result = ganzoo.train(tiny_config(iterations=4), out=out)
+    assert (result.status, result.exit_code) == ("failed", 2)
+    err = result.detail
     assert "No space left on device" in err and "checkpoints" in err and "--resume" in err
     assert "Traceback" not in err and "enforce fail" not in err
 
@@ -133,7 +137,7 @@ def test_wgan_gp_run_logs_critic_scores_and_penalty_and_resumes_exactly(
         "discriminator.batch_norm=false",
     ]
     config = tiny_config(iterations=6, checkpoint_every=3)
-    full = run(capsys, str(config), "--out", str(tmp_path / "a"), *options)
+    full = run(config, *options, out=tmp_path / "a")
     logged = records(full)
     assert {"score_real", "score_fake", "wasserstein", "gp"} <= set(logged[-1])
     assert "d_real" not in logged[-1]
@@ -142,8 +146,8 @@ def test_wgan_gp_run_logs_critic_scores_and_penalty_and_resumes_exactly(
     tags = EventAccumulator(str(full / "tb")).Reload().Tags()["scalars"]
     assert {"train/gp", "train/score_real", "train/lr_d"} <= set(tags)
 
-    second = run(capsys, str(config), "--out", str(tmp_path / "b"), *options)
-    resumed = run(capsys, "--resume", str(killed_after(second, 3)))
+    second = run(config, *options, out=tmp_path / "b")
+    resumed = run(None, resume=killed_after(second, 3))
     assert [r["iteration"] for r in records(resumed)] == [1, 2, 3, 4, 5, 6]
     for a, b in zip(records(full), records(resumed), strict=True):
         assert (a["iteration"], a["loss_d"], a["gp"]) == pytest.approx(
@@ -168,12 +172,12 @@ def test_sngan_run_with_spectral_norm_and_linear_decay_resumes_exactly(
         "train.betas_d=[0.0,0.9]",
     ]
     config = tiny_config(iterations=4, checkpoint_every=2, batch_size=16)
-    full = run(capsys, str(config), "--out", str(tmp_path / "a"), *options)
+    full = run(config, *options, out=tmp_path / "a")
     state = torch.load(list_checkpoints(full)[-1], weights_only=True)["discriminator"]
     assert any(k.endswith("parametrizations.weight.original") for k in state)
     assert any(k.endswith("_u") for k in state)  # spectral norm's power-iteration vector
-    second = run(capsys, str(config), "--out", str(tmp_path / "b"), *options)
-    resumed = run(capsys, "--resume", str(killed_after(second, 2)))
+    second = run(config, *options, out=tmp_path / "b")
+    resumed = run(None, resume=killed_after(second, 2))
     for a, b in zip(records(full), records(resumed), strict=True):
         assert (a["iteration"], a["loss_d"], a["loss_g"]) == pytest.approx(
             (b["iteration"], b["loss_d"], b["loss_g"]), rel=1e-5, abs=1e-6

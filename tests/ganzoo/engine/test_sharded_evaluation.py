@@ -11,9 +11,9 @@ import pytest
 import torch
 import yaml
 
+import ganzoo
 from evaluation import Evaluator
 from ganzoo.architectures import get_architecture
-from ganzoo.cli import main
 from ganzoo.engine.handlers.evaluation import build_evaluator
 from ganzoo.engine.sharded_evaluation import evaluate_across_ranks, share_of_rows
 from ganzoo.sampling import load_generator, make_sampler
@@ -144,12 +144,14 @@ def test_a_two_process_run_logs_the_evaluation_one_process_gives(
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(config))
     out = tmp_path / "runs"
-    assert main(["train", str(path), "--nproc-per-node", "2", "--out", str(out)]) == 0
-    (run_dir,) = (out / "tiny").iterdir()
+    result = ganzoo.train(path, nproc_per_node=2, out=out)
+    assert result.status == "finished"
+    run_dir = result.run_dir
     lines = [json.loads(t) for t in (run_dir / "metrics.jsonl").read_text().splitlines()]
     evals = [line for line in lines if "eval" in line]
     assert [line["iteration"] for line in evals] == [2, 4]
     assert evals[-1]["protocol"]["num_generated"] == 61
+    assert result.metrics == evals[-1]["eval"]  # rank 0's result came back to this process
 
     loaded = load_generator(run_dir)
     assert loaded.iteration == 4

@@ -9,6 +9,7 @@ import pytest
 import torch
 import yaml
 
+import ganzoo
 from ganzoo.cli import main
 from ganzoo.runs import list_checkpoints, load_checkpoint
 
@@ -35,9 +36,11 @@ def write_config(tmp_path: Path, name: str = "tiny", **train: object) -> Path:
     return path
 
 
-def train(capsys: pytest.CaptureFixture, *args: str) -> Path:
-    assert main(["train", *args]) == 0
-    return Path(capsys.readouterr().out.strip().splitlines()[-1])
+def train(config: Path | None, *overrides: str, out: Path | None = None, resume=None) -> Path:
+    """Train through the library; the run must finish. Returns its directory."""
+    result = ganzoo.train(config, overrides, out=out, resume=resume)
+    assert result.status == "finished", result
+    return result.run_dir
 
 
 def losses(run_dir: Path) -> dict[int, tuple[float, float]]:
@@ -58,7 +61,7 @@ def full_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        assert main(["train", str(write_config(tmp)), "--out", str(tmp / "runs")]) == 0
+        train(write_config(tmp), out=tmp / "runs")
     finally:
         torch.set_num_threads(before)
     (run_dir,) = (tmp / "runs" / "tiny").iterdir()
@@ -98,9 +101,9 @@ def test_resume_reproduces_the_uninterrupted_losses(tmp_path, capsys, full_run):
     """A run stopped after 5 iterations and resumed from its mid-epoch checkpoint at 3 gives the
     same losses for iterations 4..12 (across an epoch boundary) as the uninterrupted run."""
     config = write_config(tmp_path, iterations=5)
-    run_dir = train(capsys, str(config), "--out", str(tmp_path / "runs"))
+    run_dir = train(config, out=tmp_path / "runs")
     (run_dir / "checkpoints" / "checkpoint_5.pt").unlink()  # as if killed after iteration 5
-    resumed = train(capsys, "--resume", str(run_dir), "train.iterations=12")
+    resumed = train(None, "train.iterations=12", resume=run_dir)
     assert resumed == run_dir
     expected, got = losses(full_run), losses(run_dir)
     for iteration in range(4, 13):
@@ -111,8 +114,8 @@ def test_resume_reproduces_the_uninterrupted_losses(tmp_path, capsys, full_run):
 def test_two_runs_never_share_a_directory(tmp_path, capsys):
     """Starting the same config twice in the same second gives two run directories."""
     config = write_config(tmp_path, iterations=1, checkpoint_every=1)
-    first = train(capsys, str(config), "--out", str(tmp_path / "runs"))
-    second = train(capsys, str(config), "--out", str(tmp_path / "runs"))
+    first = train(config, out=tmp_path / "runs")
+    second = train(config, out=tmp_path / "runs")
     assert first != second and first.parent == second.parent
 
 
@@ -141,8 +144,9 @@ def test_nan_loss_stops_with_message_and_keeps_good_checkpoints(tmp_path, capsys
 
     monkeypatch.setattr(step_module.GANStep, "__call__", poisoned)
     config = write_config(tmp_path)
-    assert main(["train", str(config), "--out", str(tmp_path / "runs")]) == 2
-    err = capsys.readouterr().err
+    result = ganzoo.train(config, out=tmp_path / "runs")
+    assert (result.status, result.exit_code) == ("failed", 2)
+    err = result.detail
     assert "iteration 5" in err and "NaN" in err
     (run_dir,) = (tmp_path / "runs" / "tiny").iterdir()
     assert [p.name for p in list_checkpoints(run_dir)] == ["checkpoint_3.pt"]

@@ -4,6 +4,8 @@ named module, so worker processes of a parallel run can import it by name)."""
 from __future__ import annotations
 
 import math
+import os
+import time
 from pathlib import Path
 
 import torch
@@ -12,6 +14,11 @@ from ganzoo.activations import create_activation
 from ganzoo.leaderboard.tasks import Cell, Metric, Task
 
 CALLS: list[tuple[str, str, int]] = []  # (task, activation, seed) of every in-process run
+# Set by tests that run leaderboards in other processes (or through the environment, which
+# spawned workers inherit): each run appends "task activation seed pid" here and takes SECONDS,
+# so that concurrent runs overlap.
+LOG: str | None = os.environ.get("GANZOO_FAKE_LOG")
+SECONDS = float(os.environ.get("GANZOO_FAKE_SECONDS", "0"))
 
 
 def score(activation: str, kwargs: dict, seed: int) -> float:
@@ -24,6 +31,10 @@ def score(activation: str, kwargs: dict, seed: int) -> float:
 def run_fake(task: Task, cell: Cell, work_dir: Path) -> dict:
     """A curve that climbs linearly to the activation's score over the budget."""
     CALLS.append((task.name, cell.activation, cell.seed))
+    if LOG is not None:
+        with open(LOG, "a", encoding="utf-8") as log:
+            log.write(f"{task.name} {cell.activation} {cell.seed} {os.getpid()}\n")
+        time.sleep(SECONDS)
     final = score(cell.activation, dict(cell.kwargs), cell.seed)
     if cell.activation == "nan_maker":
         final = math.nan

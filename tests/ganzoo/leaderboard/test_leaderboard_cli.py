@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import leaderboard_fakes
 import pytest
@@ -137,7 +138,7 @@ def test_an_unwritable_store_is_refused_before_any_cell_trains(tmp_path, fake_ta
     blocker.write_text("not a folder")
     assert _run(tmp_path, "relu,leaky_relu", "--store", str(blocker / "store")) == 2
     err = capsys.readouterr().err
-    assert "cannot write to the leaderboard store" in err and "--store" in err
+    assert "cannot write to the results store" in err and "--store" in err
     assert "Traceback" not in err
     assert leaderboard_fakes.CALLS == []
 
@@ -159,3 +160,121 @@ def test_real_ring8_with_a_tiny_budget(tmp_path, monkeypatch):
         assert [p["iteration"] for p in curve] == [10, 20, 40]
         assert all(0 <= p["mean"] <= 8 for p in curve)
     assert not board["failed"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--activations", "elu(alpha=abc)"], "elu(alpha='abc') builds but fails on a test input"),
+        (["--tasks", "ring8,ring8"], "--tasks names ring8 more than once"),
+        (["--executor", "slurm", "--cells-per-job", "0"], "--cells-per-job must be at least 1"),
+    ],
+)
+def test_bad_values_are_refused_before_any_run(tmp_path, capsys, argv, message):
+    """Issue 25: a kwarg value that builds but breaks the activation was trained, stored as
+    failed and reused for ever; a repeated task counted twice in the mean rank. Both are now
+    one line (exit 2) before anything trains or is written."""
+    assert main(["leaderboard", *argv, "--out", str(tmp_path / "board")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "board").exists()
+
+
+def test_the_baseline_given_in_another_spelling_is_not_added_again(tmp_path, fake_tasks, capsys):
+    """Issue 25: `Leaky-ReLU` is the baseline leaky_relu: no "added the baseline" note, and
+    one row for it."""
+    assert _run(tmp_path, "relu,Leaky-ReLU") == 0
+    assert "added the baseline" not in capsys.readouterr().err
+    board = json.loads((tmp_path / "board" / "leaderboard.json").read_text())
+    assert board["activations"] == ["relu", "leaky_relu"]
+
+
+@pytest.mark.parametrize("curve_null", [False, True])
+def test_a_cell_file_of_the_wrong_shape_is_one_line(tmp_path, fake_tasks, capsys, curve_null):
+    """Issue 25: a cell file holding valid JSON of the wrong shape crashed with a traceback;
+    now exit 2 with one line naming the file and how to fix it."""
+    assert _run(tmp_path, "relu,leaky_relu") == 0
+    cell_file = sorted((tmp_path / "board" / "store" / "cells" / "fake").glob("*.json"))[0]
+    record = {**json.loads(cell_file.read_text()), "curve": None}  # its own key, a null curve
+    cell_file.write_text(json.dumps(record) if curve_null else "[1, 2, 3]")
+    capsys.readouterr()
+    assert _run(tmp_path, "relu,leaky_relu") == 2
+    err = capsys.readouterr().err
+    assert str(cell_file) in err and "delete the file" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_two_leaderboards_on_one_store_train_each_cell_once(tmp_path, fake_tasks, monkeypatch):
+    """Issue 23/25: two `ganzoo leaderboard` commands started together on one store (forked
+    processes) train each of the 8 cells once between them, both write the full leaderboard,
+    and a third run trains nothing."""
+    import multiprocessing
+
+    log = tmp_path / "calls.log"
+    monkeypatch.setattr(leaderboard_fakes, "LOG", log)
+    monkeypatch.setattr(leaderboard_fakes, "SECONDS", 0.2)
+    argv = ["leaderboard", "--activations", "relu,leaky_relu", "--tasks", "fake,fake2"]
+    argv += ["--seeds", "2", "--store", str(tmp_path / "store")]
+    context = multiprocessing.get_context("fork")  # the fake tasks live in this process only
+    with context.Pool(2) as pool:
+        outs = [str(tmp_path / name) for name in ("a", "b")]
+        results = [pool.apply_async(main, ([*argv, "--out", out],)) for out in outs]
+        assert [r.get(timeout=120) for r in results] == [0, 0]
+    cells = [line.rsplit(" ", 1)[0] for line in log.read_text().splitlines()]
+    assert len(cells) == 8 and len(set(cells)) == 8
+    for out in outs:
+        board = json.loads((tmp_path / out / "leaderboard.json").read_text())
+        assert [e["activation"] for e in board["overall"]["final"]] == ["relu", "leaky_relu"]
+    assert main([*argv, "--out", str(tmp_path / "c")]) == 0
+    assert len(log.read_text().splitlines()) == 8
+
+
+SIGTERM_RUNNER = """
+import sys
+sys.path.insert(0, {here!r})
+from leaderboard_fakes import fake_task
+from ganzoo.cli import main
+from ganzoo.leaderboard import tasks
+tasks.TASKS["fake"] = fake_task("fake")
+sys.exit(main(["leaderboard", "--activations", "relu,leaky_relu", "--tasks", "fake", "--seeds", "2",
+      "--jobs", "2", "--out", {out!r}]))
+"""
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` is running (a zombie, exited but not yet reaped, is not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_sigterm_on_a_jobs_2_leaderboard_leaves_no_worker(tmp_path, monkeypatch):
+    """Issue 25: `kill -TERM` on `leaderboard --jobs 2` left its workers orphaned and hung.
+    Now the command stops its workers and exits, and no cell cut off is stored."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    log = tmp_path / "calls.log"
+    monkeypatch.setenv("GANZOO_FAKE_LOG", str(log))
+    monkeypatch.setenv("GANZOO_FAKE_SECONDS", "60")
+    here = str(Path(__file__).parent)
+    script = SIGTERM_RUNNER.format(here=here, out=str(tmp_path / "board"))
+    board = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 120
+    while (not log.exists() or len(log.read_text().splitlines()) < 2) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.2)
+    workers = [int(line.split()[-1]) for line in log.read_text().splitlines()]
+    assert len(workers) == 2
+    board.send_signal(signal.SIGTERM)
+    assert board.wait(timeout=60) != 0
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers)
+    assert not list((tmp_path / "board" / "store" / "cells").glob("*/*.json"))

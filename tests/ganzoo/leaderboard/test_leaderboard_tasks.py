@@ -1,17 +1,18 @@
-"""The task suite's definitions and the image tasks' `ganzoo train` adapter (with the training
-subprocess replaced by a fake that writes what `ganzoo train` writes)."""
+"""The task suite's definitions and the image tasks' ganzoo.train adapter (with ganzoo.train
+replaced by a fake that writes what a training run writes)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
+import ganzoo
+from ganzoo.engine.result import RunResult
 from ganzoo.errors import ConfigError, GanzooError
-from ganzoo.leaderboard import tasks as task_module
 from ganzoo.leaderboard.tasks import TASKS, Cell, get_task, read_eval_curve, run_training
+from ganzoo.runs import CHECKPOINT_DIR, CONFIG_FILE, METRICS_FILE
 
 
 def test_every_task_states_its_budget_and_is_scored_at_the_end():
@@ -59,40 +60,39 @@ def test_eval_curve_reads_the_last_record_per_iteration(tmp_path):
 
 
 class FakeTrain:
-    """Stands in for `python -m ganzoo train`: records the command line and writes a run
-    directory with a checkpoint and one evaluation record per eval point."""
+    """Stands in for :func:`ganzoo.train`: records its arguments and writes a run directory
+    with a checkpoint and one evaluation record per eval point; returns ``status``."""
 
-    def __init__(self, returncode: int = 0) -> None:
-        self.commands: list[list[str]] = []
-        self.returncode = returncode
+    def __init__(self, status: str = "finished") -> None:
+        self.calls: list[dict] = []
+        self.status = status
 
-    def __call__(self, command, **kwargs):
-        self.commands.append(command)
-        if "--resume" in command:
-            run_dir = Path(command[command.index("--resume") + 1])
+    def __call__(self, config, overrides=(), *, out=None, resume=None, **kwargs):
+        self.calls.append({"config": config, "overrides": list(overrides), "resume": resume})
+        if resume is not None:
+            run_dir = Path(resume)
         else:
-            run_dir = Path(command[command.index("--out") + 1]) / "leaderboard" / "20260101-000000"
-            run_dir.mkdir(parents=True)
-            (run_dir / "config.yaml").write_text("seed: 0\n")
-            (run_dir / "checkpoints").mkdir()
-            (run_dir / "checkpoints" / "checkpoint_450.pt").write_bytes(b"")
-        with (run_dir / "metrics.jsonl").open("a") as f:
+            run_dir = Path(out) / config["name"] / "20260101-000000"
+            (run_dir / CHECKPOINT_DIR).mkdir(parents=True)
+            (run_dir / CONFIG_FILE).write_text("seed: 0\n")
+            (run_dir / CHECKPOINT_DIR / "checkpoint_450.pt").write_bytes(b"")
+        with (run_dir / METRICS_FILE).open("a") as f:
             for i, fid in ((450, 120.0), (900, 60.0)):
                 f.write(json.dumps({"iteration": i, "eval": {"fid": fid, "kid_mean": 0.1}}) + "\n")
-        stderr = "" if self.returncode == 0 else "error: a NaN loss at iteration 12"
-        return subprocess.CompletedProcess(command, self.returncode, f"{run_dir}\n", stderr)
+        detail = "" if self.status == "finished" else "a NaN loss at iteration 12"
+        return RunResult(run_dir, self.status, 900, {}, detail)
 
 
 def test_training_task_passes_the_cell_and_resumes_a_left_run(tmp_path, monkeypatch):
-    """The cell's activation (both networks), kwargs, seed and budget reach `ganzoo train` as
+    """The cell's activation (both networks), kwargs, seed and budget reach ganzoo.train as
     overrides, with an evaluation every half budget; a second call finds the run the first
     left (a checkpoint in it) and resumes it instead of starting over."""
     fake = FakeTrain()
-    monkeypatch.setattr(task_module.subprocess, "run", fake)
+    monkeypatch.setattr(ganzoo, "train", fake, raising=False)
     task = TASKS["mnist_dcgan"]
     cell = Cell("elu", {"alpha": 0.5}, "mnist_dcgan", 2)
     result = run_training(task, cell, tmp_path)
-    command = fake.commands[0]
+    first = fake.calls[0]
     for override in (
         "seed=2",
         "train.iterations=900",
@@ -101,24 +101,24 @@ def test_training_task_passes_the_cell_and_resumes_a_left_run(tmp_path, monkeypa
         "discriminator.activation=elu",
         'generator.activation_kwargs={"alpha": 0.5}',
     ):
-        assert override in command
+        assert override in first["overrides"]
     assert [p["iteration"] for p in result["curve"]] == [450, 900]
-    config = json.loads((tmp_path / "run" / "leaderboard.yaml").read_text())
-    assert config["data"]["name"] == "mnist5k" and config["eval"]["suite"] == "smoke"
+    assert first["config"]["data"]["name"] == "mnist5k"
+    assert first["config"]["eval"]["suite"] == "smoke"
     run_training(task, cell, tmp_path)
-    assert "--resume" in fake.commands[1]
+    assert fake.calls[1]["resume"] == Path(result["run_dir"])
 
 
 def test_a_failed_training_run_raises_with_its_message(tmp_path, monkeypatch):
-    """A run that stops (a NaN loss) becomes an error naming the exit code and the message."""
-    monkeypatch.setattr(task_module.subprocess, "run", FakeTrain(returncode=2))
-    with pytest.raises(GanzooError, match="exited with 2: error: a NaN loss at iteration 12"):
+    """A run that stops (a NaN loss) becomes an error naming the status and the reason."""
+    monkeypatch.setattr(ganzoo, "train", FakeTrain("failed"), raising=False)
+    with pytest.raises(GanzooError, match="failed: a NaN loss at iteration 12"):
         run_training(TASKS["fashion_single_class"], Cell("relu", {}, "x", 0), tmp_path)
 
 
 def test_an_interrupted_training_run_is_not_a_failed_cell(tmp_path, monkeypatch):
-    """Ctrl-C reaches the training subprocess too (exit 130): the cell is interrupted, not
-    failed, so nothing is stored and the next run resumes it."""
-    monkeypatch.setattr(task_module.subprocess, "run", FakeTrain(returncode=130))
+    """Ctrl-C reaches the training run too (status interrupted, with its checkpoint): the cell
+    is interrupted, not failed, so nothing is stored and the next run resumes it."""
+    monkeypatch.setattr(ganzoo, "train", FakeTrain("interrupted"), raising=False)
     with pytest.raises(KeyboardInterrupt):
         run_training(TASKS["mnist_dcgan"], Cell("relu", {}, "x", 0), tmp_path)

@@ -177,6 +177,7 @@ def test_a_loss_plugin_is_listed_and_trains(install_plugin, tmp_path, capsys):
     `ganzoo losses` lists it with its distribution, and `ganzoo train` trains with it."""
     import yaml
 
+    import ganzoo
     from ganzoo.cli import main
 
     install_plugin(
@@ -190,8 +191,9 @@ def test_a_loss_plugin_is_listed_and_trains(install_plugin, tmp_path, capsys):
     assert "rsgan" in listing and "ganzoo-rsgan 1.2.3" in listing
     config = tmp_path / "tiny.yaml"
     config.write_text(yaml.safe_dump(TINY))
-    assert main(["train", str(config), "--out", str(tmp_path / "runs"), "train.loss=rsgan"]) == 0
-    run_dir = capsys.readouterr().out.strip().splitlines()[-1]
+    result = ganzoo.train(config, ["train.loss=rsgan"], out=tmp_path / "runs")
+    assert result.status == "finished"
+    run_dir = result.run_dir
     import json
     from pathlib import Path
 

@@ -27,7 +27,7 @@ def test_stat_is_mean_and_sample_std_ignoring_nan():
     s = Stat.of([8, 6, math.nan])
     assert (s.mean, s.n) == (7.0, 2)
     assert s.std == pytest.approx(math.sqrt(2))
-    assert Stat.of([5]).std == 0.0
+    assert math.isnan(Stat.of([5]).std)  # one seed: no spread (NaN, as in the report)
     assert Stat.of([math.nan]).n == 0
 
 
@@ -52,3 +52,12 @@ def test_csv_holds_unformatted_numbers(tmp_path):
     assert float(row["high_quality_fraction_mean"]) == pytest.approx(0.6)
     assert float(row["modes_covered_std"]) == pytest.approx(math.sqrt(2))
     assert row["runs"] == "2"
+
+
+def test_one_seed_shows_its_value_without_a_spread():
+    """Issue 23: the std of one seed was 0.0 here and NaN in the report; it is NaN everywhere,
+    and the table shows the single value with no "± 0.0" that would claim no spread."""
+    (row,) = summarize([_record("psf", 7, 0.9, 0.2)], ["psf"])
+    assert math.isnan(row.stats["modes_covered"].std)
+    psf_line = next(line for line in format_text([row]).splitlines() if "psf" in line)
+    assert "7.0" in psf_line and "±" not in psf_line

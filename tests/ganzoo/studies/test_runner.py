@@ -11,7 +11,8 @@ import pytest
 
 from ganzoo.cli import main
 from ganzoo.runs import list_checkpoints
-from ganzoo.studies import load_study, plan_study, read_index, run_study, subprocess_execute
+from ganzoo.studies import library_execute, load_study, plan_study, read_index, run_study
+from ganzoo.studies import runner as study_runner
 from ganzoo.studies.runner import StudyConflictError
 
 
@@ -146,14 +147,32 @@ def test_an_invalid_level_is_blamed_on_its_run_and_override(tmp_path, write_stud
     assert "run nosuchact_seed0" in err and "the override 'generator.activation=nosuchact'" in err
 
 
-def test_subprocess_execute_logs_output_and_returns_the_status(tmp_path):
-    """The default launcher runs `python -m ganzoo ...`, appends its output to the log and
-    returns its exit status (2 for a user error)."""
+def test_library_execute_logs_output_and_returns_the_status(tmp_path):
+    """The default launcher runs ganzoo.train in a worker process, appends its output to the
+    log and returns the status `ganzoo train` would exit with (2 for a user error)."""
     log = tmp_path / "run.log"
-    code = subprocess_execute(["train", str(tmp_path / "missing.yaml")], log, {})
-    assert code == 2
+    argv = ["train", str(tmp_path / "missing.yaml"), "seed=1", "--out", str(tmp_path / "runs")]
+    assert library_execute(argv, log, {}) == 2
     text = log.read_text()
     assert text.startswith("$ ganzoo train") and "does not exist" in text
+
+
+def test_the_planned_commands_map_to_ganzoo_train_arguments():
+    """A new run's and a resumed run's commands become ganzoo.train's arguments."""
+    new = ["train", "base.yaml", "seed=0", "train.progress=false", "--out", "s/runs"]
+    assert study_runner.train_arguments(new) == {
+        "config": "base.yaml",
+        "overrides": ["seed=0", "train.progress=false"],
+        "resume": None,
+        "out": "s/runs",
+    }
+    resumed = ["train", "--resume", "s/runs/a/1", "train.iterations=9"]
+    assert study_runner.train_arguments(resumed) == {
+        "config": None,
+        "overrides": ["train.iterations=9"],
+        "resume": "s/runs/a/1",
+        "out": None,
+    }
 
 
 def test_a_run_trained_before_a_config_key_existed_is_not_a_conflict(tmp_path, write_study):

@@ -1,0 +1,239 @@
+"""Where an experiment's runs execute: here, in local worker processes, or as Slurm jobs.
+
+Every executor takes a function and a list of argument tuples and yields ``(index, result)``
+as each call finishes, in any order. A call that the executor itself loses (a worker process
+killed twice, a Slurm job that failed or ran out of time) yields a :class:`Lost` naming why.
+``LocalExecutor`` keeps ``jobs`` worker processes busy (one thread each); SIGTERM or Ctrl-C
+stops them (forwarded, so training checkpoints) and leaves none behind. ``SubmititExecutor``
+submits one job per chunk of calls through submitit (``cluster="slurm"``; ``"local"`` runs the
+same jobs as local processes, which is how the tests check it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from ganzoo.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+Results = Iterator[tuple[int, Any]]
+STOP_GRACE_S = 30.0  # how long stopped workers get to write their checkpoints
+
+
+@dataclass(frozen=True)
+class Lost:
+    """A call the executor could not finish; ``reason`` says why, for people."""
+
+    reason: str
+
+
+class Executor(Protocol):
+    def map_unordered(self, function: Callable[..., Any], calls: Sequence[tuple]) -> Results: ...
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Within the block SIGTERM raises KeyboardInterrupt (as Ctrl-C does), so the cleanup
+    that stops workers runs; outside the main thread this does nothing."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def init_worker() -> None:
+    """Each worker computes on one thread (the jobs share the cores) and, on Linux, receives
+    SIGTERM when its parent dies, so a killed experiment leaves no orphaned worker."""
+    os.environ["OMP_NUM_THREADS"] = "1"
+    os.environ["MKL_NUM_THREADS"] = "1"
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    import torch
+
+    torch.set_num_threads(1)
+
+
+class InlineExecutor:
+    """Runs each call in this process, one after the other (``--jobs 1``)."""
+
+    def map_unordered(self, function: Callable[..., Any], calls: Sequence[tuple]) -> Results:
+        for index, args in enumerate(calls):
+            yield index, function(*args)
+
+
+class LocalExecutor:
+    """Keeps ``jobs`` spawned worker processes busy. A worker that dies (killed, out of memory)
+    breaks the pool: its calls are tried once more in a new pool, then yielded as Lost."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+
+    def map_unordered(self, function: Callable[..., Any], calls: Sequence[tuple]) -> Results:
+        context = multiprocessing.get_context("spawn")  # no fork of a process with torch threads
+        queue = list(range(len(calls)))
+        attempts: dict[int, int] = {}
+        while queue:
+            broken: list[int] = []
+            pool = ProcessPoolExecutor(self.jobs, mp_context=context, initializer=init_worker)
+            running: dict[Future, int] = {}
+            try:
+                with sigterm_as_interrupt():
+                    while queue or running:
+                        while queue and len(running) < self.jobs:
+                            index = queue.pop(0)
+                            running[pool.submit(function, *calls[index])] = index
+                        finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                        for future in finished:
+                            index = running.pop(future)
+                            try:
+                                result = future.result()
+                            except BrokenProcessPool:
+                                broken.append(index)
+                                continue
+                            yield index, result
+                        if broken:
+                            broken.extend(running.values())
+                            running.clear()
+                            break
+            except BaseException:
+                stop_workers(pool)
+                raise
+            pool.shutdown(wait=True)
+            for index in broken:
+                attempts[index] = attempts.get(index, 0) + 1
+                if attempts[index] >= 2:
+                    yield index, Lost("the worker process died twice")
+                else:
+                    queue.insert(0, index)
+
+
+def stop_workers(pool: ProcessPoolExecutor, grace_s: float = STOP_GRACE_S) -> None:
+    """Stop every worker of ``pool``: SIGTERM (a training run checkpoints and stops), then
+    SIGKILL for any still alive after ``grace_s``; nothing is left running or hung."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError):
+            process.terminate()
+    deadline = time.monotonic() + grace_s
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
+            process.join(5)
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _run_chunk(function: Callable[..., Any], calls: Sequence[tuple]) -> list[Any]:
+    """One Slurm job's work: the calls of its chunk, one after the other."""
+    init_worker()
+    return [function(*args) for args in calls]
+
+
+@dataclass
+class SubmititExecutor:
+    """One submitit job per ``chunk`` calls, on Slurm (``cluster="slurm"``) or as local
+    processes (``cluster="local"``). Job logs and pickles go to ``folder``."""
+
+    folder: Path
+    cluster: str = "slurm"
+    partition: str | None = None
+    time_min: int = 60
+    gpus_per_job: int = 0
+    cpus_per_job: int = 1
+    chunk: int = 1
+    poll_s: float = 1.0
+
+    def executor(self) -> Any:
+        try:
+            import submitit
+        except ImportError:
+            raise ConfigError(
+                "--executor slurm needs submitit: pip install 'ganzoo[slurm]' (or submitit)"
+            ) from None
+        executor = submitit.AutoExecutor(folder=str(self.folder), cluster=self.cluster)
+        parameters: dict[str, Any] = {
+            "timeout_min": self.time_min,
+            "cpus_per_task": self.cpus_per_job,
+            "name": "ganzoo",
+        }
+        if self.gpus_per_job:
+            parameters["gpus_per_node"] = self.gpus_per_job
+        if self.partition and self.cluster == "slurm":
+            parameters["slurm_partition"] = self.partition
+        executor.update_parameters(**parameters)
+        return executor
+
+    def map_unordered(self, function: Callable[..., Any], calls: Sequence[tuple]) -> Results:
+        executor = self.executor()
+        size = max(1, self.chunk)
+        chunks = [list(range(i, min(i + size, len(calls)))) for i in range(0, len(calls), size)]
+        jobs = {
+            executor.submit(_run_chunk, function, [calls[i] for i in chunk]): chunk
+            for chunk in chunks
+        }
+        logger.info("submitted %d job(s) to %s", len(jobs), self.cluster)
+        try:
+            with sigterm_as_interrupt():
+                while jobs:
+                    for job in [job for job in jobs if job.done()]:
+                        chunk = jobs.pop(job)
+                        try:
+                            results = job.result()
+                        except Exception as exc:  # a failed or timed-out job loses its chunk
+                            reason = f"the {self.cluster} job {job.job_id} failed: {exc}"
+                            results = [Lost(reason.splitlines()[0])] * len(chunk)
+                        yield from zip(chunk, results)
+                    if jobs:
+                        time.sleep(self.poll_s)
+        except BaseException:
+            for job in jobs:
+                with contextlib.suppress(Exception):
+                    job.cancel(check=False)
+            raise
+
+
+def make_executor(
+    name: str,
+    jobs: int = 1,
+    folder: Path | None = None,
+    partition: str | None = None,
+    time_min: int = 60,
+    gpus_per_job: int = 0,
+    chunk: int = 1,
+) -> Executor:
+    """The executor a command line asks for: ``local`` (``jobs`` processes) or ``slurm`` /
+    ``submitit-local`` (submitit jobs whose files go to ``folder``)."""
+    if name == "local":
+        return InlineExecutor() if jobs <= 1 else LocalExecutor(jobs)
+    if name in ("slurm", "submitit-local"):
+        return SubmititExecutor(
+            folder=Path(folder or "submitit"),
+            cluster="slurm" if name == "slurm" else "local",
+            partition=partition,
+            time_min=time_min,
+            gpus_per_job=gpus_per_job,
+            chunk=chunk,
+        )
+    raise ConfigError(f"unknown executor {name!r}; choose local, slurm or submitit-local")

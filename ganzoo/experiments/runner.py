@@ -1,0 +1,162 @@
+"""The grid runner: an experiment's cells (factors x seeds), the ones the store lacks, run on an
+executor, each record stored by the process that trained it.
+
+A worker claims its cell's lock in the store before it trains and writes the record before it
+lets go, so runners sharing a store split the work: a cell another runner holds is skipped and
+waited for at the end (and run here if that runner stopped without a record). A failed cell
+(an exception, a NaN score) is stored as failed with its error; it never stops the others.
+Ctrl-C or SIGTERM stops the run: cells in flight are not stored, and the same command resumes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import time
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ganzoo.experiments.executors import Executor, InlineExecutor, Lost
+from ganzoo.experiments.store import FAILED, RecordStore
+
+logger = logging.getLogger(__name__)
+
+RunFunction = Callable[[Any, Path], Mapping[str, Any]]  # (payload, work_dir) -> record
+TRAINED, REUSED, BUSY = "trained", "reused", "busy"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One run of a grid: its store ``group`` (a task, a study), the ``key`` its record is
+    found by, a ``label`` for people and the ``payload`` the run function takes."""
+
+    group: str
+    key: Mapping[str, Any]
+    label: str
+    payload: Any
+
+
+@dataclass
+class RunSummary:
+    """What a run did: cells trained here, reused from the store (or from a concurrent
+    runner), and how many of the trained ones failed."""
+
+    trained: int = 0
+    reused: int = 0
+    failed: int = 0
+
+
+def grid(factors: Mapping[str, Sequence[Any]], seeds: Sequence[int]) -> list[dict[str, Any]]:
+    """Every combination of the factors' levels, seed by seed (so an experiment stopped early
+    still has complete sets per seed): ``[{factor: level, ..., "seed": s}, ...]``."""
+    names = list(factors)
+    return [
+        {**dict(zip(names, levels)), "seed": seed}
+        for seed in seeds
+        for levels in itertools.product(*(factors[name] for name in names))
+    ]
+
+
+def failed_record(error: str, seconds: float = 0.0) -> dict[str, Any]:
+    return {"status": FAILED, "error": error, "seconds": round(seconds, 3)}
+
+
+def run_safely(run: RunFunction, payload: Any, work_dir: Path) -> dict[str, Any]:
+    """``run``'s record, or a failed record with the error for any Exception it raises (a plugin
+    may raise anything); KeyboardInterrupt and other BaseExceptions escape."""
+    start = time.perf_counter()
+    try:
+        record = dict(run(payload, work_dir))
+    except Exception as exc:
+        logger.debug("run failed:\n%s", traceback.format_exc())
+        return failed_record(f"{type(exc).__name__}: {exc}".strip(), time.perf_counter() - start)
+    record.setdefault("seconds", round(time.perf_counter() - start, 3))
+    return record
+
+
+def run_claimed(
+    store_root: Path, cell: Cell, run: RunFunction, retry_failed: bool
+) -> tuple[str, dict[str, Any] | None]:
+    """In a worker: claim ``cell``, train it unless a record is there by now, store the record.
+    Returns (TRAINED, record), (REUSED, record) or (BUSY, None) when another runner holds it."""
+    store = RecordStore(store_root)
+    with store.claim(cell.group, cell.key) as mine:
+        if not mine:
+            return BUSY, None
+        existing = store.get(cell.group, cell.key)
+        if existing is not None and not (retry_failed and existing["status"] == FAILED):
+            return REUSED, existing
+        record = run_safely(run, cell.payload, store.work_dir(cell.group, cell.key))
+        store.put(cell.group, cell.key, record)
+        return TRAINED, record
+
+
+Progress = Callable[[str], None]
+
+
+def run_grid(
+    cells: Sequence[Cell],
+    store: RecordStore,
+    run: RunFunction,
+    executor: Executor | None = None,
+    retry_failed: bool = False,
+    progress: Progress | None = None,
+) -> RunSummary:
+    """Run every cell the store lacks (with ``retry_failed``, the failed ones again) on
+    ``executor`` (default: here, one after the other)."""
+    say = progress or (lambda message: logger.info("%s", message))
+    executor = executor or InlineExecutor()
+    summary = RunSummary()
+    todo = []
+    for cell in cells:
+        record = store.get(cell.group, cell.key)
+        if record is not None and not (retry_failed and record["status"] == FAILED):
+            summary.reused += 1
+        else:
+            todo.append(cell)
+    say(f"{len(todo)} cell(s) to run, {summary.reused} reused from {store.root}")
+    total = len(todo)
+    while todo:
+        busy = []
+        calls = [(store.root, cell, run, retry_failed) for cell in todo]
+        with contextlib.closing(executor.map_unordered(run_claimed, calls)) as results:
+            for index, outcome in results:
+                cell = todo[index]
+                if isinstance(outcome, Lost):
+                    store.put(cell.group, cell.key, failed_record(outcome.reason))
+                    outcome = (TRAINED, failed_record(outcome.reason))
+                status, record = outcome
+                if status == BUSY:
+                    busy.append(cell)
+                    continue
+                if status == REUSED:
+                    summary.reused += 1
+                    say(f"[{summary.trained + summary.reused}/{total}] {cell.label}: reused")
+                    continue
+                summary.trained += 1
+                summary.failed += record["status"] == FAILED
+                outcome_text = "failed: " + record["error"] if record["status"] == FAILED else "ok"
+                say(
+                    f"[{summary.trained + summary.reused}/{total}] {cell.label}: "
+                    f"{outcome_text} ({record.get('seconds', 0):.0f} s)"
+                )
+        todo = _wait_for_others(busy, store, say)
+        summary.reused += len(busy) - len(todo)
+    return summary
+
+
+def _wait_for_others(busy: list[Cell], store: RecordStore, say: Progress) -> list[Cell]:
+    """Wait until the runners holding ``busy`` cells let go; the cells they left without a
+    record (that runner was stopped) come back to be run here."""
+    if busy:
+        say(f"waiting for {len(busy)} cell(s) another run of this store is training")
+    missing = []
+    for cell in busy:
+        with store.claim(cell.group, cell.key, wait=True):
+            if store.get(cell.group, cell.key) is None:
+                missing.append(cell)
+    return missing

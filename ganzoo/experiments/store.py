@@ -1,0 +1,184 @@
+"""The results store of experiments: one JSON record per finished run, safe for many writers.
+
+A record is found by its key (a JSON-able dict of everything its numbers depend on) at
+``ROOT/cells/<group>/<sha of the key>.json``; it holds the key, ``status`` ("ok"/"failed"),
+the ``curve`` (metrics over training), the ``final`` scores and the seconds it took. Writes go
+to a temporary file that is renamed (a kill leaves no half-written record; files are 0644). A
+run claims its cell with a ``flock`` on ``ROOT/locks/<group>/<sha>.lock`` while it trains, so
+experiments sharing a store (two leaderboards, Slurm jobs on a shared disk) never train a cell
+twice. The layout is that of the leaderboard's store of ganzoo 0.1, which it reads as it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from ganzoo.errors import GanzooError, WriteError, describe_os_error
+
+logger = logging.getLogger(__name__)
+
+CELLS_DIR = "cells"
+LOCKS_DIR = "locks"
+WORK_DIR = "work"
+OK = "ok"
+FAILED = "failed"
+RECORD_MODE = 0o644
+
+
+class StoreError(GanzooError):
+    """A store file that cannot be used as a record (wrong shape); the message names it."""
+
+
+def key_digest(key: Mapping[str, Any]) -> str:
+    """The 20-hex-digit name of a key's record (stable across processes and versions)."""
+    text = json.dumps(key, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+def plain(key: Mapping[str, Any]) -> Any:
+    """``key`` as it reads back from JSON (tuples become lists, objects strings)."""
+    return json.loads(json.dumps(key, default=str))
+
+
+def check_record(record: Any, path: Path) -> dict[str, Any]:
+    """``record`` if it has a record's shape, else a one-line :class:`StoreError` naming
+    ``path`` and how to fix it."""
+
+    def refuse(problem: str) -> StoreError:
+        return StoreError(
+            f"{path} is not a results record ({problem}); delete the file and run again to "
+            "retrain that cell"
+        )
+
+    if not isinstance(record, dict):
+        raise refuse(f"it holds a JSON {type(record).__name__}, not an object")
+    if not isinstance(record.get("key"), dict):
+        raise refuse("'key' is missing or not an object")
+    if record.get("status") not in (OK, FAILED):
+        raise refuse(f"'status' is {record.get('status')!r}, not 'ok' or 'failed'")
+    if record["status"] == OK:
+        curve = record.get("curve")
+        if not isinstance(curve, list) or not all(
+            isinstance(point, dict) and isinstance(point.get("iteration"), int) for point in curve
+        ):
+            raise refuse("'curve' is not a list of {'iteration': N, ...} points")
+        if not isinstance(record.get("final", {}), dict):
+            raise refuse("'final' is not an object")
+    return record
+
+
+def write_json_atomic(path: Path, payload: Any) -> None:
+    """Write ``payload`` to ``path`` through a renamed temporary file, mode 0644."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as f:
+            json.dump(payload, f, indent=1, sort_keys=True, default=str)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(temporary, RECORD_MODE)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
+        raise
+
+
+class RecordStore:
+    """Finished runs under ``root`` (created on first write), grouped (e.g. by task)."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    def check_writable(self) -> None:
+        """Create ``root`` and prove a file can be written there, or raise one clear error."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            handle, probe = tempfile.mkstemp(dir=self.root, prefix=".probe", suffix=".tmp")
+            os.close(handle)
+            os.remove(probe)
+        except OSError as exc:
+            raise WriteError(
+                f"cannot write to the results store {self.root}: "
+                f"{describe_os_error(self.root, exc)}. Choose a folder you can write to "
+                "with --store (or --out)."
+            ) from None
+
+    def path(self, group: str, key: Mapping[str, Any]) -> Path:
+        return self.root / CELLS_DIR / group / f"{key_digest(key)}.json"
+
+    def work_dir(self, group: str, key: Mapping[str, Any]) -> Path:
+        """The cell's own folder for files (kept across interruptions, so a run resumes)."""
+        return self.root / WORK_DIR / group / key_digest(key)
+
+    def get(self, group: str, key: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The stored record for ``key``, or None. A file cut short (a kill before atomic
+        writes existed) is treated as missing, so its cell runs again; valid JSON of the wrong
+        shape is a :class:`StoreError` (someone else's file: never silently overwritten)."""
+        path = self.path(group, key)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StoreError(f"cannot read the record {path}: {exc.strerror or exc}") from None
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError as exc:
+            logger.warning("%s is unreadable (%s); its cell will run again", path, exc)
+            return None
+        record = check_record(record, path)
+        if record["key"] != plain(key):
+            logger.warning("%s holds another cell's result; its cell will run again", path)
+            return None
+        return record
+
+    def put(self, group: str, key: Mapping[str, Any], record: Mapping[str, Any]) -> Path:
+        """Write ``record`` with its key atomically; returns its path."""
+        path = self.path(group, key)
+        try:
+            write_json_atomic(path, {**record, "key": plain(key)})
+        except OSError as exc:
+            raise WriteError(
+                f"cannot write the result {path}: {describe_os_error(path, exc)}. Free space "
+                "or choose another --store."
+            ) from None
+        return path
+
+    @contextlib.contextmanager
+    def claim(self, group: str, key: Mapping[str, Any], wait: bool = False) -> Iterator[bool]:
+        """Hold the cell's lock for the duration of the block; yields False (at once) when
+        another process holds it and ``wait`` is false. Locks vanish with their process."""
+        path = self.root / LOCKS_DIR / group / f"{key_digest(key)}.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as handle:
+            with contextlib.suppress(OSError):
+                os.chmod(path, RECORD_MODE)
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """Every readable record in the store, of any version (for listings)."""
+        for path in sorted((self.root / CELLS_DIR).glob("*/*.json")):
+            try:
+                record = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError):
+                continue
+            if isinstance(record, dict) and isinstance(record.get("key"), dict):
+                yield record
