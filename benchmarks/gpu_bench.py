@@ -478,6 +478,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     for noisy in ("ignite", "ganzoo"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Random CIFAR files differ from the official ones by design; the table says which data.
+    logging.getLogger("ganzoo.data.cifar").setLevel(logging.ERROR)
 
     if args.device == "cuda" and not torch.cuda.is_available():
         print(
