@@ -88,3 +88,23 @@ def test_fp16_on_the_cpu_is_refused_naming_the_new_key(tmp_path, tiny_config, ca
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert "train.precision=fp16" in err and "bf16" in err and "CUDA" in err
     assert not out.exists() or not any(out.rglob("*.pt"))
+
+
+def test_tf32_is_a_choice_applied_on_cuda_only():
+    """train.tf32 sets float32 matmul precision and cuDNN's TF32 for a CUDA device (flags
+    only: no GPU needed) and leaves them alone for the CPU."""
+    from ganzoo.engine.factories import set_tf32
+
+    saved = torch.get_float32_matmul_precision(), torch.backends.cudnn.allow_tf32
+    try:
+        set_tf32(load_config(None, ["train.tf32=false"]), torch.device("cuda"))
+        assert torch.get_float32_matmul_precision() == "highest"
+        assert torch.backends.cudnn.allow_tf32 is False
+        set_tf32(load_config(None, ["train.tf32=true"]), torch.device("cpu"))
+        assert torch.get_float32_matmul_precision() == "highest"  # the CPU changes nothing
+        set_tf32(load_config(None, ["train.tf32=true"]), torch.device("cuda"))
+        assert torch.get_float32_matmul_precision() == "high"
+        assert torch.backends.cudnn.allow_tf32 is True
+    finally:
+        torch.set_float32_matmul_precision(saved[0])
+        torch.backends.cudnn.allow_tf32 = saved[1]
