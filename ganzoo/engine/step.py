@@ -284,9 +284,11 @@ class GANStep:
         output: dict[str, torch.Tensor | float] = {
             key: total / self.n_critic for key, total in totals.items()
         }
-        output["loss_g"] = loss_g.detach()
+        # Copies when compiled: CUDA graphs (reduce-overhead) reuse their outputs' memory.
+        keep = torch.clone if self.compile_mode is not None else lambda value: value
+        output["loss_g"] = keep(loss_g.detach())
         for key, value in stats_g.items():
-            output[f"{key}_g"] = value.detach()
+            output[f"{key}_g"] = keep(value.detach())
         return {**output, **norms}
 
 
