@@ -38,8 +38,10 @@ install() {
   else
     echo "gpu-session: no wheels in $WHEELS; using the installed packages"
   fi
-  # The repository itself first: its benchmarks and tests import the working tree.
-  export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
+  # The working tree first (ganzoo, evaluation, the plugins' code); the wheels add what the
+  # tree cannot: the dependencies and the plugins' entry points.
+  export PYTHONPATH="$ROOT:$ROOT/plugins/psf:$ROOT/plugins/pau${PYTHONPATH:+:$PYTHONPATH}"
+  export PYTHONUNBUFFERED=1
 }
 
 run_check() {
