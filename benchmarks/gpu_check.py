@@ -13,7 +13,13 @@ detail that matters; the full output of every check is kept in ``--log-dir``. Th
    different from the raw generator;
 5. ``nccl 1-gpu``: a short training in a one-process nccl group (ganzoo's distributed path);
 6. ``bench_activations`` and ``bench_training`` with ``--device cuda`` (their tables are in the
-   logs; the check is that they run).
+   logs; the check is that they run);
+7. ``activations fp32/bf16``: every registered activation (built-ins and plugins) forward and
+   backward on the device in float32 and bfloat16, finite outputs and gradients;
+8. ``compile bf16 training``: ``ganzoo train`` for 50 iterations with ``train.compile=true
+   train.precision=bf16``, finite losses;
+9. ``no sync per D update``: GAN steps under ``torch.cuda.set_sync_debug_mode``, counting the
+   host synchronisations of iterations that log nothing (0 expected).
 
 The exit status is 1 if any check failed. On a machine without CUDA it says so and exits 0.
 ``--rehearse-on-cpu`` runs the same plumbing on the CPU (gloo for nccl, no AMP), to check this
@@ -125,6 +131,54 @@ print(f"generator_ema finite, max |ema - raw| = {{difference:.3g}}")
 """
 
 
+ACTIVATIONS_CHECK = """
+import torch
+from ganzoo.activations import ACTIVATIONS, create_activation
+
+device = torch.device("{device}")
+checked = []
+for name in ACTIVATIONS.names():
+    for dtype in ({dtypes}):
+        torch.manual_seed(0)
+        act = create_activation(name).to(device)
+        x = torch.randn(16, 32, 8, 8, device=device, dtype=dtype, requires_grad=True)
+        with torch.autocast(device.type, dtype=dtype, enabled=dtype != torch.float32):
+            y = act(x)
+        y.float().square().sum().backward()
+        grads = [x.grad] + [p.grad for p in act.parameters() if p.grad is not None]
+        assert torch.isfinite(y.float()).all(), (name, dtype, "output")
+        assert all(torch.isfinite(g.float()).all() for g in grads), (name, dtype, "gradient")
+        checked.append(f"{{name}}/{{str(dtype)[6:]}}")
+print(f"{{len(checked)}} activation/dtype pairs finite forward and backward:", *checked)
+"""
+
+SYNC_CHECK = """
+import warnings
+import torch
+from ganzoo.config import load_config
+from ganzoo.data import build_dataset
+from ganzoo.engine.trainer import create_training
+
+config = load_config("{config}", {overrides!r})
+d = config.data
+dataset = build_dataset(d.name, d.root, image_size=d.image_size, limit=d.limit)
+training = create_training(config, __import__("pathlib").Path("{out}"), dataset, progress=False)
+step, batches = training.step, iter(training.loader)
+for iteration in (1, 2, 3):  # warm-up (allocations, cuDNN choices)
+    step.run(next(batches), iteration)
+torch.cuda.synchronize()
+torch.cuda.set_sync_debug_mode("warn")
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    for iteration in (7, 11, 13):  # not multiples of log_every: nothing is read
+        step.run(next(batches), iteration)
+    torch.cuda.set_sync_debug_mode(0)
+syncs = [str(w.message).splitlines()[0] for w in caught if "synchroniz" in str(w.message)]
+assert not syncs, f"{{len(syncs)}} host synchronisations in 3 iterations: {{syncs[:3]}}"
+print("3 iterations (DCGAN, n_critic 2, bf16, block loader): no host synchronisation")
+"""
+
+
 @dataclass
 class Result:
     name: str
@@ -188,6 +242,34 @@ def checks(device: str, work: Path) -> list[tuple[str, list[str], dict]]:
         psf = "from ganzoo_psf import _fused\n_fused.CPU_KERNELS = 'inductor'\n" + psf
     gpu_tests = ["-m", "gpu"] if cuda else ["-m", "gpu or not gpu", "-k", "ema and not amp"]
     bench_small = ["--device", device, "--rounds", "3"]
+    activations = ACTIVATIONS_CHECK.format(
+        device=device, dtypes="torch.float32, torch.bfloat16" if cuda else "torch.float32,"
+    )
+    sync = SYNC_CHECK.format(
+        config=config,
+        overrides=[
+            *TINY,
+            "train.n_critic=2",
+            "train.precision=bf16",
+            f"train.device={device}",
+            "train.log_every=1000",
+        ],
+        out=work / "sync",
+    )
+    compiled = [
+        python,
+        "-m",
+        "ganzoo",
+        "train",
+        config,
+        *TINY,
+        "train.iterations=50",
+        "train.compile=true",
+        "train.precision=bf16",
+        f"train.device={device}",
+        "--out",
+        str(work / "compiled"),
+    ]
     return [
         (
             "gpu tests",
@@ -245,6 +327,9 @@ def checks(device: str, work: Path) -> list[tuple[str, list[str], dict]]:
             [python, "benchmarks/bench_training.py", *bench_small, "--iters", "10"],
             {},
         ),
+        ("activations fp32/bf16", [python, "-c", textwrap.dedent(activations)], {}),
+        ("compile bf16 training", compiled, {}),
+        ("no sync per D update", [python, "-c", textwrap.dedent(sync)], {}),
     ]
 
 

@@ -44,5 +44,8 @@ class InMemoryBlockLoader(DataLoader):
 
     def _gather(self, blocks: Iterator[list[int]]) -> Iterator[list[torch.Tensor]]:
         for block in blocks:
-            index = torch.as_tensor(block, dtype=torch.int64).to(self.device, non_blocking=True)
+            index = torch.as_tensor(block, dtype=torch.int64)
+            if self.device.type == "cuda":  # pinned: the copy does not wait for the device
+                index = index.pin_memory()
+            index = index.to(self.device, non_blocking=True)
             yield [to_unit_range(self.images[index]), self.labels[index]]

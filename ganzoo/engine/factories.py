@@ -56,9 +56,7 @@ def check_device(config: ExperimentConfig) -> torch.device:
 
 def autocast_dtype(config: ExperimentConfig) -> torch.dtype | None:
     """The autocast dtype of ``train.precision``; None for plain float32."""
-    return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[
-        precision_of(config.train)
-    ]
+    return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision_of(config.train)]
 
 
 def build_scaler(config: ExperimentConfig, device: torch.device) -> torch.amp.GradScaler | None:
@@ -72,9 +70,8 @@ def set_tf32(config: ExperimentConfig, device: torch.device) -> None:
     """On CUDA, let float32 matmuls and convolutions use TF32 (``train.tf32``) or not."""
     if device.type != "cuda":
         return
-    choice = "tf32" if config.train.tf32 else "ieee"
-    torch.backends.cuda.matmul.fp32_precision = choice
-    torch.backends.cudnn.conv.fp32_precision = choice
+    torch.set_float32_matmul_precision("high" if config.train.tf32 else "highest")
+    torch.backends.cudnn.allow_tf32 = bool(config.train.tf32)
 
 
 def uses_channels_last(network: nn.Module, device: torch.device) -> bool:

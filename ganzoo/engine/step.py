@@ -80,6 +80,7 @@ class GANStep:
         scaler: torch.amp.GradScaler | None = None,
         autocast_dtype: torch.dtype | None = None,
         compile_mode: str | None = None,
+        compile_backend: str = "inductor",
         channels_last: bool = False,
         grad_norm_every: int = 0,
         after_generator_update: Callable[[], None] | None = None,
@@ -114,18 +115,24 @@ class GANStep:
         self.autocast_dtype = autocast_dtype
         self.channels_last = channels_last
         self.compile_mode = compile_mode
-        self._build_callables(compile_mode)
+        self._build_callables(compile_mode, compile_backend)
 
-    def _build_callables(self, compile_mode: str | None) -> None:
-        """The networks and loss functions the update calls: compiled once, or as they are."""
+    def _build_callables(self, compile_mode: str | None, backend: str) -> None:
+        """The networks and loss functions the update calls: compiled once, or as they are.
+        (``backend`` other than inductor, e.g. aot_eager, takes no mode: for tests.)"""
         generator, discriminator = self.generator, self.discriminator
         discriminator_module = self.discriminator_module
         eager_critic = needs_double_backward(self.loss)
+        options = {"mode": compile_mode} if backend == "inductor" else {"backend": backend}
+
+        def compiled(function: Any) -> Any:
+            return torch.compile(function, **options)
+
         if compile_mode is not None:
-            generator = torch.compile(generator, mode=compile_mode)
+            generator = compiled(generator)
             if not eager_critic:
-                discriminator = torch.compile(discriminator, mode=compile_mode)
-                discriminator_module = torch.compile(discriminator_module, mode=compile_mode)
+                discriminator = compiled(discriminator)
+                discriminator_module = compiled(discriminator_module)
         self._generator_fn = generator
         critic_d = self._critic(discriminator)
         critic_g = self._critic(discriminator_module)
@@ -140,8 +147,8 @@ class GANStep:
             return result.loss, result.stats
 
         if compile_mode is not None and not eager_critic:
-            d_objective = torch.compile(d_objective, mode=compile_mode)
-            g_objective = torch.compile(g_objective, mode=compile_mode)
+            d_objective = compiled(d_objective)
+            g_objective = compiled(g_objective)
         self._d_objective = d_objective
         self._g_objective = g_objective
 
@@ -277,9 +284,11 @@ class GANStep:
         output: dict[str, torch.Tensor | float] = {
             key: total / self.n_critic for key, total in totals.items()
         }
-        output["loss_g"] = loss_g.detach()
+        # Copies when compiled: CUDA graphs (reduce-overhead) reuse their outputs' memory.
+        keep = torch.clone if self.compile_mode is not None else lambda value: value
+        output["loss_g"] = keep(loss_g.detach())
         for key, value in stats_g.items():
-            output[f"{key}_g"] = value.detach()
+            output[f"{key}_g"] = keep(value.detach())
         return {**output, **norms}
 
 

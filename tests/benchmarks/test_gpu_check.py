@@ -32,8 +32,8 @@ def test_without_cuda_it_says_so_and_exits_0(monkeypatch, capsys):
 
 
 def test_every_check_the_issue_names_is_planned_for_cuda(tmp_path):
-    """On CUDA the plan holds the gpu tests, PSF's Triton path, AMP training, EMA, nccl and both
-    benchmarks on the GPU, in that order."""
+    """On CUDA the plan holds the gpu tests, PSF's Triton path, AMP training, EMA, nccl, both
+    benchmarks, every activation in fp32/bf16, compiled bf16 training and the no-sync check."""
     gpu_check = _load()
     plan = gpu_check.checks("cuda", tmp_path)
     names = [name for name, _, _ in plan]
@@ -45,7 +45,13 @@ def test_every_check_the_issue_names_is_planned_for_cuda(tmp_path):
         "nccl 1-gpu",
         "bench_activations",
         "bench_training",
+        "activations fp32/bf16",
+        "compile bf16 training",
+        "no sync per D update",
     ]
     argv = {name: " ".join(command) for name, command, _ in plan}
     assert "-m gpu" in argv["gpu tests"] and "train.amp=true" in argv["amp training"]
     assert 'backend="nccl"' in argv["nccl 1-gpu"] and "--device cuda" in argv["bench_training"]
+    assert "torch.bfloat16" in argv["activations fp32/bf16"]
+    assert "train.compile=true train.precision=bf16" in argv["compile bf16 training"]
+    assert "set_sync_debug_mode" in argv["no sync per D update"]
