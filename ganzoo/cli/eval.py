@@ -219,6 +219,7 @@ def _evaluate_run(args: argparse.Namespace, suite: Any) -> dict[str, Any]:
     from ganzoo.engine.handlers.evaluation import (
         digit_classifier_for,
         reference_name,
+        reference_request,
         training_reference,
         training_reference_labels,
     )
@@ -235,7 +236,7 @@ def _evaluate_run(args: argparse.Namespace, suite: Any) -> dict[str, Any]:
         reference_labels = None  # a named dataset brings its own labels
     else:
         train = suite.reference_split == "train"
-        reference = training_reference(config, suite.reference_count, train=train)
+        reference = training_reference(config, reference_request(suite), train=train)
         name, note = reference_name(config), ""
         reference_labels = training_reference_labels(config, len(reference)) if train else None
     evaluator = Evaluator(
