@@ -46,6 +46,9 @@ def write_report(
         raise WriteError(f"cannot create the report directory {output}: {exc.strerror}") from None
     runs = load_runs(paths)
     groups = group_runs(runs, group_by)
+    headline = declared_headline(paths)
+    if baseline is None and headline is not None:
+        baseline = headline.get("baseline")
     if baseline is not None and baseline not in [g.label for g in groups]:
         from ganzoo.errors import GanzooError
 
@@ -60,8 +63,12 @@ def write_report(
         "params": figures.plot_activation_parameters(groups, output / "activation_params.png"),
         "activations": _activation_figure(runs, output / "activations.png"),
     }
-    table = summary_table(groups, baseline)
+    table = summary_table(groups, baseline, last_k=(headline or {}).get("k"))
     text = render(groups, table, made, title=title, baseline=baseline or groups[0].label)
+    if headline is not None:
+        text = text.replace(
+            "## Summary\n", "\n".join(headline_lines(headline, table)) + "## Summary\n", 1
+        )
     path = output / REPORT_FILE
     try:
         atomic_write_text(path, text)
@@ -232,6 +239,60 @@ def summary_markdown(
         ]
         lines += ["Notes on the tests: " + "; ".join(parts) + ".", ""]
     return lines
+
+
+def declared_headline(paths: Sequence[str | Path]) -> dict | None:
+    """The ``headline`` a study declared (its study.json), when one path is such a study."""
+    for path in paths:
+        index = Path(path) / "study.json"
+        if index.is_file():
+            try:
+                study = json.loads(index.read_text()).get("study") or {}
+            except (OSError, json.JSONDecodeError):
+                continue
+            if isinstance(study.get("headline"), dict):
+                return study["headline"]
+    return None
+
+
+def headline_lines(headline: dict, table: Sequence[SummaryRow]) -> list[str]:
+    """The declared headline and what the runs say about it, before the full table."""
+    metric, point, k = headline["metric"], headline["point"], headline.get("k")
+    if point == "final":
+        row_name, where = f"{metric} (eval final)", "the final protocol (eval/final.json)"
+    else:
+        row_name = f"{metric} (mean of last {k} periodic evals)"
+        where = f"the mean of the last {k} periodic evaluations"
+    lines = [
+        "## Headline (declared in the study before it ran)",
+        "",
+        f"**{metric}** at {where}, against **{headline['baseline']}**.",
+        "",
+    ]
+    row = next((r for r in table if r.metric == row_name), None)
+    if row is None:
+        hint = "score each run with `ganzoo eval RUN_DIR --suite final`" if point == "final" else ""
+        return lines + [f"Not measured in these runs yet{': ' + hint if hint else ''}.", ""]
+    lines += [
+        "| group | mean ± std (n) | − baseline [95% CI] | paired p (Holm) | Welch p (Holm) "
+        "| beyond noise |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, d in row.groups.items():
+        test = row.tests.get(label)
+        if test is None:
+            lines.append(f"| {label} | {_num(d.mean)} ± {_num(d.std)} ({d.n}) | baseline | | | |")
+            continue
+        adjusted = row.adjusted.get(label, {})
+        paired, welch = adjusted.get("paired"), adjusted.get("welch")
+        lines.append(
+            f"| {label} | {_num(d.mean)} ± {_num(d.std)} ({d.n}) | "
+            f"{_difference(test.mean_difference, test.low, test.high)} | "
+            f"{_p(test.t_p)} ({_p(paired.holm) if paired else '—'}) | "
+            f"{_p(row.welch[label].p)} ({_p(welch.holm) if welch else '—'}) | "
+            f"{'yes' if row.beyond_noise(label) else 'no'} |"
+        )
+    return lines + [""]
 
 
 def family_lines(table: Sequence[SummaryRow]) -> list[str]:
