@@ -173,6 +173,30 @@ def _fmt(value: float) -> str:
     return f"{value:.5f}" if abs(value) < 1 else f"{value:.3f}"
 
 
+def adjacent_differences(records: Path, metrics: tuple[str, ...] = METRICS) -> dict[str, Any]:
+    """From run records alone (no Inception): per metric, the differences between each run's
+    last two periodic evaluations, their RMS and RMS / sqrt(2), an estimate of one
+    evaluation's standard deviation (it includes the training between the two points, so it
+    is an upper bound on the evaluation's own noise at that suite's counts)."""
+    differences: dict[str, list[float]] = {m: [] for m in metrics}
+    runs = 0
+    for path in sorted(records.rglob("metrics.jsonl")):
+        evals = [r for r in map(json.loads, path.read_text().splitlines()) if "eval" in r]
+        if len(evals) < 2:
+            continue
+        runs += 1
+        before, after = evals[-2]["eval"], evals[-1]["eval"]
+        for m in metrics:
+            if m in before and m in after:
+                differences[m].append(after[m] - before[m])
+    out: dict[str, Any] = {"runs": runs}
+    for m, values in differences.items():
+        if values:
+            rms = float(np.sqrt(np.mean(np.square(values))))
+            out[m] = {"n": len(values), "rms": rms, "sd_one_evaluation": rms / np.sqrt(2)}
+    return out
+
+
 # -- the parts that need a run, a dataset and Inception ---------------------------------------
 
 
@@ -215,7 +239,13 @@ def generated_pool(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("run_dir", type=Path, help="a run directory (read only)")
+    parser.add_argument("run_dir", type=Path, nargs="?", help="a run directory (read only)")
+    parser.add_argument(
+        "--records",
+        type=Path,
+        help="instead: from run records only, the spread between each run's last two "
+        "periodic evaluations (no Inception)",
+    )
     parser.add_argument("--checkpoint", type=Path, help="default: the run's newest")
     parser.add_argument("--counts", type=int, nargs="+", default=[200, 1000, 5000])
     parser.add_argument("--repeats", type=int, default=10, help="at most this many per count")
@@ -228,11 +258,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--noise-seed", type=int, default=12345)
     parser.add_argument("--chunk", type=int, default=500, help="images per saved chunk")
-    parser.add_argument("--work", type=Path, required=True, help="where the features are kept")
+    parser.add_argument("--work", type=Path, help="where the features are kept")
     parser.add_argument("--out", type=Path, help="JSON of every score and the summary")
     parser.add_argument("--inception-weights", default=None)
+    parser.add_argument(
+        "--generated-only",
+        action="store_true",
+        help="only extract (or extend) the generated pool, e.g. beside a process that is "
+        "computing the reference features; score later with the same command without it",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if args.records:
+        print(json.dumps(adjacent_differences(args.records), indent=2))
+        return 0
+    if args.run_dir is None or args.work is None:
+        parser.error("give RUN_DIR and --work (or --records DIR)")
 
     from evaluation.features import InceptionFeatures
     from ganzoo.sampling import load_generator
@@ -240,11 +281,12 @@ def main(argv: list[str] | None = None) -> int:
     loaded = load_generator(args.run_dir, args.checkpoint)
     extractor = InceptionFeatures(args.inception_weights or loaded.config.eval.inception_weights)
     args.work.mkdir(parents=True, exist_ok=True)
-    reference = reference_features(loaded.config, extractor)
-    pool_size = args.pool or max(
-        c * args.repeats for c in args.counts if c * args.repeats <= 10_000
-    )
+    fitting = [c * args.repeats for c in args.counts if c * args.repeats <= 10_000]
+    pool_size = args.pool or max(fitting or [max(args.counts)])
     pool = generated_pool(loaded, extractor, pool_size, args.noise_seed, args.work, args.chunk)
+    if args.generated_only:
+        return 0
+    reference = reference_features(loaded.config, extractor)
     result = measure(pool, reference, sorted(args.counts), args.repeats)
     result["checkpoint"] = str(loaded.checkpoint)
     result["iteration"] = loaded.iteration
