@@ -200,8 +200,9 @@ def adjacent_differences(records: Path, metrics: tuple[str, ...] = METRICS) -> d
 # -- the parts that need a run, a dataset and Inception ---------------------------------------
 
 
-def reference_features(config: Any, extractor: Any) -> np.ndarray:
-    """Features of every training image the run saw, cached as the final protocol caches them."""
+def reference_features(config: Any, extractor: Any, count: int | None = None) -> np.ndarray:
+    """Features of every training image the run saw (the final protocol's reference), or of
+    the ``count`` the smoke suite takes; cached as the suites cache them."""
     from evaluation import Evaluator, load_suite
     from ganzoo.engine.handlers.evaluation import (
         reference_name,
@@ -209,9 +210,16 @@ def reference_features(config: Any, extractor: Any) -> np.ndarray:
         training_reference,
     )
 
-    suite = load_suite("final")
-    images = training_reference(config, reference_request(suite), train=True)
-    evaluator = Evaluator(suite, images, reference_name=reference_name(config), extractor=extractor)
+    suite = load_suite("final") if count is None else load_suite("smoke")
+    wanted = reference_request(suite) if count is None else count
+    images = training_reference(config, wanted, train=True)
+    evaluator = Evaluator(
+        suite,
+        images,
+        reference_name=reference_name(config),
+        reference_num_samples=len(images),
+        extractor=extractor,
+    )
     return evaluator.reference_features()
 
 
@@ -262,6 +270,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="JSON of every score and the summary")
     parser.add_argument("--inception-weights", default=None)
     parser.add_argument(
+        "--reference-count",
+        type=int,
+        help="score against the smoke suite's fixed subset of this many training images "
+        "(e.g. 200, what curves use) instead of the whole training set",
+    )
+    parser.add_argument(
         "--generated-only",
         action="store_true",
         help="only extract (or extend) the generated pool, e.g. beside a process that is "
@@ -286,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     pool = generated_pool(loaded, extractor, pool_size, args.noise_seed, args.work, args.chunk)
     if args.generated_only:
         return 0
-    reference = reference_features(loaded.config, extractor)
+    reference = reference_features(loaded.config, extractor, args.reference_count)
     result = measure(pool, reference, sorted(args.counts), args.repeats)
     result["checkpoint"] = str(loaded.checkpoint)
     result["iteration"] = loaded.iteration
