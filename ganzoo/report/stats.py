@@ -438,8 +438,8 @@ def summary_table(
 
 
 def adjust_table(table: Sequence[SummaryRow]) -> None:
-    """Fill each row's ``adjusted``: Holm and BH within its :func:`comparison_family`, separately for
-    the paired and the Welch p-values."""
+    """Fill each row's ``adjusted``: Holm and BH within its :func:`comparison_family`,
+    separately for the paired and the Welch p-values."""
     families: dict[str, list[SummaryRow]] = {}
     for row in table:
         family = comparison_family(row.metric)

@@ -250,8 +250,12 @@ class _ResultRecorder:
         }
         run_log.append(record)
         run_log.scalars(iteration, values, section="eval")
+        protocol = record["protocol"]
         logger.info(
-            "evaluation at iteration %d: %s",
+            "evaluation (%s, %s vs %s) at iteration %d: %s",
+            protocol["suite"],
+            protocol["num_generated"],
+            protocol["num_reference"],
             iteration,
             ", ".join(f"{k}={v:.4g}" for k, v in values.items()),
         )

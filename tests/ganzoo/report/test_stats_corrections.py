@@ -14,10 +14,10 @@ from ganzoo.report import group_runs, load_run, summary_table
 from ganzoo.report.stats import (
     adjust_family,
     benjamini_hochberg,
+    comparison_family,
     holm,
     paired_interval,
     paired_test,
-    comparison_family,
     welch_test,
 )
 
