@@ -100,9 +100,13 @@ def measure(
             continue
         for i in range(n_repeats):
             fake = generated_pool[i * count : (i + 1) * count]
-            rows = np.random.default_rng(1000 + i).choice(len(reference), count, replace=False)
-            for name, real in (("subset", reference[np.sort(rows)]), ("whole", reference)):
-                scores[name].setdefault(count, []).append(score(fake, real, settings, seed=i))
+            against_whole = score(fake, reference, settings, seed=i)
+            scores["whole"].setdefault(count, []).append(against_whole)
+            against_subset = against_whole  # at the full count the subset is the whole set
+            if count < len(reference):
+                rows = np.random.default_rng(1000 + i).choice(len(reference), count, replace=False)
+                against_subset = score(fake, reference[np.sort(rows)], settings, seed=i)
+            scores["subset"].setdefault(count, []).append(against_subset)
             log.info(
                 "count %d repeat %d/%d: %s", count, i + 1, n_repeats, scores["whole"][count][-1]
             )
