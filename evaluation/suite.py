@@ -5,6 +5,7 @@ A suite is a YAML file (``evaluation/suites/*.yaml``, or any path)::
     metrics: [fid, kid, prdc, is, modes]   # also intra_fid (conditional generators)
     num_samples: 5000            # generated images
     reference_num_samples: 5000  # reference images (null: same as num_samples)
+    reference_whole_set: false   # true: every image of a finite reference (the training set)
     reference_split: train
     kid_subset_size: 1000        # clamped to the sample count, with a logged note
     kid_subsets: 100
@@ -69,6 +70,9 @@ class Suite:
     num_samples: int = 5000
     reference_num_samples: int | None = None
     reference_split: str = "train"
+    # Every image of a finite reference (the whole training set the GAN saw), whatever the
+    # counts above say: the ``final`` protocol's reference.
+    reference_whole_set: bool = False
     kid_subset_size: int = 1000
     kid_subsets: int = 100
     pr_k: int = 3
@@ -103,10 +107,29 @@ class Suite:
 
     @property
     def reference_count(self) -> int:
+        """How many reference images to take: the declared count (a whole-set suite takes
+        what a finite reference holds, see :meth:`reference_images_wanted`)."""
         return self.reference_num_samples or self.num_samples
+
+    def reference_images_wanted(self, available: int | None) -> int:
+        """The reference count for a reference holding ``available`` images (None: a
+        sampler, unbounded)."""
+        if self.reference_whole_set and available is not None:
+            return available
+        return self.reference_count
 
     def replace(self, **changes: Any) -> Suite:
         return dataclasses.replace(self, **changes)
+
+
+def suite_label(suite: Suite | str | os.PathLike) -> str:
+    """A suite's name with its counts, as reports show it: ``smoke (200 vs 200)``,
+    ``final (5000 vs the whole training set)``."""
+    suite = load_suite(suite)
+    reference = (
+        "the whole training set" if suite.reference_whole_set else str(suite.reference_count)
+    )
+    return f"{suite.name} ({suite.num_samples} vs {reference})"
 
 
 def available_suites() -> list[str]:
@@ -146,6 +169,11 @@ def load_suite(name_or_path: str | os.PathLike | Suite) -> Suite:
     if "metrics" in data:
         metrics = data["metrics"]
         data["metrics"] = tuple([metrics] if isinstance(metrics, str) else metrics or ())
+    whole = data.get("reference_whole_set")
+    if whole is not None and not isinstance(whole, bool):
+        raise SuiteError(
+            f"suite file {path}: reference_whole_set must be true or false, got {whole!r}"
+        )
     for key, kind in (
         ("num_samples", int),
         ("reference_num_samples", int),
@@ -251,13 +279,14 @@ class Evaluator:
     def _load_reference(self) -> _Reference:
         if self._reference is not None:
             return self._reference
-        count = self.suite.reference_count
         source = self._reference_source
         labels = None
         if isinstance(source, str) and not Path(source).expanduser().is_dir():
             images, labels = _load_named_dataset(source, self.split)
+            count = self.suite.reference_images_wanted(len(images))
             images, labels = _subset(images, labels, count, self.suite.seed, source)
         else:
+            count = self.suite.reference_images_wanted(_available(source))
             images = _resolve_counted(source, count, self.suite, self.value_range, "reference")
             labels = _labels_for(self._reference_labels, images, self.suite.seed, "reference")
         self._reference = _Reference(self.reference_name, self.split, images, labels)
@@ -415,6 +444,7 @@ class Evaluator:
             "reference": ref.name,
             "reference_split": ref.split,
             "seed": suite.seed,
+            "reference_whole_set": suite.reference_whole_set,
             "note": FID_NOTE,
         }
         if self.extractor is not None:

@@ -86,11 +86,26 @@ class TrainConfig:
 
 
 @dataclass
+class FinalEvalConfig:
+    """The declared end-of-run protocol (``evaluation/suites/final.yaml``: 5,000 generated
+    images against the whole training set). Off by default: on 2 CPU cores it costs about 7
+    minutes a run (and 7 more once per dataset for the cached reference); the study configs
+    switch it on. A run trained without it is scored later with ``ganzoo eval RUN --suite
+    final``."""
+
+    enabled: bool = False  # score the generator with the protocol when training ends
+    suite: str = "final"  # a suite name or YAML path
+    num_samples: int | None = None  # override the suite's generated count
+    at: list[int] = field(default_factory=list)  # further declared iterations to score at
+
+
+@dataclass
 class EvalConfig:
     every: int | None = None  # iterations between evaluations during training; None: never
     suite: str = "smoke"  # a suite name from evaluation/suites or a YAML path
     num_samples: int | None = None  # override the suite's sample count
     inception_weights: str | None = None  # explicit path to the FID Inception weights
+    final: FinalEvalConfig = field(default_factory=FinalEvalConfig)
 
 
 @dataclass
@@ -310,6 +325,11 @@ def validate(
         fail("eval.every", f"must be positive (or null for no evaluation), got {config.eval.every}")
     for key, problem in train_step_problems(t):
         fail(key, problem)
+    final = config.eval.final
+    if final.num_samples is not None and final.num_samples < 1:
+        fail("eval.final.num_samples", f"must be positive (or null), got {final.num_samples}")
+    if any(point < 1 for point in final.at):
+        fail("eval.final.at", f"must list positive iterations, got {list(final.at)}")
     if not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", t.device):
         fail("train.device", f"must be auto, cpu, cuda or cuda:N, got {t.device!r}")
     if not re.fullmatch(r"[\w.\-]+", config.name or ""):

@@ -164,7 +164,9 @@ class _RunScorer:
                     reference, data_root, suite.reference_split == "train", config.data.image_size
                 )
                 self.name = reference
-        count = suite.reference_count
+        from ganzoo.engine.handlers.evaluation import reference_request
+
+        count = reference_request(suite)  # the whole set for the final protocol
         self.reference_varies = self.folder is not None or (
             self.dataset is not None and len(self.dataset) > count
         )
@@ -179,7 +181,9 @@ class _RunScorer:
 
         if self.folder is not None:
             return self.folder, None
-        count = self.suite.reference_count
+        from ganzoo.engine.handlers.evaluation import reference_request
+
+        count = reference_request(self.suite)
         fresh = k > 0 and len(self.dataset) > count
         images, labels = reference_from(self.dataset, count, seed=k if fresh else None)
         return images, labels if self.labelled else None

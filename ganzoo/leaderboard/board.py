@@ -15,6 +15,7 @@ from dataclasses import asdict
 from typing import Any
 
 from ganzoo.leaderboard.ranking import (
+    adjust_task_comparisons,
     area_under_curve,
     cell_stats,
     compare_to_baseline,
@@ -111,10 +112,23 @@ def build_board(
                         "t_p": _clean(comparison.test.t_p),
                         "wilcoxon_p": _clean(comparison.test.wilcoxon_p),
                         "better": comparison.better,
-                        "beyond_seed_noise": comparison.beyond_noise,
+                        "beyond_seed_noise": comparison.beyond_noise,  # adjusted below
                         "note": comparison.test.note,
+                        "ci95_paired": [
+                            _clean(comparison.test.low),
+                            _clean(comparison.test.high),
+                        ],
+                        "welch_p": _clean(comparison.welch.p),
+                        "welch_ci95": [_clean(comparison.welch.low), _clean(comparison.welch.high)],
                     }
             rows.append(row)
+        for view in VIEWS:
+            family = {
+                r["activation"]: r[f"vs_baseline_{view}"]
+                for r in rows
+                if f"vs_baseline_{view}" in r
+            }
+            adjust_task_comparisons(family, f"{task.name}, {view}")
         rows.sort(key=lambda r: (r["rank_final"]["rank"], r["activation"]))
         per_task_tables[task.name] = {
             "version": task.version,

@@ -5,7 +5,11 @@ tests against a baseline.
 Inputs are plain numbers by seed, so every function can be checked on made-up results. The
 bootstrap resamples seeds with replacement (percentile intervals, a fixed generator seed, so a
 leaderboard is reproducible); with 3 seeds its intervals are narrow guesses, not guarantees.
-The paired test is :func:`ganzoo.report.stats.paired_test` (t-test and Wilcoxon over seeds).
+The paired test is :func:`ganzoo.report.stats.paired_test` (t-test and Wilcoxon over seeds),
+with Welch's test beside it (:func:`ganzoo.report.stats.welch_test`: seeds of different
+activations are not really paired). Marks use p-values adjusted within a family, one task and
+view (every activation against the baseline on the ranking metric): see
+:func:`adjust_task_comparisons`.
 """
 
 from __future__ import annotations
@@ -16,7 +20,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ganzoo.report.stats import PairedTest, paired_test
+from ganzoo.report.stats import (
+    PairedTest,
+    WelchTest,
+    adjust_family,
+    beyond_noise,
+    paired_test,
+    welch_test,
+)
 
 BOOTSTRAP_SAMPLES = 2000
 BOOTSTRAP_SEED = 0
@@ -163,7 +174,8 @@ class Comparison:
 
     test: PairedTest
     better: bool | None  # None when the means tie or cannot be compared
-    beyond_noise: bool  # paired t-test p < ALPHA
+    beyond_noise: bool  # raw paired t-test p < ALPHA (before adjustment; marks use adjusted)
+    welch: WelchTest | None = None
 
 
 def compare_to_baseline(
@@ -176,7 +188,32 @@ def compare_to_baseline(
     if math.isfinite(difference) and difference != 0:
         better = (difference > 0) == higher_is_better
     beyond = math.isfinite(test.t_p) and test.t_p < ALPHA
-    return Comparison(test, better, beyond)
+    return Comparison(test, better, beyond, welch_test(finite(baseline), finite(other)))
+
+
+def adjust_task_comparisons(entries: Mapping[str, dict], family: str) -> None:
+    """Adjust, in place, the p-values of one family: every activation's comparison with the
+    baseline on one task's ranking metric at one view (``entries``: label -> the board's
+    ``vs_baseline_<view>`` dict with ``t_p`` and ``welch_p``). Adds Holm and
+    Benjamini-Hochberg values for both tests, the family and its size, and sets
+    ``beyond_seed_noise``: both tests below ALPHA after Holm."""
+    paired = adjust_family({k: _p(e.get("t_p")) for k, e in entries.items()}, family)
+    welch = adjust_family({k: _p(e.get("welch_p")) for k, e in entries.items()}, family)
+    for label, entry in entries.items():
+        entry["family"] = {"name": family, "size": paired[label].family_size}
+        entry["t_p_holm"] = _finite_or_none(paired[label].holm)
+        entry["t_p_bh"] = _finite_or_none(paired[label].bh)
+        entry["welch_p_holm"] = _finite_or_none(welch[label].holm)
+        entry["welch_p_bh"] = _finite_or_none(welch[label].bh)
+        entry["beyond_seed_noise"] = beyond_noise(paired[label]) and beyond_noise(welch[label])
+
+
+def _p(value: float | None) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
 
 
 def _rank_rows(means: np.ndarray, higher_is_better: bool) -> np.ndarray:

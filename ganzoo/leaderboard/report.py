@@ -57,7 +57,8 @@ def _rank(interval: dict[str, Any]) -> str:
 
 
 def _versus(entry: dict[str, Any] | None) -> str:
-    """▲ better / ▼ worse than the baseline beyond seed noise (paired t-test p < 0.05)."""
+    """▲ better / ▼ worse than the baseline beyond seed noise (paired and Welch t-tests both
+    below 0.05 after Holm within the task), the difference's 95% interval and the p-values."""
     if entry is None:
         return "baseline"
     if entry["t_p"] is None:
@@ -68,7 +69,16 @@ def _versus(entry: dict[str, Any] | None) -> str:
     mark = ""
     if entry["beyond_seed_noise"]:
         mark = "▲ " if entry["better"] else "▼ "
-    return f"{mark}{_num(entry['mean_difference'])} (p={entry['t_p']:.2g})"
+    text = f"{mark}{_num(entry['mean_difference'])}"
+    low, high = entry.get("ci95_paired") or (None, None)
+    if low is not None:
+        text += f" [{_num(low)}, {_num(high)}]"
+    p = f"p={entry['t_p']:.2g}"
+    if entry.get("t_p_holm") is not None:
+        p += f", Holm {entry['t_p_holm']:.2g}"
+    if entry.get("welch_p_holm") is not None:
+        p += f"; Welch Holm {entry['welch_p_holm']:.2g}"
+    return f"{text} ({p})"
 
 
 def format_markdown(board: dict[str, Any], command: str, figures: list[Path]) -> str:
@@ -88,10 +98,12 @@ def format_markdown(board: dict[str, Any], command: str, figures: list[Path]) ->
         "level during training). Overall = mean rank over tasks. Brackets are 95% bootstrap "
         "intervals over seeds (seeds resampled with replacement; with few seeds they are rough). "
         + (
-            f"vs {baseline}: mean paired difference over seeds and the paired t-test's p; "
-            "▲/▼ marks a difference beyond seed noise (p < 0.05), better or worse; with many "
-            "activations a few such marks are expected by chance (no correction for multiple "
-            "comparisons). "
+            f"vs {baseline}: mean paired difference over seeds [its 95% t-interval], the "
+            "paired t-test's p, and Holm's adjustment of it and of Welch's unequal-variance "
+            "t-test within the family (one task and view: every activation against the "
+            "baseline on the ranking metric; Benjamini-Hochberg values are in "
+            "leaderboard.json); ▲/▼ marks a difference beyond seed noise, better or worse: "
+            "both tests below 0.05 after Holm. "
             if baseline
             else ""
         )

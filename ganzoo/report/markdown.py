@@ -46,6 +46,9 @@ def write_report(
         raise WriteError(f"cannot create the report directory {output}: {exc.strerror}") from None
     runs = load_runs(paths)
     groups = group_runs(runs, group_by)
+    headline = declared_headline(paths)
+    if baseline is None and headline is not None:
+        baseline = headline.get("baseline")
     if baseline is not None and baseline not in [g.label for g in groups]:
         from ganzoo.errors import GanzooError
 
@@ -60,8 +63,12 @@ def write_report(
         "params": figures.plot_activation_parameters(groups, output / "activation_params.png"),
         "activations": _activation_figure(runs, output / "activations.png"),
     }
-    table = summary_table(groups, baseline)
+    table = summary_table(groups, baseline, last_k=(headline or {}).get("k"))
     text = render(groups, table, made, title=title, baseline=baseline or groups[0].label)
+    if headline is not None:
+        text = text.replace(
+            "## Summary\n", "\n".join(headline_lines(headline, table)) + "## Summary\n", 1
+        )
     path = output / REPORT_FILE
     try:
         atomic_write_text(path, text)
@@ -118,9 +125,15 @@ def render(
         "## Summary",
         "",
         f"Mean ± sample std over seeds per group (n = runs with the value). The difference is "
-        f"group − **{baseline}**, paired by seed: p of the paired t-test (scipy.stats.ttest_rel) "
-        f"and of the Wilcoxon signed-rank test (scipy.stats.wilcoxon), two-sided.",
+        f"mean(group) − mean(**{baseline}**) with its 95% t-interval paired by seed. p-values, "
+        f"two-sided: the paired t-test (scipy.stats.ttest_rel) and Welch's unequal-variance "
+        f"t-test (scipy.stats.ttest_ind, equal_var=False; no pairing), each as raw / Holm / "
+        f"Benjamini-Hochberg, the last two adjusted within a family; and the Wilcoxon "
+        f"signed-rank test (raw). ▲/▼ (better/worse) marks a difference whose paired and Welch "
+        f"tests both stay below 0.05 after Holm: only those are beyond noise.",
         "",
+        *family_lines(table),
+        *evaluation_lines(groups),
     ]
     lines += summary_markdown(groups, table, baseline)
     sections = [
@@ -179,7 +192,13 @@ def summary_markdown(
     others = [g.label for g in groups if g.label != baseline]
     header = ["metric", *[g.label for g in groups]]
     for other in others:
-        header += [f"{other} − {baseline}", "pairs", "t-test p", "Wilcoxon p"]
+        header += [
+            f"{other} − {baseline} [95% CI]",
+            "pairs",
+            "paired p / Holm / BH",
+            "Welch p / Holm / BH",
+            "Wilcoxon p",
+        ]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     notes: dict[str, list[str]] = {}  # each note (once) -> the metrics it applies to
     tested = 0
@@ -196,9 +215,17 @@ def summary_markdown(
         for other in others:
             test = row.tests.get(other)
             if test is None:
-                cells += ["—", "0", "—", "—"]
+                cells += ["—", "0", "—", "—", "—"]
                 continue
-            cells += [_num(test.mean_difference), str(test.n), _p(test.t_p), _p(test.wilcoxon_p)]
+            adjusted = row.adjusted.get(other, {})
+            welch = row.welch.get(other)
+            cells += [
+                _mark(row, other) + _difference(test.mean_difference, test.low, test.high),
+                str(test.n),
+                _p_adjusted(test.t_p, adjusted.get("paired")),
+                _p_adjusted(welch.p if welch else math.nan, adjusted.get("welch")),
+                _p(test.wilcoxon_p),
+            ]
             tested += 1
             for part in filter(None, test.note.split("; ")):
                 notes.setdefault(part, []).append(row.metric)
@@ -212,6 +239,127 @@ def summary_markdown(
         ]
         lines += ["Notes on the tests: " + "; ".join(parts) + ".", ""]
     return lines
+
+
+def declared_headline(paths: Sequence[str | Path]) -> dict | None:
+    """The ``headline`` a study declared (its study.json), when one path is such a study."""
+    for path in paths:
+        index = Path(path) / "study.json"
+        if index.is_file():
+            try:
+                study = json.loads(index.read_text()).get("study") or {}
+            except (OSError, json.JSONDecodeError):
+                continue
+            if isinstance(study.get("headline"), dict):
+                return study["headline"]
+    return None
+
+
+def headline_lines(headline: dict, table: Sequence[SummaryRow]) -> list[str]:
+    """The declared headline and what the runs say about it, before the full table."""
+    metric, point, k = headline["metric"], headline["point"], headline.get("k")
+    if point == "final":
+        row_name, where = f"{metric} (eval final)", "the final protocol (eval/final.json)"
+    else:
+        row_name = f"{metric} (mean of last {k} periodic evals)"
+        where = f"the mean of the last {k} periodic evaluations"
+    lines = [
+        "## Headline (declared in the study before it ran)",
+        "",
+        f"**{metric}** at {where}, against **{headline['baseline']}**.",
+        "",
+    ]
+    row = next((r for r in table if r.metric == row_name), None)
+    if row is None:
+        hint = "score each run with `ganzoo eval RUN_DIR --suite final`" if point == "final" else ""
+        return lines + [f"Not measured in these runs yet{': ' + hint if hint else ''}.", ""]
+    lines += [
+        "| group | mean ± std (n) | − baseline [95% CI] | paired p (Holm) | Welch p (Holm) "
+        "| beyond noise |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, d in row.groups.items():
+        test = row.tests.get(label)
+        if test is None:
+            lines.append(f"| {label} | {_num(d.mean)} ± {_num(d.std)} ({d.n}) | baseline | | | |")
+            continue
+        adjusted = row.adjusted.get(label, {})
+        paired, welch = adjusted.get("paired"), adjusted.get("welch")
+        lines.append(
+            f"| {label} | {_num(d.mean)} ± {_num(d.std)} ({d.n}) | "
+            f"{_difference(test.mean_difference, test.low, test.high)} | "
+            f"{_p(test.t_p)} ({_p(paired.holm) if paired else '—'}) | "
+            f"{_p(row.welch[label].p)} ({_p(welch.holm) if welch else '—'}) | "
+            f"{'yes' if row.beyond_noise(label) else 'no'} |"
+        )
+    return lines + [""]
+
+
+def family_lines(table: Sequence[SummaryRow]) -> list[str]:
+    """Which tests were adjusted together (:func:`ganzoo.report.stats.comparison_family`)."""
+    families: dict[str, int] = {}
+    for row in table:
+        for both in row.adjusted.values():
+            paired = both.get("paired")
+            if paired is not None:
+                families[paired.family] = paired.family_size
+    if not families:
+        return []
+    listed = "; ".join(f"*{name}*: {size} paired tests" for name, size in families.items())
+    return [
+        "Families (p-values adjusted together): every quality metric at one evaluation point, "
+        f"across every group compared with the baseline ({listed}; Welch's the same). Rows "
+        "outside a family (training diagnostics, spreads, activation parameters, the lowest "
+        "FID over training) are descriptive: their p-values are raw and never marked.",
+        "",
+    ]
+
+
+def evaluation_lines(groups: Sequence[Group]) -> list[str]:
+    """Which suite the periodic evaluations (the curves, 'last periodic eval') used."""
+    from evaluation import EvaluationError
+    from evaluation.suite import suite_label
+
+    names = {
+        str((r.config.get("eval") or {}).get("suite"))
+        for g in groups
+        for r in g.runs
+        if (r.config.get("eval") or {}).get("every")
+    }
+    if not names:
+        return []
+    labels = []
+    for name in sorted(names):
+        try:
+            labels.append(suite_label(name))
+        except EvaluationError:
+            labels.append(name)
+    return [
+        f"Periodic evaluations (the curves and the *last periodic eval* rows): suite "
+        f"{', '.join(labels)}. A small suite is for curves; compare its numbers only with the "
+        f"same suite's, and rest claims on the final protocol (*eval final* rows) where present.",
+        "",
+    ]
+
+
+def _difference(value: float, low: float, high: float) -> str:
+    if math.isnan(low):
+        return _num(value)
+    return f"{_num(value)} [{_num(low)}, {_num(high)}]"
+
+
+def _mark(row: SummaryRow, other: str) -> str:
+    test = row.tests[other]
+    if not row.beyond_noise(other) or not test.mean_difference:
+        return ""
+    better = (test.mean_difference < 0) == _lower_is_better(row.metric)
+    return "▲ " if better else "▼ "
+
+
+def _p_adjusted(raw: float, adjusted) -> str:
+    if adjusted is None:
+        return _p(raw)
+    return f"{_p(raw)} / {_p(adjusted.holm)} / {_p(adjusted.bh)}"
 
 
 def summary_json(table: Sequence[SummaryRow]) -> list[dict]:
@@ -234,12 +382,36 @@ def summary_json(table: Sequence[SummaryRow]) -> list[dict]:
                     "ttest_rel_p": clean(t.t_p),
                     "wilcoxon_p": clean(t.wilcoxon_p),
                     "note": t.note,
+                    **_comparison_json(row, k, clean),
                 }
                 for k, t in row.tests.items()
             },
         }
         for row in table
     ]
+
+
+def _comparison_json(row: SummaryRow, other: str, clean) -> dict:
+    """The interval, Welch's test and the adjusted p-values of one test (summary.json)."""
+    test = row.tests[other]
+    out: dict = {"ci95_paired": [clean(test.low), clean(test.high)]}
+    welch = row.welch.get(other)
+    if welch is not None:
+        out["welch"] = {
+            "p": clean(welch.p),
+            "ci95": [clean(welch.low), clean(welch.high)],
+            "df": clean(welch.df),
+            "note": welch.note,
+        }
+    adjusted = row.adjusted.get(other)
+    if adjusted:
+        first = next(iter(adjusted.values()))
+        out["family"] = {"name": first.family, "size": first.family_size}
+        for kind, a in adjusted.items():
+            out[f"{kind}_p_holm"] = clean(a.holm)
+            out[f"{kind}_p_bh"] = clean(a.bh)
+        out["beyond_noise"] = row.beyond_noise(other)
+    return out
 
 
 def _seeds(group: Group) -> str:

@@ -105,6 +105,8 @@ def load_run(path: str | Path, levels: dict[str, str] | None = None) -> RunData:
                 run.evals.append({"iteration": record["iteration"], **record["eval"]})
             elif isinstance(record.get("collapse"), dict):
                 run.collapses.append(record)
+            elif isinstance(record.get("final"), dict):
+                continue  # the final protocol's line; its full result is eval/final.json
             else:
                 run.train.append(record)
     # A resumed run may repeat iterations after its checkpoint: keep the last line for each.

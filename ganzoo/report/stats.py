@@ -1,4 +1,11 @@
-"""Grouping runs by what varies, per-run summary values, and paired tests between groups."""
+"""Grouping runs by what varies, per-run summary values, and the tests between groups.
+
+Each comparison of a group with the baseline gets its effect size (the mean difference with a
+95% t-interval), the paired t-test (pairs by seed) beside Welch's unequal-variance t-test (no
+pairing: seeds of different activations need not be correlated), and p-values adjusted within a
+family of comparisons with Holm (family-wise error) and Benjamini-Hochberg (false discovery
+rate). A difference is called beyond noise only on an adjusted p-value.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from evaluation.metrics import HIGHER_IS_BETTER as HIGHER_METRICS
 from evaluation.metrics import LOWER_IS_BETTER as LOWER_METRICS
 from evaluation.metrics import REPORT_KEYS
 from ganzoo.report.runs import RunData
@@ -22,6 +30,11 @@ IGNORED_KEYS = ("seed", "name", "train.progress", "train.device", "data.num_work
 LOWER_IS_BETTER = LOWER_METRICS | {"loss_d", "loss_g"}
 
 EVAL_METRICS = REPORT_KEYS  # the metric table's keys shown in reports
+# The metrics a claim can rest on (a direction, not a spread such as kid_std).
+HEADLINE_METRICS = LOWER_METRICS | HIGHER_METRICS
+
+CONFIDENCE = 0.95  # of every interval
+ALPHA = 1 - CONFIDENCE  # two-sided level of "beyond noise" (on adjusted p-values)
 
 # Below this many pairs the Wilcoxon signed-rank test cannot reach p < 0.05 (two-sided: the
 # smallest exact p-value is 2 / 2**n).
@@ -122,10 +135,12 @@ def _text(value: Any) -> str:
 # -- per-run summary values -------------------------------------------------------------------
 
 
-def run_summary(run: RunData) -> dict[str, float]:
+def run_summary(run: RunData, last_k: int | None = None) -> dict[str, float]:
     """One number per metric for a run: the last logged training values, the last periodic
-    evaluation, the best FID seen, each eval JSON's metrics, learnable activation parameters,
-    and the first collapse iteration (when a collapse was flagged)."""
+    evaluation (and with ``last_k`` the mean of the last k), the lowest FID seen (a minimum
+    over noisy values: descriptive, never a headline), each eval JSON's metrics (e.g. the
+    ``final`` protocol's), learnable activation parameters, and the first collapse iteration
+    (when a collapse was flagged)."""
     out: dict[str, float] = {}
     if run.train:
         last = run.train[-1]
@@ -142,6 +157,11 @@ def run_summary(run: RunData) -> dict[str, float]:
         for key in EVAL_METRICS:
             if _finite(last.get(key)):
                 out[f"{key} (last periodic eval)"] = float(last[key])
+        if last_k:
+            for key in EVAL_METRICS:
+                values = [float(e[key]) for e in run.evals[-last_k:] if _finite(e.get(key))]
+                if len(values) == min(last_k, len(run.evals)):
+                    out[f"{key} (mean of last {last_k} periodic evals)"] = float(np.mean(values))
         fids = [float(e["fid"]) for e in run.evals if _finite(e.get("fid"))]
         if len(fids) > 1:
             out["fid (best periodic eval)"] = min(fids)
@@ -191,6 +211,8 @@ class PairedTest:
     t_p: float  # scipy.stats.ttest_rel two-sided p; nan when it cannot be computed
     wilcoxon_p: float
     note: str = ""
+    low: float = math.nan  # 95% t-interval of the mean paired difference
+    high: float = math.nan
 
 
 def paired_test(baseline: dict[int, float], other: dict[int, float]) -> PairedTest:
@@ -230,7 +252,128 @@ def paired_test(baseline: dict[int, float], other: dict[int, float]) -> PairedTe
         notes.append(f"n={n}: Wilcoxon cannot reach p<0.05 (needs {WILCOXON_MIN_PAIRS} pairs)")
     if n < 5:
         notes.append("few pairs: treat p as indicative")
-    return PairedTest(n, diff, t_p, w_p, "; ".join(notes))
+    low, high = paired_interval(differences)
+    return PairedTest(n, diff, t_p, w_p, "; ".join(notes), low, high)
+
+
+def paired_interval(
+    differences: Sequence[float], confidence: float = CONFIDENCE
+) -> tuple[float, float]:
+    """t-interval of the mean of paired ``differences``: mean +- t(n-1) * sd / sqrt(n);
+    (nan, nan) below 2 differences."""
+    from scipy import stats
+
+    d = np.asarray(differences, dtype=float)
+    if d.size < 2:
+        return math.nan, math.nan
+    half = stats.t.ppf(0.5 + confidence / 2, d.size - 1) * np.std(d, ddof=1) / math.sqrt(d.size)
+    mean = float(np.mean(d))
+    return mean - float(half), mean + float(half)
+
+
+@dataclass
+class WelchTest:
+    """``other`` against ``baseline`` as two independent samples (no pairing)."""
+
+    n_baseline: int
+    n_other: int
+    mean_difference: float  # mean(other) - mean(baseline)
+    low: float  # 95% Welch t-interval of the difference
+    high: float
+    df: float  # Welch-Satterthwaite degrees of freedom
+    p: float  # two-sided; scipy.stats.ttest_ind(other, baseline, equal_var=False)
+    note: str = ""
+
+
+def welch_test(
+    baseline: Sequence[float] | dict[int, float],
+    other: Sequence[float] | dict[int, float],
+    confidence: float = CONFIDENCE,
+) -> WelchTest:
+    """Welch's t-test and t-interval of mean(other) - mean(baseline); nan where a group has
+    fewer than 2 values or both have no spread."""
+    from scipy import stats
+
+    a = np.asarray(list(baseline.values()) if isinstance(baseline, dict) else baseline, float)
+    b = np.asarray(list(other.values()) if isinstance(other, dict) else other, float)
+    diff = float(np.mean(b) - np.mean(a)) if a.size and b.size else math.nan
+    if a.size < 2 or b.size < 2:
+        return WelchTest(
+            a.size, b.size, diff, math.nan, math.nan, math.nan, math.nan, "needs 2 per group"
+        )
+    va, vb = np.var(a, ddof=1) / a.size, np.var(b, ddof=1) / b.size
+    if va + vb == 0:
+        note = "no spread in either group: no Welch test"
+        return WelchTest(a.size, b.size, diff, math.nan, math.nan, math.nan, math.nan, note)
+    df = float((va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1)))
+    half = float(stats.t.ppf(0.5 + confidence / 2, df) * math.sqrt(va + vb))
+    p = float(stats.ttest_ind(b, a, equal_var=False).pvalue)
+    return WelchTest(a.size, b.size, diff, diff - half, diff + half, df, p)
+
+
+# -- multiple comparisons ---------------------------------------------------------------------
+
+
+def holm(pvalues: Sequence[float]) -> list[float]:
+    """Holm's step-down adjusted p-values (family-wise error), in the input order.
+
+    p_(i) sorted ascending gets max_{j<=i} min(1, (m - j + 1) p_(j)); nan stays nan and is not
+    counted in the family size m.
+    """
+    p = np.asarray(pvalues, dtype=float)
+    out = np.full(p.shape, np.nan)
+    index = np.flatnonzero(np.isfinite(p))
+    m = index.size
+    if m == 0:
+        return out.tolist()
+    order = index[np.argsort(p[index], kind="stable")]
+    scaled = (m - np.arange(m)) * p[order]
+    out[order] = np.minimum(1.0, np.maximum.accumulate(scaled))
+    return out.tolist()
+
+
+def benjamini_hochberg(pvalues: Sequence[float]) -> list[float]:
+    """Benjamini-Hochberg adjusted p-values (false discovery rate), in the input order.
+
+    p_(i) sorted ascending gets min_{j>=i} min(1, m p_(j) / j); nan stays nan and is not
+    counted in m.
+    """
+    p = np.asarray(pvalues, dtype=float)
+    out = np.full(p.shape, np.nan)
+    index = np.flatnonzero(np.isfinite(p))
+    m = index.size
+    if m == 0:
+        return out.tolist()
+    order = index[np.argsort(p[index], kind="stable")]
+    scaled = m * p[order] / np.arange(1, m + 1)
+    out[order] = np.minimum(1.0, np.minimum.accumulate(scaled[::-1])[::-1])
+    return out.tolist()
+
+
+@dataclass(frozen=True)
+class Adjusted:
+    """One p-value adjusted within its family."""
+
+    family: str
+    family_size: int  # tests with a p-value in the family
+    holm: float
+    bh: float
+
+
+def adjust_family(pvalues: dict[Any, float], family: str) -> dict[Any, Adjusted]:
+    """Holm and Benjamini-Hochberg adjustments of every p-value in one family (nan: untested,
+    left out of the family's size)."""
+    keys = list(pvalues)
+    raw = [pvalues[k] for k in keys]
+    size = int(np.sum(np.isfinite(np.asarray(raw, dtype=float)))) if raw else 0
+    return {
+        k: Adjusted(family, size, h, b) for k, h, b in zip(keys, holm(raw), benjamini_hochberg(raw))
+    }
+
+
+def beyond_noise(adjusted: Adjusted | None, alpha: float = ALPHA) -> bool:
+    """Whether a difference survives Holm's adjustment at ``alpha`` (the marks' rule)."""
+    return adjusted is not None and math.isfinite(adjusted.holm) and adjusted.holm < alpha
 
 
 @dataclass
@@ -238,12 +381,36 @@ class SummaryRow:
     metric: str
     groups: dict[str, Describe]
     tests: dict[str, PairedTest]  # other group label -> test against the baseline
+    welch: dict[str, WelchTest] = field(default_factory=dict)  # same keys as ``tests``
+    # other group label -> {"paired": Adjusted, "welch": Adjusted}; empty outside a family
+    adjusted: dict[str, dict[str, Adjusted]] = field(default_factory=dict)
+
+    def beyond_noise(self, other: str) -> bool:
+        """Both the paired and Welch's test survive Holm within the row's family."""
+        both = self.adjusted.get(other, {})
+        return beyond_noise(both.get("paired")) and beyond_noise(both.get("welch"))
 
 
-def summary_table(groups: Sequence[Group], baseline: str | None = None) -> list[SummaryRow]:
-    """Per metric: mean +- std per group and each group's paired test against the baseline
-    (the first group unless named)."""
-    summaries = {g.label: [(r.seed, run_summary(r)) for r in g.runs] for g in groups}
+def comparison_family(metric: str) -> str | None:
+    """The family a summary row's tests are adjusted in: every quality metric at one
+    evaluation point (``fid (last periodic eval)``, ``recall (eval final)``...), across every
+    group compared with the baseline. None for rows that claim nothing: training diagnostics,
+    spreads (kid_std), activation parameters, and the minimum over training (``best``), which
+    is biased towards the noisiest runs and never a headline."""
+    head, _, point = metric.partition(" (")
+    point = point.rstrip(")")
+    if not point or head not in HEADLINE_METRICS or point.startswith("best"):
+        return None
+    return point
+
+
+def summary_table(
+    groups: Sequence[Group], baseline: str | None = None, last_k: int | None = None
+) -> list[SummaryRow]:
+    """Per metric: mean +- std per group and each group's paired and Welch tests against the
+    baseline (the first group unless named), with p-values adjusted per :func:`comparison_family`.
+    ``last_k``: also summarize each run by the mean of its last k periodic evaluations."""
+    summaries = {g.label: [(r.seed, run_summary(r, last_k=last_k)) for r in g.runs] for g in groups}
     base = baseline or groups[0].label
     if base not in summaries:
         raise ValueError(f"baseline group {base!r} is not one of {list(summaries)}")
@@ -264,8 +431,29 @@ def summary_table(groups: Sequence[Group], baseline: str | None = None) -> list[
             for label, values in per_group.items()
             if label != base and values and per_group[base]
         }
-        table.append(SummaryRow(metric, described, tests))
+        welch = {label: welch_test(per_group[base], per_group[label]) for label in tests}
+        table.append(SummaryRow(metric, described, tests, welch))
+    adjust_table(table)
     return table
+
+
+def adjust_table(table: Sequence[SummaryRow]) -> None:
+    """Fill each row's ``adjusted``: Holm and BH within its :func:`comparison_family`,
+    separately for the paired and the Welch p-values."""
+    families: dict[str, list[SummaryRow]] = {}
+    for row in table:
+        family = comparison_family(row.metric)
+        if family is not None:
+            families.setdefault(family, []).append(row)
+    for family, rows in families.items():
+        for kind in ("paired", "welch"):
+            raw = {
+                (i, label): (test.t_p if kind == "paired" else row.welch[label].p)
+                for i, row in enumerate(rows)
+                for label, test in row.tests.items()
+            }
+            for (i, label), adjusted in adjust_family(raw, family).items():
+                rows[i].adjusted.setdefault(label, {})[kind] = adjusted
 
 
 def _finite(value: Any) -> bool:

@@ -2,6 +2,12 @@
 
 A study YAML (``configs/studies/*.yaml``)::
 
+    headline:                       # optional: the claim, declared before anything runs
+      metric: fid                   # a quality metric (fid, kid_mean, precision, recall...)
+      point: final                  # final (the final protocol, eval/final.json) or last_k
+      k: 3                          # with last_k: the mean of the last k periodic evaluations
+      baseline: leaky_relu          # the level every other is compared with
+
     base: ../quickstart.yaml        # the experiment config; relative to this file
     name: quick_mnist               # optional; defaults to the file's stem
     out: runs/studies               # the study directory is <out>/<name>
@@ -26,6 +32,7 @@ levels' labels joined by ``__`` and ``_seed<k>``, e.g. ``psf_seed0``.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -36,7 +43,8 @@ import yaml
 
 from ganzoo.errors import ConfigError
 
-STUDY_KEYS = ("base", "name", "out", "seeds", "overrides", "vary", "description")
+STUDY_KEYS = ("base", "name", "out", "seeds", "overrides", "vary", "description", "headline")
+HEADLINE_POINTS = ("final", "last_k")
 REQUIRED_KEYS = ("base", "seeds", "vary")
 _LABEL_BAD = re.compile(r"[^\w.\-]+")
 _KEY = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
@@ -67,6 +75,32 @@ class StudyRun:
     overrides: list[str]  # key=value, study overrides then the levels', then seed and name
 
 
+@dataclass(frozen=True)
+class Headline:
+    """The study's declared claim: which metric, at which evaluation point, against which
+    baseline. Never a minimum over training."""
+
+    metric: str
+    point: str  # "final" or "last_k"
+    baseline: str
+    k: int | None = None
+
+    @property
+    def row(self) -> str:
+        """The summary table's row it names (see ganzoo.report.stats.run_summary)."""
+        if self.point == "final":
+            return f"{self.metric} (eval final)"
+        return f"{self.metric} (mean of last {self.k} periodic evals)"
+
+    def describe(self) -> str:
+        where = (
+            "the final protocol (eval/final.json)"
+            if self.point == "final"
+            else f"the mean of the last {self.k} periodic evaluations"
+        )
+        return f"{self.metric} at {where}, against {self.baseline}"
+
+
 @dataclass
 class Study:
     name: str
@@ -77,6 +111,7 @@ class Study:
     factors: list[Factor]
     overrides: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    headline: Headline | None = None
 
     @property
     def directory(self) -> Path:
@@ -106,7 +141,9 @@ class Study:
         return runs
 
     def to_dict(self) -> dict[str, Any]:
+        extra = {"headline": dataclasses.asdict(self.headline)} if self.headline else {}
         return {
+            **extra,
             "name": self.name,
             "source": str(self.source),
             "base": str(self.base),
@@ -192,6 +229,7 @@ def study_from_dict(data: dict[str, Any], source: Path, out: str | Path | None =
             seen[key] = factor.name
 
     description = data.get("description", "")
+    headline = _parse_headline(data.get("headline"), factors, fail)
     return Study(
         name=name,
         source=source,
@@ -201,7 +239,40 @@ def study_from_dict(data: dict[str, Any], source: Path, out: str | Path | None =
         factors=factors,
         overrides=overrides,
         description=str(description),
+        headline=headline,
     )
+
+
+def _parse_headline(spec: Any, factors: list[Factor], fail) -> Headline | None:
+    """The ``headline:`` mapping, checked: a quality metric, a declared point, a known level."""
+    if spec is None:
+        return None
+    from evaluation.metrics import HIGHER_IS_BETTER, LOWER_IS_BETTER
+
+    if not isinstance(spec, dict) or set(spec) - {"metric", "point", "k", "baseline"}:
+        fail("'headline' must be a mapping of metric, point, k (with last_k) and baseline")
+    metrics = sorted(LOWER_IS_BETTER | HIGHER_IS_BETTER)
+    if spec.get("metric") not in metrics:
+        fail(f"headline metric must be one of {', '.join(metrics)}, got {spec.get('metric')!r}")
+    point = spec.get("point", "final")
+    if point not in HEADLINE_POINTS:
+        fail(
+            f"headline point must be {' or '.join(HEADLINE_POINTS)} (never a minimum over "
+            f"training), got {point!r}"
+        )
+    k = spec.get("k")
+    if point == "last_k" and not (isinstance(k, int) and not isinstance(k, bool) and k >= 1):
+        fail(f"headline point last_k needs k, a positive number of evaluations, got {k!r}")
+    labels = [
+        "__".join(lv.label for lv in combo)
+        for combo in itertools.product(*(f.levels for f in factors))
+    ]
+    if spec.get("baseline") not in labels:
+        fail(
+            f"headline baseline must be one of the levels {', '.join(labels)}, got "
+            f"{spec.get('baseline')!r}"
+        )
+    return Headline(spec["metric"], point, spec["baseline"], k if point == "last_k" else None)
 
 
 def _parse_overrides(value: Any, fail) -> dict[str, Any]:

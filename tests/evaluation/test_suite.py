@@ -24,7 +24,7 @@ def test_bundled_suites_load():
 
 def test_unknown_suite_lists_the_available_ones():
     """An unknown name says so and lists the bundled suites."""
-    with pytest.raises(SuiteError, match="unknown evaluation suite 'fast'.*default, smoke"):
+    with pytest.raises(SuiteError, match="unknown evaluation suite 'fast'.*default, final, smoke"):
         load_suite("fast")
 
 

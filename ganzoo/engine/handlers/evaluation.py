@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,12 @@ def digit_classifier_for(data: Any, cache_dir: Any = None) -> tuple[Any, float, 
     return model, accuracy, "mnist"
 
 
+def reference_request(suite: Any) -> int:
+    """How many training images to ask :func:`training_reference` for: all of them for a
+    whole-set suite (the ``final`` protocol), else the suite's reference count."""
+    return sys.maxsize if suite.reference_whole_set else suite.reference_count
+
+
 def training_reference(config: Any, count: int, train: bool = True) -> Any:
     """Up to ``count`` uint8 images of the run's own data (its classes, size and channels),
     class-balanced; fewer when the data holds fewer."""
@@ -94,26 +101,35 @@ def training_reference_labels(config: Any, count: int) -> Any:
 
 
 def build_evaluator(
-    config: Any, device: Any, rank: int = 0, dataset: Any = None, suite: Any = None
+    config: Any,
+    device: Any,
+    rank: int = 0,
+    dataset: Any = None,
+    suite: Any = None,
+    num_samples: int | None = None,
 ) -> Any:
-    """An :class:`evaluation.Evaluator` for ``config.eval`` against the training data.
+    """An :class:`evaluation.Evaluator` for ``config.eval`` (or ``suite`` with
+    ``num_samples``, e.g. the final protocol's) against the training data.
 
     ``dataset``: the run's training data, already built (the reference is taken from it;
-    None builds it); ``suite``: ``config.eval.suite`` already parsed. Built before training
+    None builds it); ``suite``: a suite name or one already parsed (None: ``config.eval.suite``
+    with ``config.eval.num_samples``). Built before training
     starts, so missing Inception weights fail at once. Only rank 0 scores, so only rank 0 gets
     the full-MNIST digit classifier.
     """
     from evaluation import EvaluationError, Evaluator, load_suite
     from ganzoo.engine.run_data import build_run_dataset, reference_from
 
+    if suite is None:
+        suite, num_samples = config.eval.suite, config.eval.num_samples
     try:
-        suite = load_suite(config.eval.suite if suite is None else suite)
-        if config.eval.num_samples is not None:
-            suite = suite.replace(num_samples=config.eval.num_samples)
+        suite = load_suite(suite)
+        if num_samples is not None:
+            suite = suite.replace(num_samples=num_samples)
         d = config.data
         if dataset is None:
             dataset = build_run_dataset(config, train=True)
-        reference, labels = reference_from(dataset, suite.reference_count)
+        reference, labels = reference_from(dataset, reference_request(suite))
         count = len(reference)
         return Evaluator(
             suite,
@@ -145,17 +161,23 @@ def attach_periodic_evaluation(
     suite: Any = None,
 ) -> None:
     """Evaluate every ``eval.every`` iterations and at the end (no-op when ``eval.every`` is
-    null).
+    null), and score with the final protocol when ``eval.final`` asks for it
+    (:func:`attach_final_evaluation`).
 
     Under torch.distributed every rank attaches this: the ranks share the sampling and the
     feature extraction (:mod:`ganzoo.engine.sharded_evaluation`), rank 0 (the one with a
     ``run_log``) scores and writes. ``dataset`` and ``suite``: see :func:`build_evaluator`.
     """
+    attach_final_evaluation(
+        engine, config, device, status, sampling_generator, stop_requested, run_log, run_dir, rank
+    )
     if config.eval.every is None:
         return
     from ganzoo.engine.sharded_evaluation import evaluate_across_ranks
 
-    evaluator = build_evaluator(config, device, rank, dataset=dataset, suite=suite)
+    evaluator = build_evaluator(
+        config, device, rank, dataset=dataset, suite=suite, num_samples=config.eval.num_samples
+    )
     last_evaluated = -1
     record_results = _ResultRecorder(run_log, to_save, run_dir) if run_log is not None else None
 
@@ -220,8 +242,12 @@ class _ResultRecorder:
         }
         run_log.append(record)
         run_log.scalars(iteration, values, section="eval")
+        protocol = record["protocol"]
         logger.info(
-            "evaluation at iteration %d: %s",
+            "evaluation (%s, %s vs %s) at iteration %d: %s",
+            protocol["suite"],
+            protocol["num_generated"],
+            protocol["num_reference"],
             iteration,
             ", ".join(f"{k}={v:.4g}" for k, v in values.items()),
         )
@@ -269,3 +295,103 @@ class _BestByFid:
         self.best = fid
         save_or_explain(self.checkpoint, engine, self.run_dir)
         logger.info("new best FID %.4g at iteration %d", fid, engine.state.iteration)
+
+
+FINAL_EVAL_FILE = "final.json"  # in the run's eval/ folder, beside `ganzoo eval`'s results
+# What a final record names about how it was measured.
+PROTOCOL_KEYS = (
+    "suite",
+    "num_generated",
+    "num_reference",
+    "reference",
+    "reference_split",
+    "reference_whole_set",
+    "seed",
+    "feature_extractor",
+    "weights_source",
+    "weights_sha1",
+)
+
+
+def attach_final_evaluation(
+    engine: Engine,
+    config: Any,
+    device: torch.device,
+    status: RunStatus,
+    sampling_generator: Callable[[], nn.Module],
+    stop_requested: Callable[[], bool],
+    run_log: RunLog | None,
+    run_dir: Path,
+    rank: int = 0,
+) -> None:
+    """Score the generator with the declared final protocol (``eval.final``: by default 5,000
+    samples against the whole training set) when training completes, and at each iteration
+    in ``eval.final.at``. A run stopped by a signal or NaN is not scored (resume it, or score
+    its checkpoint with ``ganzoo eval RUN --suite final``).
+
+    Each result goes to ``metrics.jsonl`` as ``{"iteration", "epoch", "final": {...},
+    "protocol": {...}}`` (counts, reference, Inception weights), to TensorBoard as
+    ``final/<metric>``, and in full to ``eval/final.json`` (at the end) or
+    ``eval/final-<iteration>.json`` (a declared point), where reports read it.
+    """
+    final = config.eval.final
+    if not final.enabled and not final.at:
+        return
+    from ganzoo.engine.sharded_evaluation import evaluate_across_ranks
+
+    evaluator = build_evaluator(config, device, rank, suite=final.suite, num_samples=final.num_samples)
+    scored: set[int] = set()
+    declared = set(final.at)
+
+    def evaluate(engine: Engine, at_end: bool) -> None:
+        iteration = engine.state.iteration
+        if not status.healthy or iteration in scored or stop_requested():
+            return
+        scored.add(iteration)
+        generator = sampling_generator()
+        try:
+            results = evaluate_across_ranks(evaluator, generator, seed=config.seed, device=device)
+        finally:
+            generator.train()
+        if run_log is not None and results is not None:
+            name = FINAL_EVAL_FILE if at_end else f"final-{iteration}.json"
+            record_final(run_log, run_dir / "eval" / name, engine, results)
+
+    if declared:
+        engine.add_event_handler(
+            Events.ITERATION_COMPLETED(event_filter=lambda _, i: i in declared),
+            evaluate,
+            False,
+        )
+    if final.enabled:
+        engine.add_event_handler(Events.COMPLETED, evaluate, True)
+
+
+def record_final(run_log: RunLog, path: Path, engine: Engine, results: dict[str, Any]) -> None:
+    """Write one final-protocol result: metrics.jsonl, TensorBoard and its JSON file."""
+    from evaluation import write_results_json
+
+    iteration = engine.state.iteration
+    values = {k: float(results[k]) for k in RESULT_KEYS if results.get(k) is not None}
+    protocol = {k: results["protocol"].get(k) for k in PROTOCOL_KEYS}
+    run_log.append(
+        {"iteration": iteration, "epoch": engine.state.epoch, "final": values, "protocol": protocol}
+    )
+    run_log.scalars(iteration, values, section="final")
+    run_log.flush()
+    results = {**results, "iteration": iteration}
+    try:
+        write_results_json(results, path)
+    except OSError as exc:
+        raise GanzooError(
+            f"the final evaluation is in metrics.jsonl, but {path} could not be written: "
+            f"{exc.strerror or exc}"
+        ) from None
+    logger.info(
+        "final protocol (%s, %d generated vs %d reference) at iteration %d: %s",
+        protocol["suite"],
+        protocol["num_generated"] or 0,
+        protocol["num_reference"] or 0,
+        iteration,
+        ", ".join(f"{k}={v:.4g}" for k, v in values.items()),
+    )

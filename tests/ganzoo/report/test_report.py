@@ -50,7 +50,8 @@ def test_report_from_a_study_directory_has_figures_table_and_collapse(make_run, 
     text = report.read_text()
     assert text.startswith("# Toy study")
     assert (
-        "| fid (last periodic eval) (↓) | 30.5 ± 0.7071 (n=2) | 44 ± 0 (n=2) | 13.5 | 2 |" in text
+        "| fid (last periodic eval) (↓) | 30.5 ± 0.7071 (n=2) | 44 ± 0 (n=2) "
+        "| ▼ 13.5 [7.147, 19.85] | 2 |" in text
     )
     assert "| leaky_relu | 0 | 20 | 2 | coverage | 0.8 → 0.2 |" in text
     summary = json.loads((out / "summary.json").read_text())
