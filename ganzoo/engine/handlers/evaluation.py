@@ -339,7 +339,9 @@ def attach_final_evaluation(
         return
     from ganzoo.engine.sharded_evaluation import evaluate_across_ranks
 
-    evaluator = build_evaluator(config, device, rank, suite=final.suite, num_samples=final.num_samples)
+    evaluator = build_evaluator(
+        config, device, rank, suite=final.suite, num_samples=final.num_samples
+    )
     scored: set[int] = set()
     declared = set(final.at)
 
