@@ -440,6 +440,8 @@ def train_step_problems(t: TrainConfig) -> list[tuple[str, str]]:
             )
         )
     return problems
+
+
 _SHAPE_KEYS = ("data.image_size", "data.channels", "data.name")  # what sets the data's shape
 
 

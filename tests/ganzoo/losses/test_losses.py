@@ -114,7 +114,6 @@ def test_unknown_loss_and_bad_arguments_are_one_line_errors():
         build_loss("bce", r1_gamma=-1.0)
 
 
-
 @pytest.mark.parametrize(
     ("kwargs", "words"),
     [
