@@ -347,8 +347,10 @@ def fid_end_to_end(
         _Images(images), theirs, sizes.fid_batch, device.type == "cuda", True, False
     )["2048"]
     their_stats = fid_features_to_statistics(found)
-    dtype = their_stats["mu"].dtype
-    ref = {"mu": reference_stats.mean.astype(dtype), "sigma": reference_stats.cov.astype(dtype)}
+    ref = {  # in the dtypes torch-fidelity's own statistics have (it asserts they match)
+        "mu": reference_stats.mu.astype(their_stats["mu"].dtype),
+        "sigma": reference_stats.sigma.astype(their_stats["sigma"].dtype),
+    }
     their_fid = fid_statistics_to_metric(their_stats, ref, False)["frechet_inception_distance"]
     theirs_seconds = time.perf_counter() - started
     difference = float(np.abs(features - found.cpu().numpy()).max())
