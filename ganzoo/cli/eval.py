@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from evaluation import RESULT_KEYS
+from evaluation import result_keys
 from ganzoo.errors import ConfigError, GanzooError, describe_os_error
 
 logger = logging.getLogger(__name__)
@@ -153,12 +153,15 @@ def _suite(args: argparse.Namespace):
 
 
 def _evaluator_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    from ganzoo.digit_classifier import mnist5k_classifier
+
     return {
         "inception_weights": args.inception_weights,
         "cache_dir": args.cache_dir,
         "device": args.device,
         "progress": args.progress,
         "digits": True if args.digits else None,
+        "classifier": mnist5k_classifier,  # counts modes when the suite and data ask for it
     }
 
 
@@ -229,6 +232,7 @@ def _evaluate_run(args: argparse.Namespace, suite: Any) -> dict[str, Any]:
     config = loaded.config
     kwargs = _evaluator_kwargs(args)
     inception_weights = kwargs.pop("inception_weights") or config.eval.inception_weights
+    kwargs["classifier"] = digit_classifier_for(config.data, args.cache_dir) or kwargs["classifier"]
     d = config.data
     if args.reference is not None:
         reference, name, note = _reference(args, suite, d.image_size)
@@ -244,7 +248,6 @@ def _evaluate_run(args: argparse.Namespace, suite: Any) -> dict[str, Any]:
         reference_name=name,
         reference_labels=reference_labels,
         inception_weights=inception_weights,
-        classifier=digit_classifier_for(d, kwargs.get("cache_dir")),
         **kwargs,
     )
     sample = make_sampler(loaded.generator, seed=config.seed, device=kwargs["device"])
@@ -260,7 +263,7 @@ def _evaluate_run(args: argparse.Namespace, suite: Any) -> dict[str, Any]:
 
 def format_table(results: dict[str, Any]) -> str:
     """The metrics, then the protocol facts a reader needs to compare numbers."""
-    rows = [(key, _fmt(results[key])) for key in RESULT_KEYS if key in results]
+    rows = [(key, _fmt(results[key])) for key in result_keys() if key in results]
     protocol = results.get("protocol", {})
     generated = protocol.get("generated")
     if isinstance(generated, dict) and "checkpoint" in generated:

@@ -1,4 +1,8 @@
-"""The 2-D Gaussian mixtures of the mode-collapse literature: ``ring8`` and ``grid25``.
+"""The 2-D Gaussian mixtures of the mode-collapse literature, ``ring8`` and ``grid25``, as
+datasets of the registry (``DatasetInfo.kind == "points"``): ``build_dataset("ring8")`` gives a
+fixed, seeded sample of points, and :func:`get_mixture` the mixture itself (its centres and std,
+which the ``mixture_modes`` metric scores against). A package adds a mixture with a
+:class:`MixtureBuilder` in the ``ganzoo.datasets`` entry-point group.
 
 Parameters, as published in PacGAN's code (Lin et al. 2018, github.com/fjxmlzn/PacGAN,
 ``synthetic_data_experiments/2DRing_GAN&PacGAN/config.py`` and ``2DGrid_GAN&PacGAN/config.py``),
@@ -19,11 +23,14 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
+from torch.utils.data import Dataset
 
-from ganzoo.errors import RegistryError
+from ganzoo.data.base import BuildRequest, DatasetBuilder, DatasetInfo
+from ganzoo.errors import DataError
 
 
 @dataclass(frozen=True)
@@ -59,14 +66,89 @@ def grid25() -> GaussianMixture2D:
     return GaussianMixture2D("grid25", centers, 0.05)
 
 
-MIXTURES = {"ring8": ring8, "grid25": grid25}
+class MixtureDataset(Dataset):
+    """``len(points)`` points of ``mixture`` drawn with a fixed seed; an item is ``(point (2,),
+    the index of the mode it was drawn from)``."""
+
+    def __init__(self, mixture: GaussianMixture2D, count: int, seed: int = 0) -> None:
+        generator = torch.Generator().manual_seed(seed)
+        modes = torch.randint(mixture.num_modes, (count,), generator=generator)
+        noise = torch.randn(count, 2, generator=generator)
+        self.mixture = mixture
+        self.points = mixture.centers[modes] + mixture.std * noise
+        self.labels = modes
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        return self.points[index], int(self.labels[index])
+
+
+# Points a built mixture dataset holds when no limit is given (one epoch of the benchmarks'
+# batches; the benchmarks themselves draw fresh points every batch with GaussianMixture2D.sample).
+DEFAULT_POINTS = 100_000
+
+
+@dataclass(frozen=True)
+class MixtureBuilder(DatasetBuilder):
+    """A registered 2-D mixture: its info, and ``make()`` -> :class:`GaussianMixture2D`."""
+
+    make: Callable[[], GaussianMixture2D]
+
+
+def mixture_builder(make: Callable[[], GaussianMixture2D], description: str) -> MixtureBuilder:
+    """The dataset builder of the mixture ``make()`` (image keys make no sense for points)."""
+    mixture = make()
+    info = DatasetInfo(
+        name=mixture.name,
+        image_size=None,
+        channels=0,
+        classes=tuple(str(i) for i in range(mixture.num_modes)),
+        splits=("train",),
+        description=description,
+        kind="points",
+    )
+
+    def build(request: BuildRequest) -> MixtureDataset:
+        if any(x is not None for x in (request.image_size, request.channels, request.classes)):
+            raise DataError(
+                f"dataset {info.name!r} holds 2-D points: image_size, channels and classes "
+                f"do not apply; leave them unset"
+            )
+        if not request.train:
+            raise DataError(f"dataset {info.name!r} has one split, train; use train=True")
+        return MixtureDataset(make(), DEFAULT_POINTS if request.limit is None else request.limit)
+
+    return MixtureBuilder(info, build, make)
+
+
+RING8 = mixture_builder(ring8, "8 Gaussians on the unit circle, std 0.01 (VEEGAN, PacGAN)")
+GRID25 = mixture_builder(grid25, "25 Gaussians on a 5x5 grid, std 0.05 (VEEGAN, PacGAN)")
+
+
+def mixture_names() -> list[str]:
+    """The registered datasets that are 2-D mixtures (built-in and plugin)."""
+    from ganzoo.data import DATASETS, get_builder
+
+    names = []
+    for name in DATASETS.names():
+        try:
+            if isinstance(get_builder(name), MixtureBuilder):
+                names.append(name)
+        except Exception:  # a broken plugin dataset is not a mixture we can offer
+            continue
+    return names
 
 
 def get_mixture(name: str) -> GaussianMixture2D:
-    """The mixture called ``name`` (``ring8`` or ``grid25``)."""
-    try:
-        return MIXTURES[name]()
-    except KeyError:
-        raise RegistryError(
-            f"unknown Gaussian mixture {name!r}; choose one of {', '.join(MIXTURES)}"
-        ) from None
+    """The 2-D mixture registered as dataset ``name`` (``ring8``, ``grid25``, or a plugin's)."""
+    from ganzoo.data import get_builder
+
+    builder = get_builder(name)
+    if not isinstance(builder, MixtureBuilder):
+        raise DataError(
+            f"dataset {name!r} is not a 2-D Gaussian mixture; choose one of "
+            f"{', '.join(mixture_names())}"
+        )
+    return builder.make()

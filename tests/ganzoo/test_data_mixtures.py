@@ -3,8 +3,8 @@ import math
 import pytest
 import torch
 
+from ganzoo.data.mixtures import get_mixture
 from ganzoo.errors import GanzooError
-from ganzoo.modecollapse.mixtures import get_mixture
 
 
 def test_ring8_centres_are_eight_points_on_the_unit_circle_with_std_0_01():
@@ -42,6 +42,26 @@ def test_samples_are_seeded_and_spread_evenly_over_modes_with_the_stated_std():
 
 
 def test_unknown_mixture_is_a_ganzoo_error_listing_the_choices():
-    """A typo in the task name says which mixtures exist."""
-    with pytest.raises(GanzooError, match="ring8, grid25"):
+    """A typo in the task name suggests the closest dataset; a dataset that is not a mixture
+    names the mixtures."""
+    with pytest.raises(GanzooError, match="Did you mean 'ring8'"):
         get_mixture("ring9")
+    with pytest.raises(GanzooError, match="not a 2-D Gaussian mixture; choose one of grid25"):
+        get_mixture("mnist5k")
+
+
+def test_mixtures_are_datasets_of_the_registry():
+    """`ring8` and `grid25` build as datasets of seeded points labelled by their mode: each
+    point lies within 5 stds of its mode's centre, and image options are refused."""
+    from ganzoo.data import build_dataset, dataset_info
+    from ganzoo.errors import DataError
+
+    ring = build_dataset("ring8", limit=500)
+    assert len(ring) == 500 and dataset_info("ring8").kind == "points"
+    point, mode = ring[7]
+    assert point.shape == (2,) and 0 <= mode < 8
+    distance = (ring.points - ring.mixture.centers[ring.labels]).norm(dim=1)
+    assert distance.max() < 5 * ring.mixture.std
+    assert torch.equal(build_dataset("ring8", limit=500).points, ring.points)
+    with pytest.raises(DataError, match="2-D points"):
+        build_dataset("grid25", image_size=32)

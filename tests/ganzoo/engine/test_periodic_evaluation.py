@@ -109,9 +109,10 @@ def test_full_mnist_trains_its_own_digit_classifier(tmp_path: Path):
     mnist5k runs and a missing MNIST fall back to the default (None)."""
     from types import SimpleNamespace
 
-    from evaluation.datasets import load_mnist5k
+    from ganzoo.data import build_dataset
 
-    images, labels = load_mnist5k()
+    digits = build_dataset("mnist5k")
+    images, labels = digits.images, digits.labels
     order = torch.arange(len(images)).reshape(10, 500)  # mnist5k is sorted by class
     train, test = order[:, :100].reshape(-1), order[:, 100:150].reshape(-1)
     raw = tmp_path / "data" / "MNIST" / "raw"
