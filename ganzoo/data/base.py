@@ -27,8 +27,8 @@ class DatasetInfo:
     the channels its images load with by default, ``classes`` the class names in label order
     (empty when unlabelled or when the folder decides), ``labelled`` whether items carry labels
     (None: it depends on the folder layout), ``splits`` the splits ``train=`` can choose,
-    ``kind`` what an item's first element is: ``"images"`` (C, H, W), or ``"points"`` (2-D
-    points of a Gaussian mixture, where the image keys do not apply).
+    ``data_shape`` the shape of an item for data that are not images (``(2,)``: 2-D points of
+    a Gaussian mixture, where the image keys do not apply; None for images).
     """
 
     name: str
@@ -38,7 +38,12 @@ class DatasetInfo:
     labelled: bool | None = True
     splits: tuple[str, ...] = ("train", "test")
     description: str = ""
-    kind: str = "images"
+    data_shape: tuple[int, ...] | None = None
+
+    @property
+    def kind(self) -> str:
+        """``"images"``, or ``"points"`` for 2-D points."""
+        return "images" if self.data_shape is None else "points"
 
 
 @dataclass(frozen=True)

@@ -98,7 +98,8 @@ class MixtureBuilder(DatasetBuilder):
 
 
 def mixture_builder(make: Callable[[], GaussianMixture2D], description: str) -> MixtureBuilder:
-    """The dataset builder of the mixture ``make()`` (image keys make no sense for points)."""
+    """The dataset builder of the mixture ``make()``; image keys (size, channels) are ignored,
+    as they do not apply to points."""
     mixture = make()
     info = DatasetInfo(
         name=mixture.name,
@@ -107,14 +108,15 @@ def mixture_builder(make: Callable[[], GaussianMixture2D], description: str) -> 
         classes=tuple(str(i) for i in range(mixture.num_modes)),
         splits=("train",),
         description=description,
-        kind="points",
+        data_shape=(2,),
     )
 
     def build(request: BuildRequest) -> MixtureDataset:
-        if any(x is not None for x in (request.image_size, request.channels, request.classes)):
+        # image_size and channels do not apply to points (a config always has an image_size)
+        if request.classes is not None:
             raise DataError(
-                f"dataset {info.name!r} holds 2-D points: image_size, channels and classes "
-                f"do not apply; leave them unset"
+                f"dataset {info.name!r} holds 2-D points of equal-weight modes: data.classes "
+                f"does not apply; leave it unset"
             )
         if not request.train:
             raise DataError(f"dataset {info.name!r} has one split, train; use train=True")

@@ -52,7 +52,7 @@ def test_unknown_mixture_is_a_ganzoo_error_listing_the_choices():
 
 def test_mixtures_are_datasets_of_the_registry():
     """`ring8` and `grid25` build as datasets of seeded points labelled by their mode: each
-    point lies within 5 stds of its mode's centre, and image options are refused."""
+    point lies within 5 stds of its mode's centre, and a class filter is refused."""
     from ganzoo.data import build_dataset, dataset_info
     from ganzoo.errors import DataError
 
@@ -64,4 +64,27 @@ def test_mixtures_are_datasets_of_the_registry():
     assert distance.max() < 5 * ring.mixture.std
     assert torch.equal(build_dataset("ring8", limit=500).points, ring.points)
     with pytest.raises(DataError, match="2-D points"):
-        build_dataset("grid25", image_size=32)
+        build_dataset("grid25", classes=[0])
+
+
+def test_a_mixture_dataset_trains_with_ganzoo_train(tmp_path, one_thread):
+    """`data.name: ring8` with the mlp architecture trains through `ganzoo train` (the points'
+    shape (2,) comes from the dataset's info) and logs its losses."""
+    import json
+
+    import yaml
+
+    from ganzoo.cli import main
+
+    config = {
+        "architecture": "mlp",
+        "data": {"name": "ring8", "limit": 512},
+        "train": {"batch_size": 64, "iterations": 4, "log_every": 2, "progress": False},
+        "generator": {"latent_dim": 2},
+    }
+    path = tmp_path / "ring.yaml"
+    path.write_text(yaml.safe_dump(config))
+    assert main(["train", str(path), "--out", str(tmp_path / "runs")]) == 0
+    (run_dir,) = (tmp_path / "runs" / "ring").iterdir()
+    lines = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [r["iteration"] for r in lines if "loss_d" in r] == [2, 4]
