@@ -16,6 +16,7 @@ from ganzoo.cli import main
 from ganzoo.leaderboard.board import build_board
 from ganzoo.leaderboard.runner import OK
 from ganzoo.leaderboard.tasks import Metric, Task, read_eval_curve
+from ganzoo.runs import load_checkpoint
 
 # Two metrics on the images themselves: the gap between the mean pixel of the generated and of
 # the reference images (better lower), and the generated images' mean pixel (better higher).
@@ -52,8 +53,9 @@ def pixel_metrics(install_plugin):
     )
 
 
-def _suite(path: Path, metrics: list[str]) -> Path:
-    path.write_text(yaml.safe_dump({"metrics": metrics, "num_samples": 20, "batch_size": 10}))
+def _suite(path: Path, metrics: list[str], **extra: str) -> Path:
+    suite = {"metrics": metrics, "num_samples": 20, "batch_size": 10, **extra}
+    path.write_text(yaml.safe_dump(suite))
     return path
 
 
@@ -118,9 +120,10 @@ def test_the_leaderboard_ranks_by_the_plugins_declared_direction(pixel_metrics):
 def test_a_training_run_records_the_plugin_metric_and_keeps_its_best_checkpoint(
     pixel_metrics, tmp_path
 ):
-    """Periodic evaluation with a suite whose headline is the plugin's metric writes it to
-    metrics.jsonl (the curve the leaderboard ranks) and keeps best_pixel_gap.pt."""
-    suite = _suite(tmp_path / "pixels.yaml", ["pixel_gap"])
+    """Periodic evaluation with a suite whose headline is a plugin's metric writes its numbers
+    to metrics.jsonl (the curve the leaderboard ranks) and keeps best_brightness.pt at the
+    evaluation with the highest brightness (better higher, as the plugin declares)."""
+    suite = _suite(tmp_path / "pixels.yaml", ["pixel_gap", "brightness"], headline="brightness")
     config = {
         "data": {"name": "mnist5k", "image_size": 28, "limit": 64},
         "train": {"batch_size": 16, "iterations": 4, "progress": False, "log_every": 2},
@@ -135,4 +138,6 @@ def test_a_training_run_records_the_plugin_metric_and_keeps_its_best_checkpoint(
     curve = read_eval_curve(run_dir / "metrics.jsonl")
     assert [point["iteration"] for point in curve] == [2, 4]
     assert all(0 <= point["pixel_gap"] <= 1 for point in curve)
-    assert (run_dir / "checkpoints" / "best_pixel_gap.pt").is_file()
+    brightest = max(curve, key=lambda point: point["brightness"])["iteration"]
+    best = load_checkpoint(run_dir / "checkpoints" / "best_brightness.pt")
+    assert best["trainer"]["iteration"] == brightest
