@@ -31,9 +31,9 @@ import torch
 from torch.utils.data import Dataset
 
 from evaluation import Evaluator, load_suite
-from evaluation.datasets import load_mnist5k
 from evaluation.features import InceptionFeatures
 from evaluation.images import to_rgb
+from ganzoo.data import build_dataset
 
 
 class _Images(Dataset):
@@ -63,7 +63,7 @@ def main() -> int:
     from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
     from torch_fidelity.utils import get_featuresdict_from_dataset
 
-    digits, _ = load_mnist5k()
+    digits = build_dataset("mnist5k").images
     rng = np.random.default_rng(0)
     ours = InceptionFeatures(args.inception_weights, batch_size=args.batch_size)
     theirs = FeatureExtractorInceptionV3(

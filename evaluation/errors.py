@@ -25,3 +25,10 @@ class SuiteError(EvaluationError, ValueError):
 
 class ImageInputError(EvaluationError, ValueError):
     """Images that cannot be evaluated: wrong shape, dtype, count, or an unreadable folder."""
+
+
+class RegistryError(EvaluationError, KeyError):
+    """An unknown, duplicate or unloadable name in a registry (e.g. a metric)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message; print it as written
+        return str(self.args[0]) if self.args else ""

@@ -84,19 +84,25 @@ def content_digest(images: torch.Tensor) -> str:
     return h.hexdigest()[:16]
 
 
-def list_image_files(folder: str | os.PathLike) -> list[Path]:
-    """Image files under ``folder`` (recursively, hidden ones skipped), sorted by path: the
-    formats torchvision's ImageFolder reads, as ganzoo's ``image_folder`` training data."""
-    root = Path(folder).expanduser()
-    if not root.is_dir():
-        raise ImageInputError(f"image folder {root} does not exist or is not a directory")
-    files = sorted(
+def image_files_below(root: Path) -> list[Path]:
+    """Image files under the folder ``root`` (recursively, hidden ones skipped), sorted by
+    path: the formats torchvision's ImageFolder reads. ganzoo's ``image_folder`` dataset lists
+    its files with it too, so training and evaluation see the same images."""
+    return sorted(
         p
         for p in root.rglob("*")
         if p.suffix.lower() in IMAGE_EXTENSIONS
         and not any(part.startswith(".") for part in p.relative_to(root).parts)
         and p.is_file()
     )
+
+
+def list_image_files(folder: str | os.PathLike) -> list[Path]:
+    """:func:`image_files_below` ``folder``; a missing or empty folder is an ImageInputError."""
+    root = Path(folder).expanduser()
+    if not root.is_dir():
+        raise ImageInputError(f"image folder {root} does not exist or is not a directory")
+    files = image_files_below(root)
     if not files:
         raise ImageInputError(
             f"no images ({', '.join(IMAGE_EXTENSIONS)}) found in {root}; put the images to "

@@ -1,8 +1,9 @@
 """Mode counting for digit images: a small CNN classifier, then class histograms.
 
-``load_or_train_digit_classifier`` trains once on mnist5k's train split (4,000 digits), reports
-accuracy on its held-out 1,000, and caches the weights and the accuracy on disk. Stacked-MNIST
-can reuse it per channel with ``classify_digits``.
+``load_or_train_digit_classifier`` trains once on the digits it is given (ganzoo gives mnist5k's
+:func:`classifier_split`: 4,000 to train on, 1,000 held out), reports the held-out accuracy, and
+caches the weights and the accuracy on disk. Stacked MNIST reuses it per channel with
+``classify_digits``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,28 @@ log = logging.getLogger(__name__)
 
 CLASSIFIER_VERSION = "digitcnn-v2"  # change when the architecture or the recipe changes
 NUM_CLASSES = 10
+# References whose images are digits 0-9: modes are counted for them without digits=True.
+DIGIT_DATASETS = frozenset({"mnist5k", "mnist"})
+
+
+def classifier_split(
+    images: torch.Tensor, labels: torch.Tensor, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A fixed stratified split of labelled digits for the classifier: 100 per class held out.
+
+    Returns (train images, train labels, test images, test labels); for mnist5k (500 per class)
+    that is 400 and 100 per class.
+    """
+    rng = np.random.default_rng(seed)
+    label_array = np.asarray(labels)
+    test_idx = np.concatenate(
+        [rng.permutation(np.flatnonzero(label_array == c))[:100] for c in range(NUM_CLASSES)]
+    )
+    mask = np.zeros(len(label_array), dtype=bool)
+    mask[test_idx] = True
+    train = torch.from_numpy(np.flatnonzero(~mask))
+    test = torch.from_numpy(np.flatnonzero(mask))
+    return images[train], labels[train], images[test], labels[test]
 
 
 class DigitClassifier(nn.Module):
@@ -136,8 +159,9 @@ def load_or_train_digit_classifier(
 ) -> tuple[DigitClassifier, float]:
     """Return (model, held-out accuracy), training and caching on the first call.
 
-    Without data it trains on mnist5k's train split and tests on its test split. Pass other
-    data (e.g. full MNIST) with a ``data_name`` that names it: the cache is keyed by that name.
+    The digits to train and test on are needed only when nothing is cached; ``data_name`` names
+    them (the cache is keyed by it): ganzoo passes mnist5k's :func:`classifier_split`
+    (``ganzoo.digit_classifier``), or full MNIST for runs on MNIST.
     """
     directory = resolve_cache_dir(cache_dir) / "digit-classifier"
     weights_path = directory / f"{CLASSIFIER_VERSION}-{data_name}.pt"
@@ -149,11 +173,10 @@ def load_or_train_digit_classifier(
         return model.eval(), float(info["test_accuracy"])
 
     if images is None or labels is None:
-        from evaluation.datasets import classifier_split
-
-        if data_name != "mnist5k":
-            raise ValueError(f"no images given to train the {data_name!r} digit classifier")
-        images, labels, test_images, test_labels = classifier_split()
+        raise ValueError(
+            f"the {data_name!r} digit classifier is not cached in {directory}: pass the digits "
+            f"to train it on (ganzoo.digit_classifier.mnist5k_classifier does)"
+        )
     if test_images is None or test_labels is None:
         raise ValueError("pass held-out test_images and test_labels to report an accuracy")
 

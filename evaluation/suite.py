@@ -2,7 +2,9 @@
 
 A suite is a YAML file (``evaluation/suites/*.yaml``, or any path)::
 
-    metrics: [fid, kid, prdc, is, modes]   # also intra_fid (conditional generators)
+    metrics: [fid, kid, prdc, is, modes]   # any registered metric (`ganzoo metrics`)
+    headline: fid                # the number that picks the best checkpoint (default: the
+                                 # first metric's headline); its direction is the registry's
     num_samples: 5000            # generated images
     reference_num_samples: 5000  # reference images (null: same as num_samples)
     reference_whole_set: false   # true: every image of a finite reference (the training set)
@@ -35,7 +37,7 @@ import torch
 import yaml
 
 from evaluation.cache import atomic_write, digest, resolve_cache_dir, write_json_atomic
-from evaluation.errors import ImageInputError, SuiteError
+from evaluation.errors import EvaluationError, ImageInputError, RegistryError, SuiteError
 from evaluation.fid import GaussianStats, feature_statistics
 from evaluation.images import (
     DEFAULT_VALUE_RANGE,
@@ -45,12 +47,16 @@ from evaluation.images import (
     resolve_images,
 )
 from evaluation.metrics import (
-    INCEPTION_METRICS,
-    METRIC_TABLE,
+    DEFAULT_SUITE_METRICS,
     METRICS,
+    Metric,
     MetricInputs,
-    metric_record,
+    get_metric,
+    metric_direction,
+    metric_names,
+    result_keys,
 )
+from evaluation.modes import DIGIT_DATASETS
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +72,7 @@ class Suite:
     """One evaluation protocol (see the module docstring for the keys)."""
 
     name: str
-    metrics: tuple[str, ...] = METRICS
+    metrics: tuple[str, ...] = DEFAULT_SUITE_METRICS
     num_samples: int = 5000
     reference_num_samples: int | None = None
     reference_split: str = "train"
@@ -80,15 +86,28 @@ class Suite:
     batch_size: int = 32
     seed: int = 0
     description: str = ""
+    headline: str | None = None
 
     def __post_init__(self) -> None:
         unknown = [m for m in self.metrics if m not in METRICS]
         if unknown or not self.metrics:
             raise SuiteError(
-                f"suite {self.name!r}: unknown metrics {unknown} (choose from {list(METRICS)})"
+                f"suite {self.name!r}: unknown metrics {unknown} (choose from {metric_names()}; "
+                f"`ganzoo metrics` lists them)"
                 if unknown
-                else f"suite {self.name!r}: 'metrics' is empty (choose from {list(METRICS)})"
+                else f"suite {self.name!r}: 'metrics' is empty (choose from {metric_names()})"
             )
+        if self.headline is not None:
+            try:
+                metric_direction(self.headline)
+                given = result_keys(self.metrics)
+            except RegistryError as exc:
+                raise SuiteError(f"suite {self.name!r}: headline: {exc}") from None
+            if self.headline not in given:
+                raise SuiteError(
+                    f"suite {self.name!r}: the headline {self.headline!r} is not a number its "
+                    f"metrics give ({', '.join(given)})"
+                )
         minimum = max(self.pr_k, self.dc_k) + 1
         counts = {"num_samples": self.num_samples}
         if self.reference_num_samples is not None:
@@ -117,6 +136,15 @@ class Suite:
         if self.reference_whole_set and available is not None:
             return available
         return self.reference_count
+
+    @property
+    def headline_key(self) -> str:
+        """The number that picks the best checkpoint: ``headline``, or the first metric's."""
+        return self.headline or get_metric(self.metrics[0]).headline.name
+
+    def needs(self, inputs: str) -> bool:
+        """Whether any of the suite's metrics needs ``inputs`` (e.g. ``"inception"``)."""
+        return any(get_metric(name).inputs == inputs for name in self.metrics)
 
     def replace(self, **changes: Any) -> Suite:
         return dataclasses.replace(self, **changes)
@@ -174,6 +202,8 @@ def load_suite(name_or_path: str | os.PathLike | Suite) -> Suite:
         raise SuiteError(
             f"suite file {path}: reference_whole_set must be true or false, got {whole!r}"
         )
+    if data.get("headline") is not None and not isinstance(data["headline"], str):
+        raise SuiteError(f"suite file {path}: headline must be a result key such as fid")
     for key, kind in (
         ("num_samples", int),
         ("reference_num_samples", int),
@@ -211,13 +241,15 @@ class _Reference:
 class Evaluator:
     """Runs a suite against one reference; keeps the Inception net and reference features.
 
-    ``reference``: a tensor/array of images, a folder of PNG/JPEG files, a sampler
-    ``sample(n) -> images``, or a dataset name the evaluation module loads itself (``mnist5k``).
-    Floats are read in ``value_range`` (default: a tanh generator's (-1, 1)).
-    ``digits``: count modes with the digit classifier (default: when the reference is a digit
-    dataset such as mnist5k or mnist).
-    ``classifier``: (model, accuracy, data name) of a digit classifier trained elsewhere (e.g.
-    on full MNIST); by default the cached mnist5k classifier.
+    ``reference``: a tensor/array of images, a folder of PNG/JPEG files, or a sampler
+    ``sample(n) -> images`` (the evaluation module loads no dataset by name; ganzoo's
+    ``ganzoo.data.load_images`` does). Floats are read in ``value_range`` (default: a tanh
+    generator's (-1, 1)).
+    ``digits``: count modes with the digit classifier (default: when ``reference_name`` is a
+    digit dataset such as mnist5k or mnist).
+    ``classifier``: the digit classifier the ``classifier`` metrics use: (model, accuracy, data
+    name), or a function ``cache_dir -> (model, accuracy, data name)`` called on first use
+    (``ganzoo.digit_classifier.mnist5k_classifier``). Without one they are skipped, saying why.
     ``extractor``: replaces the Inception net (a callable images -> (N, D) array with an
     ``extractor_id`` and a ``describe()`` dict, like ``evaluation.features.InceptionFeatures``).
     ``reference_labels``: class labels of a reference given as images (a named dataset brings
@@ -257,7 +289,7 @@ class Evaluator:
         self.digits = digits
         self.progress = progress
         self.extractor = extractor
-        if extractor is None and INCEPTION_METRICS & set(self.suite.metrics):
+        if extractor is None and self.suite.needs("inception"):
             from evaluation.features import InceptionFeatures
 
             # Resolve the weights now: a missing file fails before any sampling or training.
@@ -270,9 +302,9 @@ class Evaluator:
                 progress=progress,
             )
         self._reference: _Reference | None = None
-        # (model, held-out accuracy, data it was trained on); mnist5k's is trained on first use.
-        self._classifier = classifier[:2] if classifier is not None else None
-        self._classifier_data = classifier[2] if classifier is not None else "mnist5k"
+        # (model, held-out accuracy, data it was trained on), or what makes it on first use.
+        self._classifier_source = classifier
+        self._classifier: tuple[Any, float, str] | None = None
 
     # -- reference -------------------------------------------------------------------------
 
@@ -282,13 +314,14 @@ class Evaluator:
         source = self._reference_source
         labels = None
         if isinstance(source, str) and not Path(source).expanduser().is_dir():
-            images, labels = _load_named_dataset(source, self.split)
-            count = self.suite.reference_images_wanted(len(images))
-            images, labels = _subset(images, labels, count, self.suite.seed, source)
-        else:
-            count = self.suite.reference_images_wanted(_available(source))
-            images = _resolve_counted(source, count, self.suite, self.value_range, "reference")
-            labels = _labels_for(self._reference_labels, images, self.suite.seed, "reference")
+            raise ImageInputError(
+                f"the reference {source!r} is not a folder of images; the evaluation module "
+                "loads no dataset by name: pass the images (a tensor, a folder or a sampler). "
+                "`ganzoo eval --reference NAME` and ganzoo.data.load_images load datasets by name."
+            )
+        count = self.suite.reference_images_wanted(_available(source))
+        images = _resolve_counted(source, count, self.suite, self.value_range, "reference")
+        labels = _labels_for(self._reference_labels, images, self.suite.seed, "reference")
         self._reference = _Reference(self.reference_name, self.split, images, labels)
         return self._reference
 
@@ -384,27 +417,31 @@ class Evaluator:
             raise SuiteError(f"suite {self.suite.name!r} computes no Inception features")
         return self.extractor(images)
 
-    # -- modes -----------------------------------------------------------------------------
+    # -- what each metric needs ------------------------------------------------------------
 
-    def _wants_modes(self) -> tuple[bool, str]:
-        if "modes" not in self.suite.metrics:
-            return False, "not in the suite"
-        if self.digits is None:
-            from evaluation.datasets import DIGIT_DATASETS
+    def _why_not(self, metric: Metric, inputs: MetricInputs) -> str:
+        """Why ``metric`` cannot be computed here ("" when it can)."""
+        if metric.inputs == "classifier":
+            if self.digits is False:
+                return "switched off (digits=False)"
+            if self.digits is None and self.reference_name not in DIGIT_DATASETS:
+                return (
+                    f"the reference {self.reference_name!r} is not a digit dataset "
+                    "(pass digits=True / --digits to count digit modes anyway)"
+                )
+            if self._classifier_source is None:
+                return "no digit classifier was given (Evaluator(classifier=...))"
+        if metric.inputs == "generator" and inputs.sample is None:
+            return "it needs the generator itself (a sampler), not a set of images"
+        if metric.inputs == "points":
+            return "it scores 2-D points (ganzoo bench mode-collapse computes it), not images"
+        return ""
 
-            if self.reference_name in DIGIT_DATASETS:
-                return True, ""
-            return False, (
-                f"the reference {self.reference_name!r} is not a digit dataset "
-                "(pass digits=True / --digits to count digit modes anyway)"
-            )
-        return self.digits, "" if self.digits else "switched off (digits=False)"
-
-    def digit_classifier(self):
+    def digit_classifier(self) -> tuple[Any, float, str]:
+        """(model, held-out accuracy, data name) of the digit classifier, made on first use."""
         if self._classifier is None:
-            from evaluation.modes import load_or_train_digit_classifier
-
-            self._classifier = load_or_train_digit_classifier(self.cache_dir)
+            source = self._classifier_source
+            self._classifier = tuple(source(self.cache_dir) if callable(source) else source)
         return self._classifier
 
     # -- running ---------------------------------------------------------------------------
@@ -458,56 +495,36 @@ class Evaluator:
             timings["generated_features"] = time.perf_counter() - t0
             protocol.update(self.extractor.describe())
             protocol["reference_cache"] = ref.cache
-            labels = _labels_for(generated_labels, images, suite.seed, "generated")
-            self._inception_metrics(features, labels, ref, results, protocol)
-
-        wants_modes, why_not = self._wants_modes()
-        if wants_modes:
-            inputs = MetricInputs(
-                suite, images=images, reference_images=ref.images, classifier=self.digit_classifier
-            )
-            values, extra = metric_record("modes").compute(inputs)
+        inputs = MetricInputs(
+            suite,
+            features,
+            reference_features=ref.features,
+            reference_stats=ref.stats,
+            images=images,
+            reference_images=ref.images,
+            classifier=self.digit_classifier,
+            extractor=self.extractor,
+            labels=_labels_for(generated_labels, images, suite.seed, "generated"),
+            reference_labels=None if ref.labels is None else np.asarray(ref.labels),
+            sample=generated if _is_sampler(generated) else None,
+        )
+        skipped: dict[str, str] = {}
+        for name in suite.metrics:
+            metric = get_metric(name)
+            why_not = self._why_not(metric, inputs)
+            if why_not:
+                skipped[name] = why_not
+                continue
+            values, extra = _compute(name, metric, inputs)
             results.update(values)
-            protocol["mode_histogram"] = extra["mode_histogram"]
-            protocol["digit_classifier"] = {
-                "data": self._classifier_data,
-                "test_accuracy": extra["classifier_accuracy"],
-            }
-        elif "modes" in suite.metrics:
-            protocol.setdefault("skipped", {})["modes"] = why_not
+            skipped.update(extra.pop("skipped", {}))
+            protocol.update(extra)
+        if skipped:
+            protocol["skipped"] = skipped
         timings["total"] = time.perf_counter() - started
         protocol["seconds"] = {k: round(v, 2) for k, v in timings.items()}
         results["protocol"] = protocol
         return results
-
-    def _inception_metrics(
-        self,
-        features: np.ndarray,
-        labels: np.ndarray | None,
-        ref: _Reference,
-        results: dict[str, Any],
-        protocol: dict[str, Any],
-    ) -> None:
-        """Every metric of the table that needs Inception features and is in the suite; one
-        that cannot be computed here says why under ``protocol["skipped"]``."""
-        assert ref.features is not None and ref.stats is not None
-        inputs = MetricInputs(
-            self.suite,
-            features,
-            reference_features=ref.features,
-            reference_stats=ref.stats,
-            extractor=self.extractor,
-            labels=labels,
-            reference_labels=None if ref.labels is None else np.asarray(ref.labels),
-        )
-        for record in METRIC_TABLE:
-            if record.needs == "inception" and record.name in self.suite.metrics:
-                values, extra = record.compute(inputs)
-                results.update(values)
-                protocol.setdefault("skipped", {}).update(extra.pop("skipped", {}))
-                protocol.update(extra)
-        if not protocol["skipped"]:
-            del protocol["skipped"]
 
 
 def run_suite(
@@ -546,30 +563,6 @@ def _describe_source(source: ImageSource) -> str:
     if isinstance(source, torch.Tensor | np.ndarray):
         return "images"
     return "sampler"
-
-
-def _load_named_dataset(name: str, split: str) -> tuple[torch.Tensor, torch.Tensor]:
-    from evaluation.datasets import mnist5k_split
-
-    if name == "mnist5k":
-        return mnist5k_split(split)
-    raise ImageInputError(
-        f"{name!r} is neither an image folder nor a dataset the evaluation module loads itself "
-        "(mnist5k). For other datasets pass the images (a tensor, a folder or a sampler); "
-        "`ganzoo eval --reference NAME` loads ganzoo's datasets by name."
-    )
-
-
-def _subset(
-    images: torch.Tensor, labels: torch.Tensor, count: int, seed: int, name: str
-) -> tuple[torch.Tensor, torch.Tensor]:
-    from evaluation.images import choose_subset
-
-    if count > len(images):
-        log.warning("%s has %d images, fewer than %d asked; using all", name, len(images), count)
-        count = len(images)
-    index = torch.from_numpy(choose_subset(len(images), count, seed))
-    return images[index], labels[index]
 
 
 def _resolve_counted(
@@ -613,6 +606,30 @@ def _labels_for(labels: Any, images: torch.Tensor, seed: int, what: str) -> np.n
     if len(labels) < len(images):
         raise ImageInputError(f"{len(labels)} {what} labels for {len(images)} {what} images")
     return labels[choose_subset(len(labels), len(images), seed)]
+
+
+def _compute(
+    name: str, metric: Metric, inputs: MetricInputs
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``metric.compute(inputs)``; a plugin's own failure is one error naming the metric and its
+    distribution, not a traceback from inside it."""
+    try:
+        return metric.compute(inputs)
+    except EvaluationError:
+        raise
+    except Exception as exc:
+        origin = METRICS.origin(name)
+        if origin == "built-in":
+            raise
+        raise EvaluationError(
+            f"the metric {name!r} ({origin}) failed: {type(exc).__name__}: {exc}; fix or "
+            f"uninstall that distribution, or leave the metric out of the suite"
+        ) from exc
+
+
+def _is_sampler(source: ImageSource) -> bool:
+    """A generator's sampling function, as opposed to images or a folder."""
+    return callable(source) and not isinstance(source, torch.Tensor | np.ndarray)
 
 
 def _available(source: ImageSource) -> int | None:

@@ -19,6 +19,7 @@ from torch import nn
 
 from ganzoo.architectures.protocol import num_classes_of
 from ganzoo.config import ExperimentConfig, config_from_dict, data_shape
+from ganzoo.data.transforms import from_unit_range
 from ganzoo.errors import CheckpointError
 from ganzoo.runs import load_checkpoint, load_latest_checkpoint, require_run_dir
 
@@ -245,8 +246,7 @@ def _draw_batches(
 
 def _generate(generator: nn.Module, inputs: GeneratorInput, device: torch.device) -> torch.Tensor:
     """uint8 images from ``inputs``."""
-    images = generate(generator, inputs.to(device)).float().cpu()
-    return ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return from_unit_range(generate(generator, inputs.to(device)).float().cpu())
 
 
 def describe(loaded: LoadedGenerator) -> dict[str, Any]:

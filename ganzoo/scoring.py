@@ -141,7 +141,10 @@ class _RunScorer:
             "digits": digits,
         }
         self.extractor = extractor
-        self.classifier = digit_classifier_for(config.data, cache_dir)
+        from ganzoo.digit_classifier import mnist5k_classifier
+
+        # the run's own digit classifier, else mnist5k's (counts modes where the suite asks)
+        self.classifier = digit_classifier_for(config.data, cache_dir) or mnist5k_classifier
         self.note = ""
         self.labelled = False
         if reference is not None and is_folder_reference(reference):
@@ -220,10 +223,10 @@ class _RunScorer:
 
 
 def _brief(results: dict[str, Any]) -> str:
-    from evaluation import RESULT_KEYS
+    from evaluation import result_keys
 
     return ", ".join(
-        f"{k}={results[k]:.4g}" for k in RESULT_KEYS if isinstance(results.get(k), int | float)
+        f"{k}={results[k]:.4g}" for k in result_keys() if isinstance(results.get(k), int | float)
     )
 
 
@@ -262,10 +265,11 @@ def summarize_repeats(
     single evaluation's JSON find a number), and under ``repeat`` the values, means and
     sample standard deviations. A metric with fewer than two finite values has std None: the
     spread of one evaluation is unknown, not 0."""
-    from evaluation import RESULT_KEYS
+    from evaluation import result_keys
 
+    keys = result_keys()  # plugin metrics' keys too
     values: dict[str, list[float]] = {}
-    for key in RESULT_KEYS:
+    for key in keys:
         column = [r.get(key) for r in runs]
         if all(isinstance(v, int | float) and not isinstance(v, bool) for v in column):
             values[key] = [float(v) for v in column]
@@ -286,7 +290,7 @@ def summarize_repeats(
         "noise_seeds": noise_seeds,
         "reference": "a fresh subset each repeat" if reference_varies else "the same each repeat",
     }
-    results = {k: v for k, v in first.items() if k not in RESULT_KEYS and k != "protocol"}
+    results = {k: v for k, v in first.items() if k not in keys and k != "protocol"}
     results.update(mean)
     results["repeat"] = {"count": len(runs), "values": values, "mean": mean, "std": std}
     results["protocol"] = protocol

@@ -8,22 +8,15 @@ rules as activations; what a network must provide is :mod:`ganzoo.architectures.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from torch import nn
 
+from ganzoo.architectures import dcgan, mlp, resnet
 from ganzoo.architectures.layers import is_hidden_activation
-from ganzoo.architectures.protocol import check_network_class
+from ganzoo.architectures.protocol import Architecture, check_network_class
 from ganzoo.errors import RegistryError
 from ganzoo.registry import Registry
 
-
-@dataclass(frozen=True)
-class Architecture:
-    """A generator class and a discriminator class that are trained together."""
-
-    generator: type[nn.Module]
-    discriminator: type[nn.Module]
+__all__ = ["ARCHITECTURES", "Architecture", "activation_layers", "get_architecture"]
 
 
 def _check_architecture(name: str, obj: object) -> None:
@@ -37,6 +30,9 @@ def _check_architecture(name: str, obj: object) -> None:
 
 
 ARCHITECTURES = Registry("architecture", "ganzoo.architectures", check=_check_architecture)
+ARCHITECTURES.register("dcgan", dcgan.ARCHITECTURE)
+ARCHITECTURES.register("mlp", mlp.ARCHITECTURE)
+ARCHITECTURES.register("resnet", resnet.ARCHITECTURE)
 
 
 def get_architecture(name: str) -> Architecture:
@@ -52,9 +48,3 @@ def activation_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
     TensorBoard logger uses this to log each learnable activation parameter per layer.
     """
     return [(name, m) for name, m in model.named_modules() if is_hidden_activation(m)]
-
-
-# Register the built-in architectures (these modules import ARCHITECTURES from here).
-from ganzoo.architectures import dcgan as dcgan  # noqa: E402
-from ganzoo.architectures import mlp as mlp  # noqa: E402
-from ganzoo.architectures import resnet as resnet  # noqa: E402

@@ -19,7 +19,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from ganzoo.architectures import ARCHITECTURES, Architecture
 from ganzoo.architectures.blocks import apply_spectral_norm, check_spectral_norm_flag
 from ganzoo.architectures.layers import (
     as_shape,
@@ -27,6 +26,7 @@ from ganzoo.architectures.layers import (
     init_dcgan_weights,
     resolve_layer_activations,
 )
+from ganzoo.architectures.protocol import Architecture
 from ganzoo.errors import ConfigError
 
 # Spatial sizes from the 4x4 projection up to the image.
@@ -217,4 +217,5 @@ class DCGANDiscriminator(_DCGANBase):
         return self.out(x).reshape(x.shape[0])
 
 
-ARCHITECTURES.register("dcgan", Architecture(DCGANGenerator, DCGANDiscriminator))
+# Registered as "dcgan" by the package ganzoo.architectures, which imports this module.
+ARCHITECTURE = Architecture(DCGANGenerator, DCGANDiscriminator)

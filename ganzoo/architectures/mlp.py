@@ -17,13 +17,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from ganzoo.architectures import ARCHITECTURES, Architecture
 from ganzoo.architectures.layers import (
     as_shape,
     build_activations,
     check_num_classes,
     resolve_layer_activations,
 )
+from ganzoo.architectures.protocol import Architecture
 from ganzoo.errors import ConfigError
 
 
@@ -170,4 +170,5 @@ class MLPDiscriminator(_MLPBase):
         return self.out(x).reshape(x.shape[0])
 
 
-ARCHITECTURES.register("mlp", Architecture(MLPGenerator, MLPDiscriminator))
+# Registered as "mlp" by the package ganzoo.architectures, which imports this module.
+ARCHITECTURE = Architecture(MLPGenerator, MLPDiscriminator)

@@ -8,12 +8,21 @@ attributes). See the README section "Adding an architecture".
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import torch
 from torch import nn
 
 from ganzoo.errors import ConfigError, RegistryError
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A generator class and a discriminator class that are trained together."""
+
+    generator: type[nn.Module]
+    discriminator: type[nn.Module]
 
 
 @runtime_checkable

@@ -16,7 +16,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from ganzoo.architectures import ARCHITECTURES, Architecture
 from ganzoo.architectures.blocks import (
     DownBlock,
     OptimizedDownBlock,
@@ -32,6 +31,7 @@ from ganzoo.architectures.layers import (
     check_num_classes,
     resolve_layer_activations,
 )
+from ganzoo.architectures.protocol import Architecture
 from ganzoo.errors import ConfigError
 
 
@@ -273,4 +273,5 @@ class ResNetDiscriminator(_ResNetBase):
         return logits
 
 
-ARCHITECTURES.register("resnet", Architecture(ResNetGenerator, ResNetDiscriminator))
+# Registered as "resnet" by the package ganzoo.architectures, which imports this module.
+ARCHITECTURE = Architecture(ResNetGenerator, ResNetDiscriminator)

@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from ganzoo import __version__
 from ganzoo.errors import GanzooError
 
 # Each module defines ``add_parser(subparsers)``, which registers its subcommand and sets
@@ -21,19 +22,9 @@ SUBCOMMANDS = [
     "report",
     "eval",
     "leaderboard",
+    "metrics",
+    "datasets",
 ]
-
-
-def _version() -> str:
-    """The installed distribution's version (what pip knows), else the package's own."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("ganzoo")
-    except PackageNotFoundError:
-        from ganzoo import __version__
-
-        return __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ganzoo", description="A GAN zoo for activation-function research."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
-    parser.add_argument("--version", action="version", version=f"ganzoo {_version()}")
+    parser.add_argument("--version", action="version", version=f"ganzoo {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in SUBCOMMANDS:
         importlib.import_module(f"ganzoo.cli.{name}").add_parser(subparsers)

@@ -12,9 +12,9 @@ import logging
 from pathlib import Path
 
 from ganzoo.activations import create_activation
+from ganzoo.data.mixtures import mixture_names
 from ganzoo.errors import ConfigError, GanzooError
 from ganzoo.losses import get_loss
-from ganzoo.modecollapse.mixtures import MIXTURES
 from ganzoo.modecollapse.runner import MixtureSettings, run_mixture_benchmark
 from ganzoo.modecollapse.stacked_mnist import (
     StackedSettings,
@@ -27,7 +27,7 @@ from ganzoo.modecollapse.table import format_markdown, format_text, summarize, w
 logger = logging.getLogger(__name__)
 
 DEFAULT_ACTIVATIONS = "psf,leaky_relu,prelu,elu"
-TASKS = (*MIXTURES, "stacked_mnist")
+BUILTIN_TASKS = ("ring8", "grid25", "stacked_mnist")  # and any 2-D mixture dataset a plugin adds
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -54,7 +54,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help=f"comma-separated registered activation names (default {DEFAULT_ACTIVATIONS})",
     )
     mc.add_argument("--seeds", type=int, default=5, help="number of seeds, 0..N-1 (default 5)")
-    mc.add_argument("--task", default="ring8", help=f"one of {', '.join(TASKS)} (default ring8)")
+    mc.add_argument(
+        "--task",
+        default="ring8",
+        help=f"one of {', '.join(BUILTIN_TASKS)}, or a plugin's 2-D mixture dataset "
+        "(default ring8)",
+    )
     stacked = StackedSettings()
     mc.add_argument(
         "--iterations",
@@ -98,8 +103,9 @@ def _parse_activations(text: str) -> list[str]:
 
 
 def _check_task(task: str) -> None:
-    if task not in TASKS:
-        raise GanzooError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}.")
+    tasks = (*BUILTIN_TASKS, *(name for name in mixture_names() if name not in BUILTIN_TASKS))
+    if task not in tasks:
+        raise GanzooError(f"unknown task {task!r}; choose one of {', '.join(tasks)}.")
 
 
 def mode_collapse_command(args: argparse.Namespace) -> int:

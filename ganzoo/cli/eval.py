@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from evaluation import RESULT_KEYS
+from evaluation import result_keys
 from ganzoo.errors import ConfigError, GanzooError, describe_os_error
 
 logger = logging.getLogger(__name__)
@@ -183,12 +183,15 @@ def _suite(args: argparse.Namespace):
 
 
 def _evaluator_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    from ganzoo.digit_classifier import mnist5k_classifier
+
     return {
         "inception_weights": args.inception_weights,
         "cache_dir": args.cache_dir,
         "device": args.device,
         "progress": args.progress,
         "digits": True if args.digits else None,
+        "classifier": mnist5k_classifier,  # counts modes when the suite and data ask for it
     }
 
 
@@ -262,7 +265,7 @@ def _evaluate_run(args: argparse.Namespace, suite: Any) -> dict[str, Any]:
 def format_table(results: dict[str, Any]) -> str:
     """The metrics, then the protocol facts a reader needs to compare numbers."""
     repeat = results.get("repeat")
-    rows = [(key, _value(results, key, repeat)) for key in RESULT_KEYS if key in results]
+    rows = [(key, _value(results, key, repeat)) for key in result_keys() if key in results]
     protocol = results.get("protocol", {})
     if repeat is not None:
         seeds = protocol.get("repeat", {}).get("noise_seeds") or []

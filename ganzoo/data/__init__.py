@@ -6,8 +6,10 @@
 >>> reference = load_images("mnist5k", n=1000)  # uint8 (1000, 1, 28, 28), 100 per class
 
 Names (``DATASETS``, a registry that packages extend through the ``ganzoo.datasets`` entry-point
-group with a :class:`DatasetBuilder`): ``mnist``, ``fashion_mnist``, ``cifar10``, ``mnist5k``,
-``image_folder``, ``stl10``, ``stl10_unlabeled``. Every problem a user can cause (an unknown name
+group with a :class:`DatasetBuilder`; ``ganzoo datasets`` lists them): ``mnist``,
+``fashion_mnist``, ``cifar10``, ``mnist5k``, ``image_folder``, ``stl10``, ``stl10_unlabeled``,
+``stacked_mnist`` (1,000 modes), and the 2-D mixtures ``ring8`` and ``grid25`` (points, not
+images: :mod:`ganzoo.data.mixtures`). Every problem a user can cause (an unknown name
 or class, missing or corrupt files, a failed download) is a :class:`ganzoo.errors.DataError`
 saying what to do.
 """
@@ -20,8 +22,8 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset
 
-from ganzoo.data import cifar, folder, mnist, mnist5k, stl10
-from ganzoo.data.base import DatasetBuilder, DatasetInfo, ImageTensorDataset
+from ganzoo.data import cifar, folder, mixtures, mnist, mnist5k, stacked_mnist, stl10
+from ganzoo.data.base import BuildRequest, DatasetBuilder, DatasetInfo, ImageTensorDataset
 from ganzoo.data.folder import ImageFileDataset
 from ganzoo.data.transforms import from_unit_range, to_unit_range
 from ganzoo.errors import DataError, RegistryError
@@ -29,6 +31,7 @@ from ganzoo.registry import Registry
 
 __all__ = [
     "DATASETS",
+    "BuildRequest",
     "DatasetBuilder",
     "DatasetInfo",
     "ImageFileDataset",
@@ -48,6 +51,9 @@ DATASETS.register("mnist5k", mnist5k.BUILDER)
 DATASETS.register("image_folder", folder.BUILDER)
 DATASETS.register("stl10", stl10.LABELLED_BUILDER)
 DATASETS.register("stl10_unlabeled", stl10.UNLABELED_BUILDER)
+DATASETS.register("stacked_mnist", stacked_mnist.BUILDER)
+DATASETS.register("ring8", mixtures.RING8)
+DATASETS.register("grid25", mixtures.GRID25)
 
 
 def get_builder(name: str) -> DatasetBuilder:
@@ -92,7 +98,7 @@ def build_dataset(
     class; plain first N when unlabelled).
     """
     builder = get_builder(name)
-    return builder.build(
+    request = BuildRequest(
         Path(root).expanduser(),
         image_size=image_size,
         channels=channels,
@@ -101,6 +107,7 @@ def build_dataset(
         train=train,
         limit=limit,
     )
+    return builder.build(request)
 
 
 def load_images(

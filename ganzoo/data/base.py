@@ -10,18 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import NamedTuple
 
 import torch
 from torch.utils.data import Dataset
 
-from ganzoo.data.transforms import (
-    balanced_selection,
-    class_indices,
-    filter_by_class,
-    prepare,
-    to_unit_range,
-)
+from ganzoo.data.transforms import prepare, select_items, to_unit_range
 from ganzoo.errors import DataError
 
 
@@ -32,7 +26,9 @@ class DatasetInfo:
     ``image_size`` is the native side length (None when it depends on the files), ``channels``
     the channels its images load with by default, ``classes`` the class names in label order
     (empty when unlabelled or when the folder decides), ``labelled`` whether items carry labels
-    (None: it depends on the folder layout), ``splits`` the splits ``train=`` can choose.
+    (None: it depends on the folder layout), ``splits`` the splits ``train=`` can choose,
+    ``data_shape`` the shape of an item for data that are not images (``(2,)``: 2-D points of
+    a Gaussian mixture, where the image keys do not apply; None for images).
     """
 
     name: str
@@ -42,20 +38,32 @@ class DatasetInfo:
     labelled: bool | None = True
     splits: tuple[str, ...] = ("train", "test")
     description: str = ""
+    data_shape: tuple[int, ...] | None = None
+
+    @property
+    def kind(self) -> str:
+        """``"images"``, or ``"points"`` for 2-D points."""
+        return "images" if self.data_shape is None else "points"
 
 
-class BuildDataset(Protocol):
-    def __call__(
-        self,
-        root: Path,
-        *,
-        image_size: int | None,
-        channels: int | None,
-        classes: Sequence[str | int] | None,
-        download: bool,
-        train: bool,
-        limit: int | None,
-    ) -> Dataset: ...
+@dataclass(frozen=True)
+class BuildRequest:
+    """What :func:`ganzoo.data.build_dataset` asks a builder for (its arguments, one object):
+    ``root`` the data folder, ``image_size``/``channels`` None for native, ``classes`` the
+    class names or indices to keep (None: all), ``download`` whether torchvision may fetch
+    files, ``train`` the split, ``limit`` how many items to keep (None: all)."""
+
+    root: Path
+    image_size: int | None = None
+    channels: int | None = None
+    classes: Sequence[str | int] | None = None
+    download: bool = False
+    train: bool = True
+    limit: int | None = None
+
+
+# A builder's function: one request in, a dataset of (image or point, label) items out.
+BuildDataset = Callable[[BuildRequest], Dataset]
 
 
 @dataclass(frozen=True)
@@ -111,27 +119,16 @@ def in_memory_builder(
 ) -> DatasetBuilder:
     """A builder from ``read(root, train, download) -> Images`` (the files of one split)."""
 
-    def build(
-        root: Path,
-        *,
-        image_size: int | None = None,
-        channels: int | None = None,
-        classes: Sequence[str | int] | None = None,
-        download: bool = False,
-        train: bool = True,
-        limit: int | None = None,
-    ) -> ImageTensorDataset:
-        split = "train" if train else "test"
+    def build(request: BuildRequest) -> ImageTensorDataset:
+        split = "train" if request.train else "test"
         if split not in info.splits:
             raise DataError(
                 f"dataset {info.name!r} has no {split} split (it has: {', '.join(info.splits)}); "
                 f"use train=True, or take a held-out part with limit"
             )
-        data = read(Path(root), train, download)
-        keep = None if classes is None else class_indices(classes, data.classes, info.name)
-        chosen = filter_by_class(data.labels, keep)
-        chosen = chosen[balanced_selection(data.labels[chosen], limit)]
-        images = prepare(data.images[chosen], image_size, channels)
+        data = read(Path(request.root), request.train, request.download)
+        chosen = select_items(data.labels, data.classes, request.classes, request.limit, info.name)
+        images = prepare(data.images[chosen], request.image_size, request.channels)
         return ImageTensorDataset(images, data.labels[chosen], data.classes)
 
     return DatasetBuilder(info, build)

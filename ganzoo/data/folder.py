@@ -20,14 +20,8 @@ import torch
 from PIL import Image, UnidentifiedImageError
 from torch.utils.data import Dataset
 
-from ganzoo.data.base import DatasetBuilder, DatasetInfo
-from ganzoo.data.transforms import (
-    balanced_selection,
-    class_indices,
-    filter_by_class,
-    resize_square,
-    to_unit_range,
-)
+from ganzoo.data.base import BuildRequest, DatasetBuilder, DatasetInfo
+from ganzoo.data.transforms import resize_square, select_items, to_unit_range
 from ganzoo.errors import DataError
 
 logger = logging.getLogger(__name__)
@@ -50,19 +44,13 @@ def find_images(root: Path) -> tuple[list[Path], torch.Tensor, tuple[str, ...]]:
             f"the image folder {root} does not exist or is not a folder; set data.root to a "
             f"folder of images"
         )
-    from torchvision.datasets.folder import IMG_EXTENSIONS
+    from evaluation.images import IMAGE_EXTENSIONS, image_files_below
 
-    files = sorted(
-        p
-        for p in root.rglob("*")
-        if p.suffix.lower() in IMG_EXTENSIONS
-        and not any(part.startswith(".") for part in p.relative_to(root).parts)
-        and p.is_file()
-    )
+    files = image_files_below(root)
     if not files:
         raise DataError(
             f"the image folder {root} holds no images (searched recursively for "
-            f"{', '.join(IMG_EXTENSIONS)}); put images there or set data.root to another folder"
+            f"{', '.join(IMAGE_EXTENSIONS)}); put images there or set data.root to another folder"
         )
     parts = [p.relative_to(root).parts for p in files]
     if all(len(part) > 1 for part in parts):
@@ -141,28 +129,18 @@ class ImageFileDataset(Dataset):
         return to_unit_range(self.uint8(index)), int(self.labels[index])
 
 
-def build(
-    root: Path,
-    *,
-    image_size: int | None = None,
-    channels: int | None = None,
-    classes: Sequence[str | int] | None = None,
-    download: bool = False,
-    train: bool = True,
-    limit: int | None = None,
-) -> ImageFileDataset:
-    """The folder ``root`` as a dataset; ``download`` and ``train`` do not apply to a folder."""
-    root = Path(root).expanduser()
+def build(request: BuildRequest) -> ImageFileDataset:
+    """The folder ``request.root`` as a dataset; ``download`` and ``train`` do not apply."""
+    root = Path(request.root).expanduser()
     files, labels, names = find_images(root)
-    keep = None if classes is None else class_indices(classes, names, f"image_folder {root}")
-    chosen = filter_by_class(labels, keep)
-    chosen = chosen[balanced_selection(labels[chosen], limit)].tolist()
+    what = f"image_folder {root}"
+    chosen = select_items(labels, names, request.classes, request.limit, what).tolist()
     return ImageFileDataset(
         [files[i] for i in chosen],
         labels[chosen],
         names,
-        image_size=image_size,
-        channels=channels or INFO.channels,
+        image_size=request.image_size,
+        channels=request.channels or INFO.channels,
     )
 
 

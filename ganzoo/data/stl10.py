@@ -20,14 +20,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ganzoo.data.base import DatasetBuilder, DatasetInfo
-from ganzoo.data.transforms import (
-    balanced_selection,
-    class_indices,
-    filter_by_class,
-    prepare,
-    to_unit_range,
-)
+from ganzoo.data.base import BuildRequest, DatasetBuilder, DatasetInfo
+from ganzoo.data.transforms import prepare, select_items, to_unit_range
 from ganzoo.errors import DataError
 
 FOLDER = "stl10_binary"  # torchvision.datasets.STL10.base_folder
@@ -173,27 +167,18 @@ def read_labels(path: Path, count: int) -> torch.Tensor:
 
 
 def _builder(info: DatasetInfo, split_of: dict[bool, str]) -> DatasetBuilder:
-    def build(
-        root: Path,
-        *,
-        image_size: int | None = None,
-        channels: int | None = None,
-        classes: Sequence[str | int] | None = None,
-        download: bool = False,
-        train: bool = True,
-        limit: int | None = None,
-    ) -> STL10Images:
-        if train not in split_of:
+    def build(request: BuildRequest) -> STL10Images:
+        if request.train not in split_of:
             raise DataError(
                 f"dataset {info.name!r} has no test split (it has: {', '.join(info.splits)}); "
                 f"use train=True, or 'stl10' (train=False) for STL-10's labelled test images"
             )
-        root = Path(root).expanduser()
-        image_file, label_file = SPLIT_FILES[split_of[train]]
+        root = Path(request.root).expanduser()
+        image_file, label_file = SPLIT_FILES[split_of[request.train]]
         paths = [root / FOLDER / image_file]
         if label_file is not None:
             paths.append(root / FOLDER / label_file)
-        _ensure_files(info.name, root, paths, download)
+        _ensure_files(info.name, root, paths, request.download)
         count = image_count(paths[0])
         if label_file is None:
             labels = torch.full((count,), -1, dtype=torch.int64)
@@ -201,10 +186,10 @@ def _builder(info: DatasetInfo, split_of: dict[bool, str]) -> DatasetBuilder:
         else:
             labels = read_labels(paths[1], count)
             names = CLASSES
-        keep = None if classes is None else class_indices(classes, names, info.name)
-        chosen = filter_by_class(labels, keep)
-        chosen = chosen[balanced_selection(labels[chosen], limit)]
-        return STL10Images(paths[0], chosen, labels[chosen], names, image_size, channels)
+        chosen = select_items(labels, names, request.classes, request.limit, info.name)
+        return STL10Images(
+            paths[0], chosen, labels[chosen], names, request.image_size, request.channels
+        )
 
     return DatasetBuilder(info, build)
 

@@ -115,6 +115,20 @@ def class_indices(
     return indices
 
 
+def select_items(
+    labels: torch.Tensor,
+    class_names: Sequence[str],
+    classes: Sequence[str | int] | None,
+    limit: int | None,
+    dataset: str,
+) -> torch.Tensor:
+    """Indices of the items a build keeps: those of ``classes`` (names or indices; None: all),
+    then ``limit`` of them chosen by :func:`balanced_selection`."""
+    keep = None if classes is None else class_indices(classes, class_names, dataset)
+    chosen = filter_by_class(labels, keep)
+    return chosen[balanced_selection(labels[chosen], limit)]
+
+
 def filter_by_class(labels: torch.Tensor, keep: Sequence[int] | None) -> torch.Tensor:
     """Indices (in the original order) of the items whose label is in ``keep``; None keeps all."""
     if keep is None:

@@ -32,11 +32,17 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Metric:
-    """A score a task reports; ``higher_is_better`` orders the ranking."""
+    """A score a task reports, by its result key in the metric registry (plugins included);
+    its direction, which orders the ranking, is the registry's (``evaluation.metric_direction``)."""
 
     name: str
-    higher_is_better: bool
     label: str
+
+    @property
+    def higher_is_better(self) -> bool:
+        from evaluation import metric_direction
+
+        return metric_direction(self.name) == "higher"
 
 
 @dataclass(frozen=True)
@@ -198,17 +204,17 @@ def _run_dirs(root: Path) -> list[Path]:
 
 # -- the suite ---------------------------------------------------------------------------------
 
-MODES = Metric("modes_covered", True, "modes covered")
+MODES = Metric("modes_covered", "modes covered")
 MIXTURE_METRICS = (
     MODES,
-    Metric("high_quality_fraction", True, "high-quality share"),
-    Metric("reverse_kl", False, "reverse KL"),
+    Metric("high_quality_fraction", "high-quality share"),
+    Metric("reverse_kl", "reverse KL"),
 )
-STACKED_METRICS = (MODES, Metric("reverse_kl", False, "KL to uniform"))
+STACKED_METRICS = (MODES, Metric("reverse_kl", "KL to uniform"))
 IMAGE_METRICS = (
-    Metric("fid", False, "FID (smoke, 200 samples)"),
-    Metric("kid_mean", False, "KID"),
-    Metric("coverage", True, "coverage"),
+    Metric("fid", "FID (smoke, 200 samples)"),
+    Metric("kid_mean", "KID"),
+    Metric("coverage", "coverage"),
 )
 QUARTERS = (0.25, 0.5, 1.0)
 # The image tasks are scored at half and all of their budget only: one smoke evaluation (200

@@ -1,6 +1,7 @@
 """Mode-collapse benchmarks: 2-D Gaussian mixtures (ring8, grid25) and Stacked MNIST.
 
-``mixtures`` defines the data, ``metrics`` the VEEGAN / PacGAN numbers (modes covered, share of
-high-quality samples, reverse KL of the mode histogram), ``runner`` trains the MLP GAN on a
-mixture, ``table`` aggregates runs over seeds, ``stacked_mnist`` builds and counts Stacked MNIST.
+The data are datasets of the registry (``ganzoo.data.mixtures``, ``ganzoo.data.stacked_mnist``)
+and the numbers metrics of the evaluation (``evaluation.mixture_modes``,
+``evaluation.stacked_modes``); here ``runner`` trains the MLP GAN on a mixture,
+``stacked_mnist`` the small DCGAN on Stacked MNIST, and ``table`` aggregates runs over seeds.
 """

@@ -32,12 +32,12 @@ from typing import Any
 
 import torch
 
+from evaluation.mixture_modes import mixture_metrics
 from ganzoo.architectures import get_architecture
 from ganzoo.augment import DiffAugment
+from ganzoo.data.mixtures import get_mixture
 from ganzoo.engine.step import GANStep
 from ganzoo.losses import build_loss
-from ganzoo.modecollapse.metrics import mixture_metrics
-from ganzoo.modecollapse.mixtures import get_mixture
 from ganzoo.sampling import draw_inputs
 
 logger = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ def run_mixture_benchmark(
     eval_at: Sequence[int] | None = None,
 ) -> dict[str, Any]:
     """Train on ``task`` (``ring8`` / ``grid25``) with ``activation`` in both networks; return
-    the run's settings, metrics (see :mod:`ganzoo.modecollapse.metrics`) and wall time.
+    the run's settings, metrics (see :mod:`evaluation.mixture_modes`) and wall time.
 
     ``eval_at``: generator-update counts (at most ``settings.iterations``) at which the run is
     also scored; the result then holds ``curve``, one ``{"iteration", **metrics}`` per count.

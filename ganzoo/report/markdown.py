@@ -419,8 +419,10 @@ def _seeds(group: Group) -> str:
 
 
 def _lower_is_better(metric: str) -> bool:
+    from evaluation.metrics import lower_is_better_keys  # plugins' declared directions too
+
     head = metric.split(" (")[0].removeprefix("final ")
-    return head in LOWER_IS_BETTER
+    return head in LOWER_IS_BETTER or head in lower_is_better_keys()
 
 
 def _num(value: float | None) -> str:

@@ -79,18 +79,26 @@ def inception(eval_cache_dir: Path) -> MemoFeatures:
 
 
 @pytest.fixture(scope="session")
-def digit_classifier(eval_cache_dir: Path):
-    from evaluation.modes import load_or_train_digit_classifier
+def mnist5k_digits() -> tuple[torch.Tensor, torch.Tensor]:
+    """All 5,000 mnist5k digits (uint8) and their labels, through ganzoo.data: the evaluation
+    module loads no dataset itself, so its tests are handed the digits, as ganzoo hands them."""
+    from ganzoo.data import build_dataset
 
-    return load_or_train_digit_classifier(eval_cache_dir)
+    data = build_dataset("mnist5k")
+    return data.images, data.labels
 
 
 @pytest.fixture(scope="session")
-def mnist_sets() -> dict[str, torch.Tensor]:
-    """Two disjoint random sets of 200 mnist5k digits (A, B) with labels."""
-    from evaluation.datasets import load_mnist5k
+def digit_classifier(eval_cache_dir: Path, mnist5k_digits):
+    from evaluation.modes import classifier_split, load_or_train_digit_classifier
 
-    images, labels = load_mnist5k()
+    return load_or_train_digit_classifier(eval_cache_dir, *classifier_split(*mnist5k_digits))
+
+
+@pytest.fixture(scope="session")
+def mnist_sets(mnist5k_digits) -> dict[str, torch.Tensor]:
+    """Two disjoint random sets of 200 mnist5k digits (A, B) with labels."""
+    images, labels = mnist5k_digits
     order = torch.from_numpy(np.random.default_rng(1).permutation(len(images)))
     a, b = order[:SET_SIZE], order[SET_SIZE : 2 * SET_SIZE]
     return {"a": images[a], "a_labels": labels[a], "b": images[b], "b_labels": labels[b]}

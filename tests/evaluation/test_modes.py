@@ -43,14 +43,15 @@ def test_prepare_digits_resizes_and_scales():
     assert torch.allclose(out, torch.ones_like(out))
 
 
-def test_classifier_is_accurate_and_cached(digit_classifier, eval_cache_dir, monkeypatch):
+def test_classifier_is_accurate_and_cached(
+    digit_classifier, eval_cache_dir, mnist5k_digits, monkeypatch
+):
     """The classifier reaches >= 96% on mnist5k's held-out 1,000 digits (its reported accuracy
-    is the real one), and a second call loads it from disk instead of training."""
-    from evaluation.datasets import classifier_split
-
+    is the real one), and a second call loads it from disk instead of training (no digits
+    needed); with no cache and no digits it says what to pass."""
     model, accuracy = digit_classifier
     assert accuracy >= 0.96
-    _, _, test_images, test_labels = classifier_split()
+    _, _, test_images, test_labels = modes.classifier_split(*mnist5k_digits)
     predicted = classify_digits(model, test_images)
     assert (predicted == test_labels.numpy()).mean() == pytest.approx(accuracy)
 
@@ -62,6 +63,20 @@ def test_classifier_is_accurate_and_cached(digit_classifier, eval_cache_dir, mon
     assert again_accuracy == accuracy
     assert all(f.is_file() for f in modes.cache_files(eval_cache_dir))
     assert (classify_digits(again, test_images[:50]) == predicted[:50]).all()
+    with pytest.raises(ValueError, match="pass the digits"):
+        modes.load_or_train_digit_classifier(eval_cache_dir / "empty")
+
+
+def test_classifier_split_holds_out_100_per_class_the_same_way_each_time(mnist5k_digits):
+    """mnist5k (500 per class) splits into 400 + 100 per class, disjoint, and the same split
+    every call (the cached classifier's accuracy is measured on exactly these 1,000)."""
+    images, labels = mnist5k_digits
+    train_x, train_y, test_x, test_y = modes.classifier_split(images, labels)
+    assert (torch.bincount(train_y) == 400).all() and (torch.bincount(test_y) == 100).all()
+    again = modes.classifier_split(images, labels)
+    assert torch.equal(again[2], test_x)
+    as_bytes = {bytes(x.numpy().tobytes()) for x in test_x}
+    assert not any(bytes(x.numpy().tobytes()) in as_bytes for x in train_x[:500])
 
 
 def test_float_generator_output_is_classified_like_uint8(digit_classifier, mnist_sets):

@@ -51,7 +51,9 @@ def _smoke(**changes):
     return load_suite("smoke").replace(**changes)
 
 
-def test_collapsed_generators_score_lower_diversity(inception, mnist_sets, eval_cache_dir):
+def test_collapsed_generators_score_lower_diversity(
+    inception, mnist_sets, eval_cache_dir, digit_classifier
+):
     """Against 200 real digits, a generator returning 200 held-out real digits beats one that
     repeats a single image and one that draws a single digit class: higher coverage, recall and
     modes covered, lower FID."""
@@ -60,9 +62,10 @@ def test_collapsed_generators_score_lower_diversity(inception, mnist_sets, eval_
         _smoke(),
         reference,
         reference_name="mnist5k",
-        cache_dir=eval_cache_dir,  # the session's trained digit classifier
+        cache_dir=eval_cache_dir,
         use_reference_cache=False,
         extractor=inception,
+        classifier=(*digit_classifier, "mnist5k"),
     )
     good = evaluator.evaluate(held_out)
     one_image = evaluator.evaluate(held_out[:1].repeat(200, 1, 1, 1))
@@ -126,7 +129,9 @@ def test_reference_statistics_are_cached_on_disk(inception, mnist_sets, tmp_path
     assert second["fid"] == pytest.approx(first["fid"], abs=1e-9)
 
 
-def test_folders_and_tensors_give_the_same_numbers(inception, mnist_sets, tmp_path, eval_cache_dir):
+def test_folders_and_tensors_give_the_same_numbers(
+    inception, mnist_sets, tmp_path, eval_cache_dir, digit_classifier
+):
     """The same images as PNG folders or as tensors give identical metrics."""
     save_image_folder(mnist_sets["a"], tmp_path / "a")
     save_image_folder(mnist_sets["b"], tmp_path / "b")
@@ -135,6 +140,7 @@ def test_folders_and_tensors_give_the_same_numbers(inception, mnist_sets, tmp_pa
         "use_reference_cache": False,
         "extractor": inception,
         "digits": True,
+        "classifier": (*digit_classifier, "mnist5k"),
     }
     from_folders = run_suite(_smoke(), str(tmp_path / "b"), str(tmp_path / "a"), **kwargs)
     from_tensors = run_suite(_smoke(), mnist_sets["b"], mnist_sets["a"], **kwargs)

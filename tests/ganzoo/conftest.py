@@ -8,9 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from evaluation.metrics import METRICS
 from ganzoo.activations import ACTIVATIONS
 from ganzoo.architectures import ARCHITECTURES
+from ganzoo.data import DATASETS
 from ganzoo.losses import LOSSES
+
+REGISTRIES = (ACTIVATIONS, ARCHITECTURES, LOSSES, METRICS, DATASETS)
 
 
 @pytest.fixture
@@ -33,15 +37,13 @@ def install_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[
             lines += [f"{name} = {target}" for name, target in names.items()]
         (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
         monkeypatch.syspath_prepend(str(site))
-        ACTIVATIONS.refresh()
-        ARCHITECTURES.refresh()
-        LOSSES.refresh()
+        for registry in REGISTRIES:
+            registry.refresh()
 
     yield install
     monkeypatch.undo()
-    ACTIVATIONS.refresh()
-    ARCHITECTURES.refresh()
-    LOSSES.refresh()
+    for registry in REGISTRIES:
+        registry.refresh()
 
 
 @pytest.fixture

@@ -1,10 +1,12 @@
-"""Periodic evaluation during training: metrics, a best-by-FID checkpoint and a collapse signal.
+"""Periodic evaluation during training: metrics, a best checkpoint and a collapse signal.
 
 Every ``eval.every`` iterations (and at the end) the generator is sampled with fixed noise and
 scored by an evaluation suite against the training data. Each result goes to TensorBoard
 (``eval/<metric>``) and to ``metrics.jsonl`` as ``{"iteration", "epoch", "eval": {...}}``. The
-checkpoint with the lowest FID so far is kept as ``checkpoints/best_fid.pt`` (DCGAN's FID often
-worsens late in training: the best generator is not the last). After each evaluation the history
+checkpoint with the best value so far of the suite's headline metric (FID unless the suite says
+otherwise; better lower or higher as the metric registry declares) is kept as
+``checkpoints/best_<headline>.pt``, e.g. ``best_fid.pt`` (DCGAN's FID often worsens late in
+training: the best generator is not the last). After each evaluation the history
 is checked for a sustained drop in diversity (coverage, recall, modes) while training goes on;
 the first such point is logged as ``{"iteration", "collapse": {...}}`` and as
 ``eval/collapse`` in TensorBoard.
@@ -24,7 +26,7 @@ from ignite.engine import Engine, Events
 from ignite.handlers import Checkpoint, DiskSaver
 from torch import nn
 
-from evaluation import RESULT_KEYS
+from evaluation import metric_direction, result_keys
 from ganzoo.engine.handlers.checkpoints import save_or_explain
 from ganzoo.engine.runlog import RunLog
 from ganzoo.engine.state import RunStatus
@@ -33,7 +35,13 @@ from ganzoo.runs import CHECKPOINT_DIR
 
 logger = logging.getLogger(__name__)
 
-BEST_CHECKPOINT = "best_fid.pt"
+
+def best_checkpoint_name(headline: str) -> str:
+    """``best_fid.pt``: the file that holds the best checkpoint by ``headline``."""
+    return f"best_{headline}.pt"
+
+
+BEST_CHECKPOINT = best_checkpoint_name("fid")  # the default suites' headline
 
 
 def reference_name(config: Any) -> str:
@@ -118,6 +126,7 @@ def build_evaluator(
     the full-MNIST digit classifier.
     """
     from evaluation import EvaluationError, Evaluator, load_suite
+    from ganzoo.digit_classifier import mnist5k_classifier
     from ganzoo.engine.run_data import build_run_dataset, reference_from
 
     if suite is None:
@@ -140,7 +149,7 @@ def build_evaluator(
             reference_labels=labels if config.generator.get("num_classes") else None,
             inception_weights=config.eval.inception_weights,
             device=device,
-            classifier=digit_classifier_for(d) if rank == 0 else None,
+            classifier=(digit_classifier_for(d) or mnist5k_classifier) if rank == 0 else None,
         )
     except EvaluationError as exc:
         raise GanzooError(f"eval: {exc}") from None
@@ -179,7 +188,11 @@ def attach_periodic_evaluation(
         config, device, rank, dataset=dataset, suite=suite, num_samples=config.eval.num_samples
     )
     last_evaluated = -1
-    record_results = _ResultRecorder(run_log, to_save, run_dir) if run_log is not None else None
+    record_results = (
+        _ResultRecorder(run_log, to_save, run_dir, evaluator.suite.headline_key)
+        if run_log is not None
+        else None
+    )
 
     def evaluate(engine: Engine) -> None:
         nonlocal last_evaluated
@@ -204,14 +217,18 @@ def attach_periodic_evaluation(
 
 
 class _ResultRecorder:
-    """Rank 0's bookkeeping of results: metrics.jsonl, TensorBoard, best_fid.pt, collapse."""
+    """Rank 0's bookkeeping of results: metrics.jsonl, TensorBoard, the best checkpoint by
+    ``headline``, collapse."""
 
-    def __init__(self, run_log: RunLog, to_save: dict[str, Any], run_dir: Path) -> None:
+    def __init__(
+        self, run_log: RunLog, to_save: dict[str, Any], run_dir: Path, headline: str = "fid"
+    ) -> None:
         self.run_log = run_log
         self.to_save = to_save
         self.run_dir = run_dir
+        self.headline = headline
         self.history: list[dict[str, Any]] | None = None  # read when the first result comes
-        self.best: _BestByFid | None = None
+        self.best: _BestCheckpoint | None = None
         self.collapse_logged = False
 
     def _load_history(self) -> None:
@@ -223,7 +240,7 @@ class _ResultRecorder:
             if isinstance(r.get("eval"), dict)
         ]
         self.collapse_logged = any("collapse" in r for r in records)
-        self.best = _BestByFid(self.to_save, self.run_dir, self.history)
+        self.best = _BestCheckpoint(self.to_save, self.run_dir, self.history, self.headline)
 
     def __call__(self, engine: Engine, results: dict[str, Any]) -> None:
         from evaluation import detect_collapse
@@ -234,7 +251,7 @@ class _ResultRecorder:
         history, run_log = self.history, self.run_log
         # After a resume, results from beyond the checkpoint belong to the lost steps.
         history[:] = [h for h in history if h["iteration"] < iteration]
-        values = {k: float(results[k]) for k in RESULT_KEYS if results.get(k) is not None}
+        values = {k: float(results[k]) for k in result_keys() if results.get(k) is not None}
         history.append({"iteration": iteration, **values})
         record = {"iteration": iteration, "epoch": engine.state.epoch, "eval": values}
         record["protocol"] = {
@@ -251,7 +268,7 @@ class _ResultRecorder:
             iteration,
             ", ".join(f"{k}={v:.4g}" for k, v in values.items()),
         )
-        self.best.update(engine, values.get("fid"))
+        self.best.update(engine, values.get(self.headline))
 
         report = detect_collapse(history)
         run_log.scalars(iteration, {"collapse": float(report.collapsed)}, section="eval")
@@ -272,29 +289,36 @@ class _ResultRecorder:
         run_log.flush()
 
 
-class _BestByFid:
-    """Keeps ``checkpoints/best_fid.pt`` for the lowest FID seen, across resumes."""
+class _BestCheckpoint:
+    """Keeps ``checkpoints/best_<headline>.pt`` for the best ``headline`` value seen (lowest or
+    highest, as the metric registry declares), across resumes."""
 
     def __init__(
-        self, to_save: dict[str, Any], run_dir: Path, history: list[dict[str, Any]]
+        self, to_save: dict[str, Any], run_dir: Path, history: list[dict[str, Any]], headline: str
     ) -> None:
-        self.best = min((h["fid"] for h in history if "fid" in h), default=math.inf)
+        self.headline = headline
+        self.lower = metric_direction(headline) == "lower"
+        seen = [h[headline] for h in history if headline in h]
+        worst = math.inf if self.lower else -math.inf
+        self.best = (min if self.lower else max)(seen, default=worst)
         self.run_dir = run_dir
         saver = DiskSaver(str(run_dir / CHECKPOINT_DIR), require_empty=False, atomic=True)
         # A fixed file name: each better result replaces the previous best atomically.
         self.checkpoint = Checkpoint(
             to_save,
             saver,
-            filename_pattern=BEST_CHECKPOINT.replace(".pt", ".{ext}"),
+            filename_pattern=best_checkpoint_name(headline).replace(".pt", ".{ext}"),
             n_saved=None,
         )
 
-    def update(self, engine: Engine, fid: float | None) -> None:
-        if fid is None or not fid < self.best:
+    def update(self, engine: Engine, value: float | None) -> None:
+        if value is None or not (value < self.best if self.lower else value > self.best):
             return
-        self.best = fid
+        self.best = value
         save_or_explain(self.checkpoint, engine, self.run_dir)
-        logger.info("new best FID %.4g at iteration %d", fid, engine.state.iteration)
+        logger.info(
+            "new best %s %.4g at iteration %d", self.headline, value, engine.state.iteration
+        )
 
 
 FINAL_EVAL_FILE = "final.json"  # in the run's eval/ folder, beside `ganzoo eval`'s results
@@ -374,7 +398,7 @@ def record_final(run_log: RunLog, path: Path, engine: Engine, results: dict[str,
     from evaluation import write_results_json
 
     iteration = engine.state.iteration
-    values = {k: float(results[k]) for k in RESULT_KEYS if results.get(k) is not None}
+    values = {k: float(results[k]) for k in result_keys() if results.get(k) is not None}
     protocol = {k: results["protocol"].get(k) for k in PROTOCOL_KEYS}
     run_log.append(
         {"iteration": iteration, "epoch": engine.state.epoch, "final": values, "protocol": protocol}

@@ -43,3 +43,15 @@ def test_eval_help_says_what_a_suite_and_the_inception_weights_are(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert "a suite name (default: all metrics" in text and "smoke" in text
     assert "InceptionV3 weights" in text and "torch hub cache" in text
+
+
+def test_the_version_is_written_once_in_pyproject():
+    """ganzoo.__version__ (and so `ganzoo --version`) is the installed distribution's version,
+    which only pyproject.toml declares."""
+    import tomllib
+    from pathlib import Path
+
+    pyproject = Path(__file__).resolve().parents[3] / "pyproject.toml"
+    declared = tomllib.loads(pyproject.read_text())["project"]["version"]
+    assert ganzoo.__version__ == declared
+    assert "pytest" not in " ".join(tomllib.loads(pyproject.read_text())["project"]["dependencies"])

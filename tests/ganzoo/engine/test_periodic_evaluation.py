@@ -14,6 +14,7 @@ import torch
 import yaml
 
 import ganzoo
+from evaluation import load_suite
 from ganzoo.engine.handlers import evaluation as periodic
 from ganzoo.runs import load_checkpoint
 
@@ -31,6 +32,7 @@ class ScriptedEvaluator:
 
     def __init__(self) -> None:
         self.calls = 0
+        self.suite = load_suite("smoke")  # its headline, FID, picks the best checkpoint
 
     def evaluate(self, sample):
         images = sample(4)
@@ -109,9 +111,10 @@ def test_full_mnist_trains_its_own_digit_classifier(tmp_path: Path):
     mnist5k runs and a missing MNIST fall back to the default (None)."""
     from types import SimpleNamespace
 
-    from evaluation.datasets import load_mnist5k
+    from ganzoo.data import build_dataset
 
-    images, labels = load_mnist5k()
+    digits = build_dataset("mnist5k")
+    images, labels = digits.images, digits.labels
     order = torch.arange(len(images)).reshape(10, 500)  # mnist5k is sorted by class
     train, test = order[:, :100].reshape(-1), order[:, 100:150].reshape(-1)
     raw = tmp_path / "data" / "MNIST" / "raw"

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import torch
 
+from evaluation.metrics import METRICS, ResultKey
+from evaluation.metrics import Metric as RegisteredMetric
 from ganzoo.activations import create_activation
 from ganzoo.leaderboard.tasks import Cell, Metric, Task
 
@@ -19,6 +21,20 @@ CALLS: list[tuple[str, str, int]] = []  # (task, activation, seed) of every in-p
 # so that concurrent runs overlap.
 LOG: str | None = os.environ.get("GANZOO_FAKE_LOG")
 SECONDS = float(os.environ.get("GANZOO_FAKE_SECONDS", "0"))
+
+
+def _scored_by_the_task(inputs):
+    raise AssertionError("the fake tasks compute their scores themselves")
+
+
+# The leaderboard reads every direction from the metric registry: the fake scores are declared
+# there once, "score" better higher and "extra" better lower.
+for _name, _direction in (("score", "higher"), ("extra", "lower")):
+    if _name not in METRICS:
+        METRICS.register(
+            _name,
+            RegisteredMetric("generator", (ResultKey(_name, _direction),), _scored_by_the_task),
+        )
 
 
 def score(activation: str, kwargs: dict, seed: int) -> float:
@@ -52,7 +68,7 @@ def fake_task(name: str = "fake", version: int = 1, budget: int = 100) -> Task:
         description="a fake task for tests",
         budget=budget,
         eval_points=(budget // 4, budget // 2, budget),
-        metrics=(Metric("score", True, "score"), Metric("extra", False, "extra")),
+        metrics=(Metric("score", "score"), Metric("extra", "extra")),
         run=run_fake,
         settings={"kind": "fake"},
     )

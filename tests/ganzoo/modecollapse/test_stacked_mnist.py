@@ -4,21 +4,22 @@ import numpy as np
 import pytest
 import torch
 
-from ganzoo.modecollapse.stacked_mnist import (
+from evaluation.modes import classifier_split
+from evaluation.stacked_modes import (
     NUM_MODES,
     classify_channels,
-    digit_classifier,
-    stack_digits,
     stacked_mode_metrics,
     triple_modes,
 )
-
-datasets = pytest.importorskip("evaluation.datasets", reason="needs the evaluation module")
+from ganzoo.data import build_dataset
+from ganzoo.data.stacked_mnist import stack_digits
+from ganzoo.modecollapse.stacked_mnist import digit_classifier
 
 
 @pytest.fixture(scope="module")
 def mnist5k():
-    return datasets.load_mnist5k()
+    data = build_dataset("mnist5k")
+    return data.images, data.labels
 
 
 def _oracle(images, labels):
@@ -64,13 +65,32 @@ def test_project_digit_classifier_counts_real_stacked_digits():
     """With the project's own classifier (trained on mnist5k's train split, or taken from the
     evaluation module's shared cache), stacked held-out digits still cover at least 950 of
     1,000 modes."""
-    _, _, images, labels = datasets.classifier_split()  # the classifier's held-out digits
+    _, _, images, labels = classifier_split(*build_dataset_digits())  # the held-out digits
     classify, accuracy = digit_classifier()
     assert accuracy > 0.9
     stacked, truth = stack_digits(images, labels, 5000, torch.Generator().manual_seed(1))
     digits = classify_channels(stacked, classify)
     assert (digits == truth).float().mean() > 0.9
     assert stacked_mode_metrics(digits).modes_covered >= 950
+
+
+def build_dataset_digits():
+    data = build_dataset("mnist5k")
+    return data.images, data.labels
+
+
+def test_stacked_mnist_dataset_labels_each_image_with_its_mode(mnist5k):
+    """The registry's `stacked_mnist`: 3-channel 28 px digits whose label is the mode
+    100 d_R + 10 d_G + d_B of the digits really stacked there, the same every build, and
+    `limit` keeps a class-balanced subset (2 of each of the 1,000 modes for 2,000)."""
+    images, labels = mnist5k
+    data = build_dataset("stacked_mnist", limit=2000)
+    assert data.images.shape == (2000, 3, 28, 28)
+    assert torch.equal(torch.bincount(data.labels, minlength=1000), torch.full((1000,), 2))
+    oracle = _oracle(images, labels)
+    digits = classify_channels(data.images[:50], oracle)
+    assert torch.equal(triple_modes(digits), data.labels[:50])
+    assert torch.equal(build_dataset("stacked_mnist", limit=2000).images, data.images)
 
 
 def test_stacked_benchmark_run_is_seeded_and_counts_its_samples(mnist5k):

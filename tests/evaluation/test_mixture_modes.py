@@ -3,8 +3,8 @@ import math
 import pytest
 import torch
 
-from ganzoo.modecollapse.metrics import mixture_metrics, reverse_kl_to_uniform
-from ganzoo.modecollapse.mixtures import get_mixture
+from evaluation.mixture_modes import mixture_metrics, reverse_kl_to_uniform
+from ganzoo.data.mixtures import get_mixture
 
 
 @pytest.mark.parametrize("task", ["ring8", "grid25"])

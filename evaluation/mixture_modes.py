@@ -1,5 +1,5 @@
-"""Mode-collapse metrics as pure functions (VEEGAN: Srivastava et al. 2017; PacGAN: Lin et al.
-2018).
+"""Mode-collapse metrics of 2-D mixtures as pure functions (VEEGAN: Srivastava et al. 2017;
+PacGAN: Lin et al. 2018); registered as the metric ``mixture_modes`` (``evaluation.metrics``).
 
 Definitions used here, checked against VEEGAN's text ("we count a sample as high quality if it
 is within three standard deviations of the nearest mode ... the number of modes captured [is]
