@@ -405,6 +405,7 @@ def _find_key(name: str) -> ResultKey | None:
 # plugins): every number, those better lower, those watched for collapse, those in reports.
 RESULT_KEYS = tuple(_BUILTIN_KEYS)
 LOWER_IS_BETTER = frozenset(k for k, key in _BUILTIN_KEYS.items() if key.direction == "lower")
+HIGHER_IS_BETTER = frozenset(k for k, key in _BUILTIN_KEYS.items() if key.direction == "higher")
 DIVERSITY_KEYS = tuple(
     key.name
     for key in sorted((k for k in _BUILTIN_KEYS.values() if k.diversity), key=lambda k: k.diversity)
