@@ -37,15 +37,26 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "samples; no checkpoints) to ROOT/<study name>, a study directory that `ganzoo report` "
         "reads and `ganzoo study --out ROOT` skips as finished",
     )
+    parser.add_argument(
+        "--keep-generators",
+        action="store_true",
+        help="with --archive: also keep each finished run's final generator (config + weights, "
+        "about the generator's size) in ROOT/<study name>/generators/<run>/, which `ganzoo eval "
+        "--suite final` can score later without training again",
+    )
     parser.set_defaults(func=study_command)
 
 
 def study_command(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise GanzooError(f"--jobs must be at least 1, got {args.jobs}")
+    if args.keep_generators and args.archive is None:
+        raise GanzooError(
+            "--keep-generators keeps generators beside an archive: add --archive ROOT"
+        )
     study = load_study(args.study, out=args.out)
     if args.archive is not None:
-        result = archive_study(study, args.archive)
+        result = archive_study(study, args.archive, keep_generators=args.keep_generators)
         if result.archived:
             print(
                 f"study {study.name}: {len(result.archived)} finished runs archived in "

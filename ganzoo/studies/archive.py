@@ -3,6 +3,9 @@
 A record keeps what a report reads (config, metrics and evaluations, the last sample grid) and
 where the run stopped (``progress.json``), in a study directory of its own: small enough to commit
 beside the report it backs, read by ``ganzoo report``, and skipped as finished by ``ganzoo study``.
+With ``keep_generators`` each finished run's final generator is kept too (``generators/<run>/``:
+config and generator weights, a run directory ``ganzoo eval`` scores), so a protocol declared
+later can still score the runs without training them again.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ from pathlib import Path
 
 from ganzoo.errors import GanzooError, WriteError, describe_os_error
 from ganzoo.runs import (
+    CHECKPOINT_DIR,
     CONFIG_FILE,
     METRICS_FILE,
     SAMPLES_DIR,
     epoch_length,
+    load_latest_checkpoint,
     write_progress,
 )
 from ganzoo.studies.config import Study
@@ -32,6 +37,9 @@ from ganzoo.studies.runner import (
 logger = logging.getLogger(__name__)
 
 EVAL_DIR = "eval"
+GENERATORS_DIR = "generators"  # in the archive's study directory: <run name>/ per finished run
+# What a kept generator's checkpoint holds: enough for `ganzoo eval`, not for resuming.
+GENERATOR_KEYS = ("config", "generator", "generator_ema")
 
 
 @dataclasses.dataclass
@@ -41,10 +49,11 @@ class ArchiveResult:
     left_out: list[PlannedRun]  # unfinished or never trained
 
 
-def archive_study(study: Study, root: str | Path) -> ArchiveResult:
+def archive_study(study: Study, root: str | Path, keep_generators: bool = False) -> ArchiveResult:
     """Copy the record of every finished run of ``study`` to ``root/<study name>``; unfinished
     and untrained runs are left out (a record cannot be resumed). Existing records there are
-    refreshed; nothing in the study itself is changed."""
+    refreshed; nothing in the study itself is changed. ``keep_generators``: also keep each
+    finished run's final generator under ``root/<study name>/generators/<run name>/``."""
     plans = plan_study(study)
     refuse_conflicts(study, plans)
     target = Path(root) / study.name
@@ -66,6 +75,8 @@ def archive_study(study: Study, root: str | Path) -> ArchiveResult:
                 relative = Path(RUNS_DIR) / plan.run.name / plan.run_dir.name
             record = target / relative
             _copy_record(plan.run_dir, record, plan.iteration, plan.end)
+            if keep_generators:
+                keep_generator(plan.run_dir, target / GENERATORS_DIR / plan.run.name)
             archived.append(dataclasses.replace(plan, run_dir=record, status="done"))
         if archived:
             write_index(target, study, archived)
@@ -101,3 +112,21 @@ def _copy_record(run_dir: Path, record: Path, iteration: int, end: int | None) -
         (record / SAMPLES_DIR).mkdir(exist_ok=True)
         shutil.copy2(samples[-1], record / SAMPLES_DIR / samples[-1].name)
     write_progress(record, iteration, end, epoch_length(run_dir))
+
+
+def keep_generator(run_dir: Path, destination: Path) -> Path:
+    """Write ``run_dir``'s newest checkpoint's generator (and EMA generator, config, iteration)
+    as ``destination/checkpoints/<same name>`` beside a copy of its config.yaml: about the
+    generator's size, and a run directory that ``ganzoo eval`` reads. Returns the checkpoint."""
+    import torch
+
+    source, data = load_latest_checkpoint(run_dir)
+    kept = {key: data[key] for key in GENERATOR_KEYS if key in data}
+    kept["trainer"] = {"iteration": int(data.get("trainer", {}).get("iteration", 0))}
+    target = destination / CHECKPOINT_DIR / source.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(run_dir / CONFIG_FILE, destination / CONFIG_FILE)
+    partial = target.with_suffix(".partial")
+    torch.save(kept, partial)
+    partial.replace(target)  # never a half-written checkpoint under the final name
+    return target

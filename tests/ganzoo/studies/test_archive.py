@@ -87,3 +87,35 @@ def test_unfinished_and_untrained_runs_are_left_out(tmp_path, write_study, capsy
     out = capsys.readouterr().out
     assert "left out leaky_relu_seed0: iteration 8 of 16" in out
     assert "left out leaky_relu_seed1: not trained" in out
+
+
+def test_kept_generators_score_like_the_runs_they_come_from(tmp_path, write_study, capsys):
+    """--keep-generators keeps each finished run's final generator (no discriminator, no
+    optimizer state) as a directory that loads with the run's exact weights, so a protocol
+    declared after training can still score it; without --archive the flag is refused."""
+    import torch
+
+    from ganzoo.runs import is_run_dir, load_latest_checkpoint
+    from ganzoo.sampling import load_generator
+
+    path = write_study(vary={"generator.activation": ["psf"]}, overrides=EPOCH_BASED)
+    study = load_study(path)
+    assert [p.status for p in run_study(study, execute=in_process)] == ["done"]
+    assert main(["study", str(path), "--keep-generators"]) == 2
+    assert "add --archive ROOT" in capsys.readouterr().err
+
+    root = tmp_path / "archive"
+    assert main(["study", str(path), "--archive", str(root), "--keep-generators"]) == 0
+    kept = root / study.name / "generators" / "psf_seed0"
+    assert is_run_dir(kept)
+    _, original = load_latest_checkpoint(next((study.directory / "runs" / "psf_seed0").glob("*")))
+    checkpoint, data = load_latest_checkpoint(kept)
+    assert checkpoint.name == "checkpoint_8.pt"
+    assert set(data) == {"config", "generator", "trainer"}
+    loaded = load_generator(kept)
+    assert loaded.iteration == 8
+    for name, tensor in loaded.generator.state_dict().items():
+        assert torch.equal(tensor, original["generator"][name]), name
+    # the record itself still holds no checkpoint, and the report still reads the archive
+    assert not list((root / study.name / "runs").glob("*/*/checkpoints"))
+    assert [r.name for r in load_runs([root / study.name])] == ["psf_seed0"]
