@@ -9,30 +9,12 @@ from __future__ import annotations
 
 import logging
 
-from torch.utils.data import Dataset
-
 from ganzoo.config import ExperimentConfig
-from ganzoo.data import build_dataset
 from ganzoo.engine.factories import build_loader, check_labels
+from ganzoo.engine.run_data import build_run_dataset
 from ganzoo.errors import DataError
 
 logger = logging.getLogger(__name__)
-
-
-def build_training_dataset(config: ExperimentConfig, download: bool | None = None) -> Dataset:
-    """The training split ``config.data`` names, as the trainer reads it (``download``: None
-    follows ``data.download``)."""
-    d = config.data
-    return build_dataset(
-        d.name,
-        d.root,
-        image_size=d.image_size,
-        channels=d.channels,
-        classes=d.classes,
-        download=d.download if download is None else download,
-        train=True,
-        limit=d.limit,
-    )
 
 
 def check_training_data(config: ExperimentConfig, world_size: int = 1) -> None:
@@ -40,7 +22,7 @@ def check_training_data(config: ExperimentConfig, world_size: int = 1) -> None:
     images than one iteration draws (``batch_size`` x ``n_critic``), labels a conditional model
     cannot take. Data that is absent but ``data.download`` would fetch passes with a note."""
     try:
-        dataset = build_training_dataset(config, download=False)
+        dataset = build_run_dataset(config, train=True, download=False)
     except DataError:
         if not config.data.download:
             raise

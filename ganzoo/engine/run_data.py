@@ -16,8 +16,11 @@ from torch.utils.data import Dataset
 from ganzoo.config import ExperimentConfig
 
 
-def build_run_dataset(config: ExperimentConfig, train: bool = True) -> Dataset:
-    """The dataset ``config.data`` describes (its split, classes, size, channels and limit)."""
+def build_run_dataset(
+    config: ExperimentConfig, train: bool = True, download: bool | None = None
+) -> Dataset:
+    """The dataset ``config.data`` describes (its split, classes, size, channels and limit);
+    ``download`` None follows ``data.download``."""
     from ganzoo.data import build_dataset
 
     d = config.data
@@ -27,7 +30,7 @@ def build_run_dataset(config: ExperimentConfig, train: bool = True) -> Dataset:
         image_size=d.image_size,
         channels=d.channels,
         classes=d.classes,
-        download=d.download,
+        download=d.download if download is None else download,
         train=train,
         limit=d.limit,
     )
