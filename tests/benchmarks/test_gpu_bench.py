@@ -30,6 +30,19 @@ def gpu_bench():
     return _load()
 
 
+@pytest.fixture(autouse=True)
+def keep_logger_levels():
+    """main() quietens the ganzoo and ignite loggers for its table; a test calling it in this
+    process must not silence the logs of every test after it."""
+    import logging
+
+    names = ("ignite", "ganzoo", "ganzoo.data.cifar")
+    levels = {name: logging.getLogger(name).level for name in names}
+    yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+
+
 def test_without_cuda_it_says_so_and_exits_0(gpu_bench, monkeypatch, capsys):
     """No GPU: one line saying there is none, exit status 0, nothing measured."""
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
