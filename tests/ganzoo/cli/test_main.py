@@ -55,3 +55,18 @@ def test_the_version_is_written_once_in_pyproject():
     declared = tomllib.loads(pyproject.read_text())["project"]["version"]
     assert ganzoo.__version__ == declared
     assert "pytest" not in " ".join(tomllib.loads(pyproject.read_text())["project"]["dependencies"])
+
+
+def test_a_reader_that_leaves_early_is_not_an_error(monkeypatch):
+    """`ganzoo metrics | head -1`: when the pipe's reader has gone, the listing stops quietly
+    with status 0 instead of a BrokenPipeError traceback."""
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before anything is written
+    stdout = os.fdopen(write_end, "w", buffering=1)
+    monkeypatch.setattr("sys.stdout", stdout)
+    try:
+        assert main(["metrics"]) == 0
+    finally:
+        stdout.close()
