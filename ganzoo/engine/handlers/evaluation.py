@@ -178,7 +178,16 @@ def attach_periodic_evaluation(
     ``run_log``) scores and writes. ``dataset`` and ``suite``: see :func:`build_evaluator`.
     """
     attach_final_evaluation(
-        engine, config, device, status, sampling_generator, stop_requested, run_log, run_dir, rank
+        engine,
+        config,
+        device,
+        status,
+        sampling_generator,
+        stop_requested,
+        run_log,
+        run_dir,
+        rank,
+        dataset=dataset,
     )
     if config.eval.every is None:
         return
@@ -347,6 +356,7 @@ def attach_final_evaluation(
     run_log: RunLog | None,
     run_dir: Path,
     rank: int = 0,
+    dataset: Any = None,
 ) -> None:
     """Score the generator with the declared final protocol (``eval.final``: by default 5,000
     samples against the whole training set) when training completes, and at each iteration
@@ -363,8 +373,9 @@ def attach_final_evaluation(
         return
     from ganzoo.engine.sharded_evaluation import evaluate_across_ranks
 
+    # the run's own dataset (already built by the worker), not a second copy of it
     evaluator = build_evaluator(
-        config, device, rank, suite=final.suite, num_samples=final.num_samples
+        config, device, rank, dataset=dataset, suite=final.suite, num_samples=final.num_samples
     )
     scored: set[int] = set()
     declared = set(final.at)
