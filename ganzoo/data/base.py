@@ -132,3 +132,28 @@ def in_memory_builder(
         return ImageTensorDataset(images, data.labels[chosen], data.classes)
 
     return DatasetBuilder(info, build)
+
+
+def require_files(
+    name: str,
+    root: Path,
+    paths: Sequence[Path],
+    download: bool,
+    fetch: Callable[[], None],
+    missing_message: Callable[[list[Path]], str],
+) -> None:
+    """Make sure every file in ``paths`` exists: when some are missing and ``download`` is on,
+    ``fetch()`` them first (never when all are there: a user's files are not overwritten).
+    What is still missing is a :class:`DataError` with ``missing_message(missing)``."""
+    missing = [p for p in paths if not p.is_file()]
+    if missing and download:
+        try:
+            fetch()
+        except Exception as exc:  # URLError offline, an MD5 mismatch of the archive, ...
+            raise DataError(
+                f"downloading {name!r} into {root} failed ({type(exc).__name__}: {exc}).\n"
+                + missing_message(missing)
+            ) from None
+        missing = [p for p in paths if not p.is_file()]
+    if missing:
+        raise DataError(missing_message(missing))

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ganzoo.data.base import DatasetInfo, Images, in_memory_builder
+from ganzoo.data.base import DatasetInfo, Images, in_memory_builder, require_files
 from ganzoo.errors import DataError
 
 logger = logging.getLogger(__name__)
@@ -174,18 +174,14 @@ def read(root: Path, train: bool, download: bool) -> Images:
     files = TRAIN_FILES if train else TEST_FILES
     expected = {folder / name: md5 for name, md5 in files.items()}
     expected[folder / META_FILE] = META_MD5
-    missing = [p for p in expected if not p.is_file()]
-    if missing and download:
-        try:  # only when files are missing: never overwrite a user's files
-            download_archive(root)
-        except Exception as exc:  # URLError offline, an MD5 mismatch of the archive, ...
-            raise DataError(
-                f"downloading 'cifar10' into {root} failed ({type(exc).__name__}: {exc}).\n"
-                + _missing_message(missing, root)
-            ) from None
-        missing = [p for p in expected if not p.is_file()]
-    if missing:
-        raise DataError(_missing_message(missing, root))
+    require_files(
+        "cifar10",
+        root,
+        list(expected),
+        download,
+        lambda: download_archive(root),
+        lambda missing: _missing_message(missing, root),
+    )
     _warn_if_unofficial(expected)
     batches = [read_batch(folder / name) for name in files]
     classes = read_class_names(folder / META_FILE)

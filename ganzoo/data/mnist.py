@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
-from ganzoo.data.base import DatasetInfo, Images, in_memory_builder
+from ganzoo.data.base import DatasetInfo, Images, in_memory_builder, require_files
 from ganzoo.errors import DataError
 
 logger = logging.getLogger(__name__)
@@ -118,18 +118,14 @@ def _reader(info: DatasetInfo, folder: str) -> Callable[[Path, bool, bool], Imag
         raw = root / folder / "raw"
         names = idx_files(cls)
         _fill_from_gz(raw, folder, names)
-        missing = [raw / n for n in names if not (raw / n).is_file()]
-        if missing and download:
-            try:
-                cls(str(root), train=train, download=True)
-            except Exception as exc:  # network errors come as RuntimeError or URLError
-                raise DataError(
-                    f"downloading {dataset!r} into {root} failed ({type(exc).__name__}: {exc}).\n"
-                    + _missing_message(dataset, folder, missing)
-                ) from None
-            missing = [raw / n for n in names if not (raw / n).is_file()]
-        if missing:
-            raise DataError(_missing_message(dataset, folder, missing))
+        require_files(
+            dataset,
+            root,
+            [raw / n for n in names],
+            download,
+            lambda: cls(str(root), train=train, download=True),
+            lambda missing: _missing_message(dataset, folder, missing),
+        )
         try:
             data = cls(str(root), train=train, download=False)
         except Exception as exc:  # torchvision asserts or fails to reshape a truncated file

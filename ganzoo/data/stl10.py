@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ganzoo.data.base import BuildRequest, DatasetBuilder, DatasetInfo
+from ganzoo.data.base import BuildRequest, DatasetBuilder, DatasetInfo, require_files
 from ganzoo.data.transforms import prepare, select_items, to_unit_range
 from ganzoo.errors import DataError
 
@@ -123,18 +123,14 @@ def download_archive(root: Path) -> None:
 
 
 def _ensure_files(name: str, root: Path, paths: list[Path], download: bool) -> None:
-    missing = [p for p in paths if not p.is_file()]
-    if missing and download:
-        try:  # only when files are missing: never overwrite a user's files
-            download_archive(root)
-        except Exception as exc:  # URLError offline, an MD5 mismatch of the archive, ...
-            raise DataError(
-                f"downloading {name!r} into {root} failed ({type(exc).__name__}: {exc}).\n"
-                + _missing_message(name, missing, root)
-            ) from None
-        missing = [p for p in paths if not p.is_file()]
-    if missing:
-        raise DataError(_missing_message(name, missing, root))
+    require_files(
+        name,
+        root,
+        paths,
+        download,
+        lambda: download_archive(root),
+        lambda missing: _missing_message(name, missing, root),
+    )
 
 
 def image_count(path: Path) -> int:
