@@ -141,17 +141,14 @@ def apply_norm(norm: nn.Module, x: torch.Tensor, y: torch.Tensor | None) -> torc
     return norm(x)
 
 
-def residual_convs(
-    in_channels: int, hidden: int, out_channels: int, resamples: bool, spectral_norm: bool
-) -> tuple[nn.Module, nn.Module, nn.Module | None]:
-    """A residual block's ``conv3x3 (in -> hidden)``, ``conv3x3 (hidden -> out)`` and 1x1
-    shortcut (None, the identity, when the block neither resamples nor changes the channels),
-    made in that order (the order the initialisation draws its random numbers in)."""
-    conv1 = conv2d(in_channels, hidden, 3, 1, gain=RESIDUAL_GAIN, spectral_norm=spectral_norm)
-    conv2 = conv2d(hidden, out_channels, 3, 1, gain=RESIDUAL_GAIN, spectral_norm=spectral_norm)
+def shortcut_conv(
+    in_channels: int, out_channels: int, resamples: bool, spectral_norm: bool
+) -> nn.Module | None:
+    """A residual block's 1x1 shortcut, or None (the identity) when the block neither
+    resamples nor changes the channels."""
     if not resamples and in_channels == out_channels:
-        return conv1, conv2, None
-    return conv1, conv2, conv2d(in_channels, out_channels, 1, 0, spectral_norm=spectral_norm)
+        return None
+    return conv2d(in_channels, out_channels, 1, 0, spectral_norm=spectral_norm)
 
 
 def upsample(x: torch.Tensor, mode: str) -> torch.Tensor:
@@ -184,16 +181,17 @@ class UpBlock(nn.Module):
         super().__init__()
         self.upsample = upsample
         self.upsample_mode = upsample_mode
-        conv1, conv2, shortcut = residual_convs(
-            in_channels, out_channels, out_channels, upsample, spectral_norm
-        )
         self.bn1 = batch_norm(in_channels, num_classes)
         self.act1 = act1
-        self.conv1 = conv1
+        self.conv1 = conv2d(
+            in_channels, out_channels, 3, 1, gain=RESIDUAL_GAIN, spectral_norm=spectral_norm
+        )
         self.bn2 = batch_norm(out_channels, num_classes)
         self.act2 = act2
-        self.conv2 = conv2
-        self.shortcut = shortcut
+        self.conv2 = conv2d(
+            out_channels, out_channels, 3, 1, gain=RESIDUAL_GAIN, spectral_norm=spectral_norm
+        )
+        self.shortcut = shortcut_conv(in_channels, out_channels, upsample, spectral_norm)
 
     def _up(self, x: torch.Tensor) -> torch.Tensor:
         return upsample(x, self.upsample_mode) if self.upsample else x
@@ -228,14 +226,15 @@ class DownBlock(nn.Module):
     ) -> None:
         super().__init__()
         self.downsample = downsample
-        conv1, conv2, shortcut = residual_convs(
-            in_channels, in_channels, out_channels, downsample, spectral_norm
-        )
         self.act1 = act1
-        self.conv1 = conv1
+        self.conv1 = conv2d(
+            in_channels, in_channels, 3, 1, gain=RESIDUAL_GAIN, spectral_norm=spectral_norm
+        )
         self.act2 = act2
-        self.conv2 = conv2
-        self.shortcut = shortcut
+        self.conv2 = conv2d(
+            in_channels, out_channels, 3, 1, gain=RESIDUAL_GAIN, spectral_norm=spectral_norm
+        )
+        self.shortcut = shortcut_conv(in_channels, out_channels, downsample, spectral_norm)
 
     def _down(self, x: torch.Tensor) -> torch.Tensor:
         return F.avg_pool2d(x, 2) if self.downsample else x
