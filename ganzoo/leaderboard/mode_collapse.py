@@ -7,13 +7,9 @@ in a for loop, no Ignite: a few thousand tiny steps, where engine overhead would
 fully seeded and bit-identical for the same arguments and thread count on the CPU. The
 leaderboard's tasks and ``ganzoo bench mode-collapse`` both train through it.
 
-Mixture defaults (:class:`MixtureSettings`) follow the VEEGAN 2-D example (two hidden layers of
-128 units per network, Adam at 1e-3, beta1 0.5) and PacGAN's 2-D setup (2-D standard-normal
-latent, 2,500 evaluation samples), with a short schedule (2,000 generator updates, batch 128,
-about 10 s of one core). PacGAN trains far longer (400 epochs of 100,000 samples), so its
-plain-GAN numbers are those of a converged GAN; ours are those of a short run. Stacked MNIST
-(:class:`StackedSettings`) counts modes over 26,000 samples, as PacGAN and VEEGAN count, with
-the project's digit classifier on each channel (:mod:`evaluation.stacked_modes`).
+Mixture defaults follow VEEGAN's 2-D example and PacGAN's 2-D setup with a short schedule
+(PacGAN trains far longer: its plain GAN is converged, ours is not); Stacked MNIST counts modes
+over 26,000 samples with the project's digit classifier per channel, as PacGAN and VEEGAN do.
 """
 
 from __future__ import annotations
@@ -44,7 +40,9 @@ Measure = Callable[[torch.Tensor], dict[str, Any]]
 
 @dataclass(frozen=True)
 class MixtureSettings:
-    """Everything besides task, activation and seed that determines a mixture run's result."""
+    """Everything besides task, activation and seed that determines a mixture run's result:
+    VEEGAN's 2-D networks and Adam (2 x 128 hidden units, lr 1e-3, beta1 0.5), PacGAN's 2-D
+    latent and 2,500 evaluation samples, 2,000 updates of batch 128 (about 10 s of one core)."""
 
     iterations: int = 2000  # generator updates (n_critic discriminator updates before each)
     batch_size: int = 128
