@@ -22,7 +22,7 @@ from ganzoo.leaderboard.mode_collapse import (
     StackedSettings,
     run_mixture_benchmark,
 )
-from ganzoo.leaderboard.runner import ganzoo_version, grid_cells, run_cell
+from ganzoo.leaderboard.runner import ganzoo_version, grid_cells, run_cell, stored_records
 from ganzoo.leaderboard.tasks import (
     MIXTURE_METRICS,
     STACKED_METRICS,
@@ -89,9 +89,5 @@ def run_bench(
         _, accuracy = mode_collapse.digit_classifier()
         logger.info("digit classifier: %.2f%% held-out accuracy", 100 * accuracy)
     run_grid(cells, store, run_cell, executor=executor, progress=progress)
-    records = {}
-    for grid_cell, (_, cell) in zip(cells, pairs):
-        record = store.get(grid_cell.group, grid_cell.key)
-        if record is not None:
-            records[(task.name, cell.label(), cell.seed)] = record
+    records = stored_records(store, cells)
     return build_board([task], list(activations), list(seeds), records, "", version)
