@@ -1,8 +1,9 @@
 """``ganzoo bench mode-collapse``: the standard mode-collapse benchmarks, over seeds.
 
-Each (task, activation, seed) run is appended to ``OUT/runs.jsonl`` as soon as it finishes, and
-a rerun with the same settings skips the runs already there. The summary (mean +- sample std over
-seeds per activation) is printed and written to ``OUT/summary.csv`` and ``OUT/summary.md``.
+A preset of the grid runner (:mod:`ganzoo.modecollapse.runner`): each (activation, seed) run is
+a record in ``OUT/store`` as soon as it finishes, and a rerun with the same settings trains only
+what is missing. The summary (mean ± sample std over seeds per activation, from the
+leaderboard's aggregation) is printed and written to ``OUT/summary.csv`` and ``OUT/summary.md``.
 """
 
 from __future__ import annotations
@@ -12,22 +13,23 @@ import logging
 from pathlib import Path
 
 from ganzoo.activations import create_activation
+from ganzoo.cli.executor_args import add_executor_arguments, executor_from_args
 from ganzoo.data.mixtures import mixture_names
 from ganzoo.errors import ConfigError, GanzooError
 from ganzoo.losses import get_loss
-from ganzoo.modecollapse.runner import MixtureSettings, run_mixture_benchmark
-from ganzoo.modecollapse.stacked_mnist import (
+from ganzoo.modecollapse.runner import (
+    STACKED,
+    STORE_DIR,
+    MixtureSettings,
     StackedSettings,
-    digit_classifier,
-    run_stacked_mnist_benchmark,
+    bench_task,
+    run_bench,
 )
-from ganzoo.modecollapse.store import append_record, load_records, run_key
-from ganzoo.modecollapse.table import format_markdown, format_text, summarize, write_csv
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_ACTIVATIONS = "psf,leaky_relu,prelu,elu"
-BUILTIN_TASKS = ("ring8", "grid25", "stacked_mnist")  # and any 2-D mixture dataset a plugin adds
+BUILTIN_TASKS = ("ring8", "grid25", STACKED)  # and any 2-D mixture dataset a plugin adds
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -37,7 +39,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Benchmarks that compare activations over several seeds.",
     )
     actions = parser.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=True)
-    defaults = MixtureSettings()
+    defaults, stacked = MixtureSettings(), StackedSettings()
     mc = actions.add_parser(
         "mode-collapse",
         help="mode-collapse benchmarks: 2-D mixtures and Stacked MNIST (VEEGAN / PacGAN)",
@@ -60,7 +62,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help=f"one of {', '.join(BUILTIN_TASKS)}, or a plugin's 2-D mixture dataset "
         "(default ring8)",
     )
-    stacked = StackedSettings()
     mc.add_argument(
         "--iterations",
         type=int,
@@ -83,13 +84,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     mc.add_argument(
         "--n-critic", type=int, default=None, help="discriminator updates per generator update"
     )
-    mc.add_argument("--threads", type=int, default=1, help="torch CPU threads per run (default 1)")
+    mc.add_argument("--jobs", type=int, default=1, help="runs at once, one thread each (default 1)")
     mc.add_argument(
         "--out",
         type=Path,
         default=None,
         help="output directory (default runs/bench/mode-collapse/<task>/)",
     )
+    add_executor_arguments(mc)
     mc.set_defaults(func=mode_collapse_command)
 
 
@@ -108,10 +110,9 @@ def _check_task(task: str) -> None:
         raise GanzooError(f"unknown task {task!r}; choose one of {', '.join(tasks)}.")
 
 
-def mode_collapse_command(args: argparse.Namespace) -> int:
-    _check_task(args.task)
-    activations = _parse_activations(args.activations)
-    for option in ("seeds", "iterations", "batch_size", "threads", "n_critic"):
+def _settings(args: argparse.Namespace) -> MixtureSettings | StackedSettings:
+    """The run settings the options ask for; a bad value is one ConfigError."""
+    for option in ("seeds", "iterations", "batch_size", "n_critic", "jobs"):
         value = getattr(args, option)
         if value is not None and value < 1:
             flag = "--" + option.replace("_", "-")
@@ -122,60 +123,53 @@ def mode_collapse_command(args: argparse.Namespace) -> int:
         get_loss(given["loss"])  # an unknown loss fails here, before any training
     architecture = given.pop("architecture", None)
     if architecture is not None:
-        allowed = ("dcgan", "resnet") if args.task == "stacked_mnist" else ("mlp",)
+        allowed = ("dcgan", "resnet") if args.task == STACKED else ("mlp",)
         if architecture not in allowed:
             raise ConfigError(
                 f"--architecture {architecture!r} does not fit {args.task}: it trains "
                 f"{' or '.join(allowed)} (the 2-D mixtures an mlp, Stacked MNIST 28 px images)"
             )
-        if args.task == "stacked_mnist":
+        if args.task == STACKED:
             given["architecture"] = architecture
-    if args.task == "stacked_mnist":
-        settings = StackedSettings(**given)
-        classify, accuracy = digit_classifier()
-        logger.info("digit classifier: %.2f%% held-out accuracy", 100 * accuracy)
+    return StackedSettings(**given) if args.task == STACKED else MixtureSettings(**given)
 
-        def run(activation: str, seed: int) -> dict:
-            return run_stacked_mnist_benchmark(activation, seed, settings, args.threads, classify)
-    else:
-        settings = MixtureSettings(**given)
 
-        def run(activation: str, seed: int) -> dict:
-            return run_mixture_benchmark(args.task, activation, seed, settings, args.threads)
+def mode_collapse_command(args: argparse.Namespace) -> int:
+    from ganzoo.leaderboard.report import format_markdown
+    from ganzoo.modecollapse.summary import format_text, write_csv
 
+    _check_task(args.task)
+    activations = _parse_activations(args.activations)
+    settings = _settings(args)
     out = args.out if args.out is not None else Path("runs/bench/mode-collapse") / args.task
-    runs_path = out / "runs.jsonl"
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise GanzooError(f"cannot create the output directory {out}: {exc}") from exc
-    done = load_records(runs_path)
-    records = []
-    total = len(activations) * args.seeds
-    reused = 0
-    for activation in activations:
-        for seed in range(args.seeds):
-            key = run_key(args.task, activation, seed, settings.as_dict())
-            if key in done:
-                records.append(done[key])
-                reused += 1
-                continue
-            logger.info(
-                "run %d/%d: %s %s seed %d", len(records) + 1, total, args.task, activation, seed
-            )
-            record = run(activation, seed)
-            append_record(runs_path, record)
-            records.append(record)
-    if reused:
-        logger.info("reused %d finished runs from %s", reused, runs_path)
-    rows = summarize(records, activations)
+    executor = executor_from_args(args, out / STORE_DIR)
+    board = run_bench(
+        bench_task(args.task, settings), activations, range(args.seeds), out, executor
+    )
     title = (
         f"Mode collapse on {args.task}: {args.seeds} seeds, {settings.iterations} iterations, "
         f"batch {settings.batch_size}; mean ± sample std over seeds"
     )
-    write_csv(rows, out / "summary.csv")
-    (out / "summary.md").write_text(format_markdown(rows, f"### {title}"), encoding="utf-8")
+    try:
+        write_csv(board, out / "summary.csv")
+        markdown = format_markdown(board, _command(args, activations, settings, out), [])
+        (out / "summary.md").write_text(markdown, encoding="utf-8")
+    except OSError as exc:
+        raise GanzooError(f"cannot write the summary into {out}: {exc}") from exc
     print(title)
-    print(format_text(rows))
+    print(format_text(board))
     print(out)
     return 0
+
+
+def _command(args: argparse.Namespace, activations, settings, out: Path) -> str:
+    """The command that regenerates this summary (its store reused)."""
+    parts = [
+        f"ganzoo bench mode-collapse --task {args.task} --activations {','.join(activations)}",
+        f"--seeds {args.seeds} --iterations {settings.iterations}",
+        f"--batch-size {settings.batch_size}",
+    ]
+    for option in ("architecture", "loss", "n_critic"):
+        if getattr(args, option):
+            parts.append(f"--{option.replace('_', '-')} {getattr(args, option)}")
+    return " ".join([*parts, f"--out {out}"])

@@ -20,7 +20,7 @@ from ganzoo.experiments import RecordStore
 from ganzoo.experiments.store import FAILED, OK
 from ganzoo.leaderboard.tasks import Cell, Task
 
-__all__ = ["FAILED", "OK", "cell_key", "grid_cells", "run_cell", "stale_count"]
+__all__ = ["FAILED", "OK", "cell_key", "grid_cells", "run_cell", "stale_count", "stored_records"]
 
 
 def ganzoo_version() -> str:
@@ -99,3 +99,17 @@ def stale_count(store: RecordStore, tasks: Mapping[str, Task], version: str) -> 
         if not same_task or key.get("ganzoo_version") != version:
             stale += 1
     return stale
+
+
+def stored_records(
+    store: RecordStore, cells: Sequence[GridCell]
+) -> dict[tuple[str, str, int], dict[str, Any]]:
+    """The records ``store`` holds for ``cells`` (of :func:`grid_cells`) by (task, activation
+    label, seed): what :func:`ganzoo.leaderboard.board.build_board` takes."""
+    records = {}
+    for grid_cell in cells:
+        task, cell = grid_cell.payload
+        record = store.get(grid_cell.group, grid_cell.key)
+        if record is not None:
+            records[(task.name, cell.label(), cell.seed)] = record
+    return records

@@ -106,12 +106,13 @@ def points(budget: int, fractions: Sequence[float]) -> tuple[int, ...]:
     return tuple(max(1, round(budget * f)) for f in fractions)
 
 
-# -- the 2-D mixtures and Stacked MNIST (ganzoo.modecollapse) --------------------------------
+# -- the 2-D mixtures and Stacked MNIST (ganzoo.leaderboard.mode_collapse) ---------------------
 
 
 def run_mixture(task: Task, cell: Cell, work_dir: Path) -> Mapping[str, Any]:
-    """ring8 / grid25: the mlp GAN of :mod:`ganzoo.modecollapse.runner`, scored at each point."""
-    from ganzoo.modecollapse.runner import MixtureSettings, run_mixture_benchmark
+    """ring8 / grid25: the mlp GAN of :mod:`~ganzoo.leaderboard.mode_collapse`, scored at each
+    point."""
+    from ganzoo.leaderboard.mode_collapse import MixtureSettings, run_mixture_benchmark
 
     settings = MixtureSettings(**{**task.settings, "iterations": task.budget})
     return run_mixture_benchmark(
@@ -126,9 +127,9 @@ def run_mixture(task: Task, cell: Cell, work_dir: Path) -> Mapping[str, Any]:
 
 
 def run_stacked_mnist(task: Task, cell: Cell, work_dir: Path) -> Mapping[str, Any]:
-    """Stacked MNIST: the small DCGAN of :mod:`ganzoo.modecollapse.stacked_mnist`; modes and KL
+    """Stacked MNIST: the small DCGAN of :mod:`~ganzoo.leaderboard.mode_collapse`; modes and KL
     counted on 26,000 samples (PacGAN, VEEGAN) at each point."""
-    from ganzoo.modecollapse.stacked_mnist import StackedSettings, run_stacked_mnist_benchmark
+    from ganzoo.leaderboard.mode_collapse import StackedSettings, run_stacked_mnist_benchmark
 
     settings = StackedSettings(**{**task.settings, "iterations": task.budget})
     return run_stacked_mnist_benchmark(

@@ -1,7 +1,6 @@
-"""Mode-collapse benchmarks: 2-D Gaussian mixtures (ring8, grid25) and Stacked MNIST.
-
-The data are datasets of the registry (``ganzoo.data.mixtures``, ``ganzoo.data.stacked_mnist``)
-and the numbers metrics of the evaluation (``evaluation.mixture_modes``,
-``evaluation.stacked_modes``); here ``runner`` trains the MLP GAN on a mixture,
-``stacked_mnist`` the small DCGAN on Stacked MNIST, and ``table`` aggregates runs over seeds.
+"""``ganzoo bench mode-collapse``, a preset of the grid runner (:mod:`ganzoo.experiments`):
+``runner`` turns the bench's settings into a leaderboard task and runs its cells into a results
+store, ``legacy`` imports the ``runs.jsonl`` of the bench before it, ``summary`` formats the
+leaderboard's board as the bench's text table and CSV. The training is the leaderboard's
+(:mod:`ganzoo.leaderboard.mode_collapse`).
 """

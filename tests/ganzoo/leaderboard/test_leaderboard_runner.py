@@ -12,7 +12,7 @@ from leaderboard_fakes import fake_task
 
 from ganzoo.experiments import RecordStore, run_grid
 from ganzoo.experiments.executors import LocalExecutor
-from ganzoo.leaderboard.runner import cell_key, grid_cells, run_cell, stale_count
+from ganzoo.leaderboard.runner import cell_key, grid_cells, run_cell, stale_count, stored_records
 from ganzoo.leaderboard.tasks import Cell
 
 
@@ -144,3 +144,13 @@ def test_a_dying_worker_fails_only_its_cell(tmp_path):
     tanh = _get(store, task, Cell("tanh", {}, "fake", 0))
     assert tanh["error"] == "the worker process died twice"
     assert _get(store, task, Cell("elu", {}, "fake", 0))["status"] == "ok"
+
+
+def test_stored_records_are_found_by_task_label_and_seed_and_missing_ones_left_out(tmp_path):
+    """After seed 0 of relu ran, asking for seeds 0 and 1 finds seed 0's record only, under
+    (task, label, seed), the key build_board reads."""
+    store, task = RecordStore(tmp_path), fake_task()
+    _run(_cells(task, ["relu"], seeds=(0,)), store)
+    found = stored_records(store, grid_cells(_cells(task, ["relu"]), "1.0"))
+    assert list(found) == [(task.name, "relu", 0)]
+    assert found[(task.name, "relu", 0)]["status"] == "ok"

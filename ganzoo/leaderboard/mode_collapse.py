@@ -1,0 +1,269 @@
+"""Training and scoring of the mode-collapse tasks: the ``mlp`` GAN on a 2-D Gaussian mixture
+(``ring8``, ``grid25``, a plugin's mixture) and a small DCGAN on Stacked MNIST, each with the
+activation under test in every hidden layer of both networks (the PSF paper swaps both).
+
+The one plain training loop of ganzoo (:func:`train_gan`: :class:`~ganzoo.engine.step.GANStep`
+in a for loop, no Ignite: a few thousand tiny steps, where engine overhead would dominate),
+fully seeded and bit-identical for the same arguments and thread count on the CPU. The
+leaderboard's tasks and ``ganzoo bench mode-collapse`` both train through it.
+
+Mixture defaults follow VEEGAN's 2-D example and PacGAN's 2-D setup with a short schedule
+(PacGAN trains far longer: its plain GAN is converged, ours is not); Stacked MNIST counts modes
+over 26,000 samples with the project's digit classifier per channel, as PacGAN and VEEGAN do.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from evaluation.mixture_modes import mixture_metrics
+from evaluation.stacked_modes import ClassifyFn, classify_channels, stacked_mode_metrics
+from ganzoo.architectures import get_architecture
+from ganzoo.augment import DiffAugment
+from ganzoo.data.mixtures import get_mixture
+from ganzoo.data.stacked_mnist import stack_digits
+from ganzoo.data.transforms import from_unit_range
+from ganzoo.engine.step import GANStep
+from ganzoo.losses import build_loss
+from ganzoo.sampling import draw_inputs
+
+Measure = Callable[[torch.Tensor], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class MixtureSettings:
+    """Everything besides task, activation and seed that determines a mixture run's result:
+    VEEGAN's 2-D networks and Adam (2 x 128 hidden units, lr 1e-3, beta1 0.5), PacGAN's 2-D
+    latent and 2,500 evaluation samples, 2,000 updates of batch 128 (about 10 s of one core)."""
+
+    iterations: int = 2000  # generator updates (n_critic discriminator updates before each)
+    batch_size: int = 128
+    lr: float = 1e-3
+    beta1: float = 0.5
+    beta2: float = 0.999
+    hidden_dim: int = 128
+    depth: int = 2
+    latent_dim: int = 2
+    num_samples: int = 2500  # evaluation samples, as in VEEGAN / PacGAN
+    loss: str = "bce"
+    n_critic: int = 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class StackedSettings:
+    """A short DCGAN run on Stacked MNIST, sized for the CPU (PacGAN trains far longer)."""
+
+    iterations: int = 1000
+    batch_size: int = 64
+    lr: float = 2e-4  # DCGAN's Adam settings
+    beta1: float = 0.5
+    beta2: float = 0.999
+    width: int = 16  # DCGAN filters (ngf = ndf); 64 in Radford et al., 16 keeps a run ~1 min
+    latent_dim: int = 64
+    num_samples: int = 26000  # as PacGAN and VEEGAN count (2,600 capped a perfect G at ~926)
+    loss: str = "bce"
+    n_critic: int = 1
+    architecture: str = "dcgan"  # or resnet (the SNGAN ResNets at 28 px; width sets G's)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def run_mixture_benchmark(
+    task: str,
+    activation: str,
+    seed: int,
+    settings: MixtureSettings | None = None,
+    threads: int = 1,
+    activation_kwargs: dict[str, Any] | None = None,
+    eval_at: Sequence[int] | None = None,
+) -> dict[str, Any]:
+    """Train the mlp GAN on the mixture ``task``; its metrics (:mod:`evaluation.mixture_modes`),
+    final D and G losses, seconds, and the ``curve`` of metrics at each count in ``eval_at``."""
+    settings = settings or MixtureSettings()
+    if settings.iterations < 1 or settings.batch_size < 1 or settings.num_samples < 1:
+        raise ValueError(f"iterations, batch_size and num_samples must be >= 1: {settings}")
+    mixture = get_mixture(task)
+    options = dict(data_shape=(2,), hidden_dim=settings.hidden_dim, depth=settings.depth)
+
+    def measure(samples: torch.Tensor) -> dict[str, Any]:
+        return mixture_metrics(samples, mixture.centers, mixture.std).as_dict()
+
+    return train_and_score(
+        "mlp",
+        {**options, "activation": activation, "activation_kwargs": activation_kwargs},
+        lambda rng: lambda n: mixture.sample(n, rng),
+        measure,
+        settings,
+        seed,
+        threads,
+        eval_at,
+    )
+
+
+def run_stacked_mnist_benchmark(
+    activation: str,
+    seed: int,
+    settings: StackedSettings | None = None,
+    threads: int = 1,
+    classify: ClassifyFn | None = None,
+    activation_kwargs: dict[str, Any] | None = None,
+    eval_at: Sequence[int] | None = None,
+) -> dict[str, Any]:
+    """Train a DCGAN (or ResNet) on Stacked MNIST built from mnist5k; the modes of
+    ``settings.num_samples`` generated images counted per channel by ``classify`` (default: the
+    project's digit classifier), as :func:`run_mixture_benchmark` returns them."""
+    from ganzoo.data import build_dataset, to_unit_range
+
+    settings = settings or StackedSettings()
+    digits = build_dataset("mnist5k")
+    if classify is None:
+        classify, _ = digit_classifier()
+    options = dict(data_shape=(3, *digits.images.shape[-2:]), width=settings.width)
+
+    def sampler(rng: torch.Generator) -> Callable[[int], torch.Tensor]:
+        return lambda n: to_unit_range(stack_digits(digits.images, digits.labels, n, rng)[0])
+
+    def measure(images: torch.Tensor) -> dict[str, Any]:
+        return asdict(stacked_mode_metrics(classify_channels(from_unit_range(images), classify)))
+
+    return train_and_score(
+        settings.architecture,
+        {**options, "activation": activation, "activation_kwargs": activation_kwargs},
+        sampler,
+        measure,
+        settings,
+        seed,
+        threads,
+        eval_at,
+    )
+
+
+def digit_classifier(cache_dir: str | os.PathLike | None = None) -> tuple[ClassifyFn, float]:
+    """The project's cached digit classifier (trained on mnist5k on first use) as a
+    ``classify`` function for uint8 channels, and its held-out accuracy."""
+    from evaluation.modes import classify_digits
+    from ganzoo.digit_classifier import mnist5k_classifier
+
+    model, accuracy, _ = mnist5k_classifier(cache_dir)
+
+    def classify(channel: torch.Tensor) -> np.ndarray:
+        if channel.dtype != torch.uint8:
+            raise ValueError("pass channels as uint8 in [0, 255] (or convert with as_uint8_images)")
+        return classify_digits(model, channel)
+
+    return classify, accuracy
+
+
+def train_and_score(
+    architecture: str,
+    options: dict[str, Any],
+    make_sampler: Callable[[torch.Generator], Callable[[int], torch.Tensor]],
+    measure: Measure,
+    settings: Any,
+    seed: int,
+    threads: int,
+    eval_at: Sequence[int] | None,
+) -> dict[str, Any]:
+    """Build G and D of ``architecture`` with ``options``, train them with :func:`train_gan` on
+    real batches drawn by ``make_sampler(data_rng)``, and score ``measure`` on samples of the
+    evaluation noise at each ``eval_at`` count and at the end. ``seed`` sets the weights, the
+    data (``data_rng``), the training noise and the evaluation noise, each its own stream."""
+    arch = get_architecture(architecture)
+    start = time.perf_counter()
+    with isolated_run(seed, threads):
+        generator = arch.generator(latent_dim=settings.latent_dim, **options)
+        discriminator = arch.discriminator(**options)
+        data_rng = torch.Generator().manual_seed(seed)
+        noise_rng = torch.Generator().manual_seed(seed + 1_000_003)
+
+        def score(iteration: int | None = None) -> dict[str, Any]:
+            samples = draw_samples(generator, settings.num_samples, settings.latent_dim, seed)
+            generator.train()
+            return measure(samples)
+
+        loss_d, loss_g, curve = train_gan(
+            generator, discriminator, make_sampler(data_rng), settings, noise_rng, eval_at, score
+        )
+        metrics = score()
+    seconds = round(time.perf_counter() - start, 3)
+    return {
+        **metrics,
+        "final_loss_d": loss_d,
+        "final_loss_g": loss_g,
+        "seconds": seconds,
+        "curve": curve,
+    }
+
+
+def train_gan(
+    generator: torch.nn.Module,
+    discriminator: torch.nn.Module,
+    sample_real: Callable[[int], torch.Tensor],
+    settings: Any,
+    noise_rng: torch.Generator,
+    eval_at: Sequence[int] | None = None,
+    score: Callable[[int], dict[str, Any]] | None = None,
+) -> tuple[float, float, list[dict[str, Any]]]:
+    """``settings.iterations`` iterations of :class:`GANStep` (``n_critic`` D updates, then G on
+    a fresh generated batch) with Adam and ``settings.loss``; returns the last (loss_d, loss_g)
+    and the curve of ``score(i)`` at each update count ``i`` in ``eval_at``. ``settings`` needs
+    iterations, batch_size, lr, beta1, beta2 and loss (n_critic: 1 and augment: none when
+    absent). Scoring draws its own noise, so it does not change the training's course."""
+    checkpoints = sorted(set(eval_at or ()))
+    if checkpoints and (checkpoints[0] < 1 or checkpoints[-1] > settings.iterations):
+        raise ValueError(f"eval_at must lie in 1..{settings.iterations}, got {checkpoints}")
+    n_critic = getattr(settings, "n_critic", 1)
+    betas = (settings.beta1, settings.beta2)
+    step = GANStep(
+        generator,
+        discriminator,
+        torch.optim.Adam(generator.parameters(), lr=settings.lr, betas=betas),
+        torch.optim.Adam(discriminator.parameters(), lr=settings.lr, betas=betas),
+        build_loss(settings.loss),
+        torch.device("cpu"),
+        n_critic=n_critic,
+        augment=DiffAugment(getattr(settings, "augment", "")),
+        noise=noise_rng,
+        fresh_generator_batch=True,
+    )
+    curve = []
+    output: dict[str, float] = {}
+    for iteration in range(1, settings.iterations + 1):
+        output = step.update(sample_real(settings.batch_size * n_critic), iteration)
+        if checkpoints and iteration == checkpoints[0]:
+            checkpoints.pop(0)
+            curve.append({"iteration": iteration, **score(iteration)})
+    return output["loss_d"], output["loss_g"], curve
+
+
+@contextmanager
+def isolated_run(seed: int, threads: int) -> Iterator[None]:
+    """Seed the global RNG and set the thread count inside; restore both afterwards."""
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            yield
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+@torch.no_grad()
+def draw_samples(generator: torch.nn.Module, n: int, latent_dim: int, seed: int) -> torch.Tensor:
+    """``n`` samples from evaluation noise of its own seed, in eval mode."""
+    generator.eval()
+    source = torch.Generator().manual_seed(seed + 2_000_003)
+    return generator(draw_inputs(n, latent_dim, source=source).z)
