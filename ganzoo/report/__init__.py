@@ -1,15 +1,14 @@
-"""Reports comparing runs: loading run directories, grouping, statistics, figures, markdown."""
+"""Reports comparing runs: loading run directories (runs), grouping and the study's summary table
+(stats), the aggregator the study report and the leaderboard share (aggregate), and the
+writers' shared Markdown (formatting) and figures (figures); markdown writes report.md."""
 
+from ganzoo.report.aggregate import Describe, PairedTest, describe, paired_test
 from ganzoo.report.markdown import REPORT_FILE, write_report
 from ganzoo.report.runs import RunData, load_run, load_runs
 from ganzoo.report.stats import (
-    Describe,
     Group,
-    PairedTest,
     SummaryRow,
-    describe,
     group_runs,
-    paired_test,
     run_summary,
     summary_table,
     varied_keys,

@@ -1,5 +1,8 @@
-"""The report's figures (matplotlib, Agg backend): losses, evaluation metrics and activation
-parameters over training as mean and spread over seeds per group, and the final sample grids."""
+"""The reports' figures (matplotlib, Agg backend). Shared by the study report and the
+leaderboard: :func:`pyplot`, :func:`line_band` (a mean line with its ± std band) and
+:func:`save` (written whole or not at all). The study's own: losses, evaluation metrics and
+activation parameters over training per group, and the final sample grids.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from ganzoo.report.stats import EVAL_METRICS, Group, first_collapse
 logger = logging.getLogger(__name__)
 
 
-def _pyplot():
+def pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
@@ -51,10 +54,16 @@ def _band(ax, groups: Sequence[Group], get, colors: dict[str, str], marker: str 
         std = np.zeros_like(mean)
         std[several] = np.nanstd(values[:, several], axis=0, ddof=1)
         label = f"{group.label} (n={len(series)})"
-        ax.plot(x, mean, marker=marker, color=colors[group.label], label=label, linewidth=1.2)
-        ax.fill_between(x, mean - std, mean + std, color=colors[group.label], alpha=0.2)
+        line_band(ax, x, mean, std, colors[group.label], label, marker=marker)
         drew = True
     return drew
+
+
+def line_band(ax, x, mean, std, color, label: str, linewidth: float = 1.2, **line) -> None:
+    """A mean line, and its ± std band where ``std`` is given."""
+    ax.plot(x, mean, color=color, label=label, linewidth=linewidth, **line)
+    if std is not None:
+        ax.fill_between(x, mean - std, mean + std, color=color, alpha=0.2)
 
 
 def group_colors(groups: Sequence[Group]) -> dict[str, str]:
@@ -64,7 +73,7 @@ def group_colors(groups: Sequence[Group]) -> dict[str, str]:
 
 def plot_losses(groups: Sequence[Group], output: Path) -> Path | None:
     """D and G losses per group over iterations (the paper's Fig. 5, 6, 9, 10)."""
-    plt = _pyplot()
+    plt = pyplot()
     colors = group_colors(groups)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     drew = False
@@ -78,7 +87,7 @@ def plot_losses(groups: Sequence[Group], output: Path) -> Path | None:
         ax.set_ylabel(key)
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
-    return _save(fig, output, drew)
+    return save(fig, output, drew)
 
 
 def plot_eval_metrics(groups: Sequence[Group], output: Path) -> Path | None:
@@ -87,7 +96,7 @@ def plot_eval_metrics(groups: Sequence[Group], output: Path) -> Path | None:
     present = [m for m in present if m != "kid_std"]
     if not present:
         return None
-    plt = _pyplot()
+    plt = pyplot()
     colors = group_colors(groups)
     cols = min(3, len(present))
     rows = -(-len(present) // cols)
@@ -105,7 +114,7 @@ def plot_eval_metrics(groups: Sequence[Group], output: Path) -> Path | None:
     for ax in list(axes.flat)[len(present) :]:
         ax.axis("off")
     axes.flat[0].legend(fontsize="small")
-    return _save(fig, output, True)
+    return save(fig, output, True)
 
 
 def plot_activation_parameters(groups: Sequence[Group], output: Path) -> Path | None:
@@ -116,7 +125,7 @@ def plot_activation_parameters(groups: Sequence[Group], output: Path) -> Path | 
             keys.update(dict.fromkeys(run.parameter_keys()))
     if not keys:
         return None
-    plt = _pyplot()
+    plt = pyplot()
     colors = group_colors(groups)
     names = list(keys)
     cols = min(4, len(names))
@@ -131,7 +140,7 @@ def plot_activation_parameters(groups: Sequence[Group], output: Path) -> Path | 
     for ax in list(axes.flat)[len(names) :]:
         ax.axis("off")
     axes.flat[0].legend(fontsize="small")
-    return _save(fig, output, True)
+    return save(fig, output, True)
 
 
 def plot_final_samples(groups: Sequence[Group], output: Path) -> Path | None:
@@ -141,7 +150,7 @@ def plot_final_samples(groups: Sequence[Group], output: Path) -> Path | None:
     cols = max(len(runs) for _, runs in rows)
     if not any(r.final_sample for _, runs in rows for r in runs):
         return None
-    plt = _pyplot()
+    plt = pyplot()
     from matplotlib.image import imread
 
     fig, axes = plt.subplots(len(rows), cols, figsize=(3.2 * cols, 3.8 * len(rows)), squeeze=False)
@@ -159,19 +168,21 @@ def plot_final_samples(groups: Sequence[Group], output: Path) -> Path | None:
             ax.set_title(
                 f"{group.label}, seed {run.seed}\niteration {run.samples[-1][0]}", fontsize="small"
             )
-    return _save(fig, output, True)
+    return save(fig, output, True)
 
 
-def _save(fig, output: Path, drew: bool) -> Path | None:
-    plt = _pyplot()
+def save(fig, output: Path, drew: bool = True, rect=None, **savefig) -> Path | None:
+    """Lay out, write (through :func:`ganzoo.plotting.save_figure`: a full disk leaves no
+    partial file) and close ``fig``; None, and nothing written, when nothing was drawn."""
+    plt = pyplot()
     if not drew:
         plt.close(fig)
         return None
     from ganzoo.plotting import save_figure
 
-    fig.tight_layout()
+    fig.tight_layout(rect=rect)
     try:
-        return save_figure(fig, output, dpi=110)
+        return save_figure(fig, output, dpi=110, **savefig)
     finally:
         plt.close(fig)
 
