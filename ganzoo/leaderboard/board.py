@@ -31,19 +31,21 @@ def seed_values(
     """One number per successful seed: the metric at the end of the budget (``final``) or the
     area under its curve (``auc``)."""
     out: dict[int, float] = {}
-    for seed in seeds:
-        record = records.get((task.name, label, seed))
-        if not record or record.get("status") != OK:
-            continue
-        curve = record.get("curve", [])
+    for seed, curve in _curves(records, task, label, seeds).items():
         values = [_number(point.get(metric)) for point in curve]
-        if not values:
-            continue
-        if view == "final":
+        if values and view == "final":
             out[seed] = values[-1]
-        else:
+        elif values:
             out[seed] = area_under_curve([int(p["iteration"]) for p in curve], values)
     return out
+
+
+def _curves(
+    records: Records, task: Task, label: str, seeds: Sequence[int]
+) -> dict[int, list[dict[str, Any]]]:
+    """The curve of every successful seed of one (task, label)."""
+    found = {seed: records.get((task.name, label, seed)) for seed in seeds}
+    return {s: r.get("curve", []) for s, r in found.items() if r and r.get("status") == OK}
 
 
 def build_board(
@@ -179,17 +181,16 @@ def _mean_curve(
     records: Records, task: Task, label: str, seeds: Sequence[int], metric: str
 ) -> list[dict[str, float]]:
     """Mean and std over successful seeds at each eval point."""
+    curves = _curves(records, task, label, seeds)
     out = []
     for iteration in task.eval_points:
-        values = {}
-        for seed in seeds:
-            record = records.get((task.name, label, seed))
-            if not record or record.get("status") != OK:
-                continue
-            for point in record.get("curve", []):
-                if int(point["iteration"]) == iteration:
-                    values[seed] = _number(point.get(metric))
-        stats = describe(values)
+        at = {
+            s: p.get(metric)
+            for s, c in curves.items()
+            for p in c
+            if int(p["iteration"]) == iteration
+        }
+        stats = describe(at)
         out.append({"iteration": iteration, "mean": _clean(stats.mean), "std": _clean(stats.std)})
     return out
 

@@ -7,7 +7,7 @@ activation parameters over training per group, and the final sample grids.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -73,74 +73,69 @@ def group_colors(groups: Sequence[Group]) -> dict[str, str]:
 
 def plot_losses(groups: Sequence[Group], output: Path) -> Path | None:
     """D and G losses per group over iterations (the paper's Fig. 5, 6, 9, 10)."""
-    plt = pyplot()
-    colors = group_colors(groups)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    drew = False
-    for ax, key, title in [
-        (axes[0], "loss_d", "Discriminator loss"),
-        (axes[1], "loss_g", "Generator loss"),
-    ]:
-        drew |= _band(ax, groups, lambda r, k=key: r.series(k), colors)
-        ax.set_title(f"{title} (mean ± std over seeds)")
-        ax.set_xlabel("iteration")
-        ax.set_ylabel(key)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize="small")
-    return save(fig, output, drew)
+    panels = {
+        "Discriminator loss (mean ± std over seeds)": lambda r: r.series("loss_d"),
+        "Generator loss (mean ± std over seeds)": lambda r: r.series("loss_g"),
+    }
+    return _panels(groups, panels, output, cols=2, size=(5.5, 4))
 
 
 def plot_eval_metrics(groups: Sequence[Group], output: Path) -> Path | None:
     """FID, KID, coverage, modes... over training per group; collapse points as dotted lines."""
     present = [m for m in EVAL_METRICS if any(r.eval_series(m)[0] for g in groups for r in g.runs)]
-    present = [m for m in present if m != "kid_std"]
-    if not present:
-        return None
-    plt = pyplot()
-    colors = group_colors(groups)
-    cols = min(3, len(present))
-    rows = -(-len(present) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.5 * cols, 3.4 * rows), squeeze=False)
-    for ax, metric in zip(axes.flat, present):
-        _band(ax, groups, lambda r, m=metric: r.eval_series(m), colors, marker="o")
-        for group in groups:
-            for run in group.runs:
-                collapse = first_collapse(run)
-                if collapse is not None:
-                    ax.axvline(collapse, color=colors[group.label], linestyle=":", linewidth=1)
-        ax.set_title(metric)
-        ax.set_xlabel("iteration")
-        ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(present) :]:
-        ax.axis("off")
-    axes.flat[0].legend(fontsize="small")
-    return save(fig, output, True)
+    panels = {m: (lambda r, m=m: r.eval_series(m)) for m in present if m != "kid_std"}
+    collapses = [(g.label, first_collapse(r)) for g in groups for r in g.runs]
+
+    def mark_collapses(ax, colors: dict[str, str]) -> None:
+        for label, iteration in collapses:
+            if iteration is not None:
+                ax.axvline(iteration, color=colors[label], linestyle=":", linewidth=1)
+
+    return _panels(groups, panels, output, 3, (4.5, 3.4), marker="o", decorate=mark_collapses)
 
 
 def plot_activation_parameters(groups: Sequence[Group], output: Path) -> Path | None:
     """Each learnable activation scalar (each PSF layer's alpha) over training, per group."""
-    keys: dict[str, None] = {}
-    for group in groups:
-        for run in group.runs:
-            keys.update(dict.fromkeys(run.parameter_keys()))
-    if not keys:
+    keys = dict.fromkeys(k for g in groups for r in g.runs for k in r.parameter_keys())
+    panels = {key: (lambda r, k=key: r.series(k)) for key in keys}
+
+    def zero_line(ax, colors: dict[str, str]) -> None:
+        ax.axhline(0, color="grey", linewidth=0.5)
+
+    return _panels(groups, panels, output, 4, (4, 3), title_size="small", decorate=zero_line)
+
+
+def _panels(
+    groups: Sequence[Group],
+    panels: dict[str, Callable[[RunData], tuple[list[int], list[float]]]],
+    output: Path,
+    cols: int,
+    size: tuple[float, float],
+    marker: str = "",
+    title_size: str = "medium",
+    decorate: Callable | None = None,
+) -> Path | None:
+    """One panel per series over iterations (titled by its key), every group's band in each,
+    at most ``cols`` panels a row of ``size`` inches each; None when there is nothing to draw."""
+    if not panels:
         return None
     plt = pyplot()
     colors = group_colors(groups)
-    names = list(keys)
-    cols = min(4, len(names))
-    rows = -(-len(names) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False)
-    for ax, key in zip(axes.flat, names):
-        _band(ax, groups, lambda r, k=key: r.series(k), colors)
-        ax.set_title(key, fontsize="small")
+    cols = min(cols, len(panels))
+    rows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(size[0] * cols, size[1] * rows), squeeze=False)
+    drew = False
+    for ax, (title, get) in zip(axes.flat, panels.items()):
+        drew |= _band(ax, groups, get, colors, marker=marker)
+        if decorate is not None:
+            decorate(ax, colors)
+        ax.set_title(title, fontsize=title_size)
         ax.set_xlabel("iteration")
-        ax.axhline(0, color="grey", linewidth=0.5)
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(names) :]:
+    for ax in list(axes.flat)[len(panels) :]:
         ax.axis("off")
     axes.flat[0].legend(fontsize="small")
-    return save(fig, output, True)
+    return save(fig, output, drew)
 
 
 def plot_final_samples(groups: Sequence[Group], output: Path) -> Path | None:

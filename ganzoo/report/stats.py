@@ -91,10 +91,7 @@ def group_runs(runs: Sequence[RunData], by: Sequence[str] | None = None) -> list
 
     def label(run: RunData) -> str:
         f = flatten(run.config)
-        parts = [
-            _text(f.get(k, "unset")) if single else f"{k}={_text(f.get(k))}"
-            for k in representatives
-        ]
+        parts = [str(f.get(k, "unset")) if single else f"{k}={f.get(k)}" for k in representatives]
         return ", ".join(parts)
 
     return _make_groups(runs, label)
@@ -111,10 +108,6 @@ def _make_groups(runs: Sequence[RunData], label) -> list[Group]:
 def _partition(values: list[str]) -> tuple:
     first: dict[str, int] = {}
     return tuple(first.setdefault(v, len(first)) for v in values)
-
-
-def _text(value: Any) -> str:
-    return str(value)
 
 
 # -- per-run summary values -------------------------------------------------------------------
