@@ -15,7 +15,6 @@ from ganzoo.report import formatting
 from ganzoo.report.figures import line_band, pyplot, save
 from ganzoo.report.formatting import compact as _num
 from ganzoo.report.formatting import mark, mean_std, p_value, with_interval
-from ganzoo.runs import atomic_write_text
 
 logger = logging.getLogger(__name__)
 
@@ -24,14 +23,16 @@ CURVES_FIGURE = "leaderboard_curves.png"
 
 
 def write_leaderboard(board: dict[str, Any], out: Path, command: str) -> list[Path]:
-    """Write the JSON, the figures and the Markdown into ``out``; returns the paths."""
-    out.mkdir(parents=True, exist_ok=True)
-    json_path, md_path = out / "leaderboard.json", out / "leaderboard.md"
-    atomic_write_text(json_path, json.dumps({**board, "command": command}, indent=1))
+    """Write the JSON, the figures and the Markdown into ``out``; returns the paths. A place
+    that cannot be written is one :class:`~ganzoo.errors.WriteError`."""
+    data = json.dumps({**board, "command": command}, indent=1)
+    written = formatting.write_texts(out, {"leaderboard.json": data}, "leaderboard")
     figures = [plot_ranks(board, out / RANKS_FIGURE), plot_curves(board, out / CURVES_FIGURE)]
     figures = [f for f in figures if f]
-    atomic_write_text(md_path, format_markdown(board, command, figures))
-    return [json_path, md_path, *figures]
+    markdown = format_markdown(board, command, figures)
+    return (
+        written + formatting.write_texts(out, {"leaderboard.md": markdown}, "leaderboard") + figures
+    )
 
 
 # -- Markdown ---------------------------------------------------------------------------------

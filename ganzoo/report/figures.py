@@ -182,6 +182,24 @@ def save(fig, output: Path, drew: bool = True, rect=None, **savefig) -> Path | N
         plt.close(fig)
 
 
+def plot_used_activations(runs: Sequence[RunData], output: Path) -> Path | None:
+    """The curves of the activations the runs use (the paper's Fig. 1); None when an activation
+    cannot be built here (its plugin is not installed: a warning says so)."""
+    from ganzoo.errors import GanzooError, WriteError
+    from ganzoo.plotting import plot_activations
+
+    names = used_activations(runs)
+    if not names:
+        return None
+    try:
+        return plot_activations(names, output)
+    except WriteError:
+        raise
+    except GanzooError as exc:  # e.g. an activation whose plugin is not installed here
+        logger.warning("no activation figure: %s", exc)
+        return None
+
+
 def used_activations(runs: Sequence[RunData]) -> list[str]:
     """Activation names the runs' generators and discriminators use (per-layer lists too)."""
     names: dict[str, None] = {}

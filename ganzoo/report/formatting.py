@@ -1,15 +1,17 @@
 """How the Markdown reports (the study's report.md, the leaderboard's leaderboard.md) write
-numbers, p-values, intervals, marks and tables: one set of helpers for both documents.
-
-A missing value (NaN, None: no seed, or the std of one seed) is written "—".
+numbers, p-values, intervals, marks and tables, and how they are saved: one set of helpers
+for both documents. A missing value (NaN, None: no seed, or the std of one seed) is "—".
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
+from ganzoo.errors import WriteError
 from ganzoo.report.aggregate import Comparison
+from ganzoo.runs import atomic_write_text
 
 MISSING = "—"
 
@@ -75,3 +77,15 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 
 def image(path: str, alt: str) -> str:
     return f"![{alt}]({path})"
+
+
+def write_texts(directory: Path, texts: Mapping[str, str], what: str) -> list[Path]:
+    """Write each ``name: text`` into ``directory`` whole (a temporary file and a rename); a
+    directory that cannot be made or written is one :class:`WriteError` naming ``what``."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, text in texts.items():
+            atomic_write_text(directory / name, text)
+    except OSError as exc:
+        raise WriteError(f"cannot write the {what} in {directory}: {exc.strerror or exc}") from None
+    return [directory / name for name in texts]

@@ -12,9 +12,8 @@ from ganzoo.report import figures, formatting
 from ganzoo.report.aggregate import Adjusted, Comparison
 from ganzoo.report.aggregate import finite_or_none as clean
 from ganzoo.report.formatting import MISSING, difference, mean_std, number, p_value, with_interval
-from ganzoo.report.runs import RunData, load_runs
+from ganzoo.report.runs import load_runs
 from ganzoo.report.stats import Group, SummaryRow, first_collapse, group_runs, summary_table
-from ganzoo.runs import atomic_write_text
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +55,7 @@ def write_report(
         "eval": figures.plot_eval_metrics(groups, output / "eval_metrics.png"),
         "samples": figures.plot_final_samples(groups, output / "final_samples.png"),
         "params": figures.plot_activation_parameters(groups, output / "activation_params.png"),
-        "activations": _activation_figure(runs, output / "activations.png"),
+        "activations": figures.plot_used_activations(runs, output / "activations.png"),
     }
     table = summary_table(groups, baseline, last_k=(headline or {}).get("k"))
     text = render(groups, table, made, title=title, baseline=baseline or groups[0].label)
@@ -64,30 +63,10 @@ def write_report(
         text = text.replace(
             "## Summary\n", "\n".join(headline_lines(headline, table)) + "## Summary\n", 1
         )
-    path = output / REPORT_FILE
-    try:
-        atomic_write_text(path, text)
-        atomic_write_text(output / "summary.json", json.dumps(summary_json(table), indent=2) + "\n")
-    except OSError as exc:
-        raise WriteError(f"cannot write the report in {output}: {exc.strerror or exc}") from None
+    summary = json.dumps(summary_json(table), indent=2) + "\n"
+    path, _ = formatting.write_texts(output, {REPORT_FILE: text, "summary.json": summary}, "report")
     logger.info("wrote %s", path)
     return path
-
-
-def _activation_figure(runs: Sequence[RunData], output: Path) -> Path | None:
-    from ganzoo.errors import GanzooError
-    from ganzoo.plotting import plot_activations
-
-    names = figures.used_activations(runs)
-    if not names:
-        return None
-    try:
-        return plot_activations(names, output)
-    except WriteError:
-        raise
-    except GanzooError as exc:  # e.g. an activation whose plugin is not installed here
-        logger.warning("no activation figure: %s", exc)
-        return None
 
 
 def render(

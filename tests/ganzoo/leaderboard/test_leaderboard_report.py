@@ -3,6 +3,8 @@ and the summary of a cell, written with the report's shared formatting."""
 
 from __future__ import annotations
 
+import pytest
+
 from ganzoo.leaderboard.report import _cell, _versus, format_markdown
 
 
@@ -72,3 +74,17 @@ def test_markdown_tables_escape_errors_and_list_every_task():
     assert "| 1 | relu | 1.0 [1.0, 2.0] | 1.0 [1.0, 2.0] | 1.0 |" in text
     assert "| t | relu | 0 | a\\|b c |" in text
     assert "| 1.0 [1.0, 2.0] | relu | n/a | n/a | 1.0 [1.0, 2.0] | 0 (1 failed) |" in text
+
+
+def test_a_leaderboard_onto_a_file_is_one_write_error_and_the_file_is_kept(tmp_path):
+    """--out naming an existing file: one WriteError saying the leaderboard cannot be written
+    there; the file is untouched."""
+    from ganzoo.errors import WriteError
+    from ganzoo.leaderboard.report import write_leaderboard
+
+    target = tmp_path / "notes.txt"
+    target.write_text("mine")
+    board = {"activations": [], "tasks": [], "seeds": [], "baseline": None}
+    with pytest.raises(WriteError, match="cannot write the leaderboard in .*notes.txt"):
+        write_leaderboard(board, target, "cmd")
+    assert target.read_text() == "mine"
