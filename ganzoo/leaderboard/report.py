@@ -30,9 +30,8 @@ def write_leaderboard(board: dict[str, Any], out: Path, command: str) -> list[Pa
     figures = [plot_ranks(board, out / RANKS_FIGURE), plot_curves(board, out / CURVES_FIGURE)]
     figures = [f for f in figures if f]
     markdown = format_markdown(board, command, figures)
-    return (
-        written + formatting.write_texts(out, {"leaderboard.md": markdown}, "leaderboard") + figures
-    )
+    written += formatting.write_texts(out, {"leaderboard.md": markdown}, "leaderboard")
+    return written + figures
 
 
 # -- Markdown ---------------------------------------------------------------------------------

@@ -62,11 +62,11 @@ def mark(beyond_noise: bool, better: bool | None) -> str:
     return "▲ " if better else "▼ "
 
 
-def difference(comparison: Comparison) -> str:
-    """The mark, the mean paired difference and its 95% interval."""
+def difference(comparison: Comparison, marked: bool = True) -> str:
+    """The mark (unless not ``marked``), the mean paired difference and its 95% interval."""
     test = comparison.paired
     text = with_interval(test.mean_difference, test.low, test.high)
-    return mark(comparison.beyond_noise, comparison.better) + text
+    return (mark(comparison.beyond_noise, comparison.better) if marked else "") + text
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:

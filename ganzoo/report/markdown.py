@@ -11,7 +11,7 @@ from ganzoo.errors import WriteError
 from ganzoo.report import figures, formatting
 from ganzoo.report.aggregate import Adjusted, Comparison
 from ganzoo.report.aggregate import finite_or_none as clean
-from ganzoo.report.formatting import MISSING, difference, mean_std, number, p_value, with_interval
+from ganzoo.report.formatting import MISSING, difference, mean_std, number, p_value
 from ganzoo.report.runs import load_runs
 from ganzoo.report.stats import Group, SummaryRow, first_collapse, group_runs, summary_table
 
@@ -253,9 +253,7 @@ def headline_lines(headline: dict, table: Sequence[SummaryRow]) -> list[str]:
         body.append(
             [
                 *cells,
-                with_interval(
-                    comparison.paired.mean_difference, comparison.paired.low, comparison.paired.high
-                ),
+                difference(comparison, marked=False),
                 f"{p_value(comparison.paired.t_p)} ({holm.get('paired', MISSING)})",
                 f"{p_value(comparison.welch.p)} ({holm.get('welch', MISSING)})",
                 "yes" if comparison.beyond_noise else "no",
