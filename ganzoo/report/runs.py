@@ -56,12 +56,10 @@ class RunData:
 
     def series(self, key: str) -> tuple[list[int], list[float]]:
         """(iterations, values) of a training-line key, skipping lines without it."""
-        points = [(r["iteration"], r[key]) for r in self.train if _number(r.get(key))]
-        return [p[0] for p in points], [float(p[1]) for p in points]
+        return _series(self.train, key)
 
     def eval_series(self, key: str) -> tuple[list[int], list[float]]:
-        points = [(r["iteration"], r[key]) for r in self.evals if _number(r.get(key))]
-        return [p[0] for p in points], [float(p[1]) for p in points]
+        return _series(self.evals, key)
 
     def epoch_at(self, iteration: int) -> int | None:
         """The training epoch (1-based, as logged) that ``iteration`` fell in: the epoch of the
@@ -165,6 +163,11 @@ def load_runs(paths: Iterable[str | Path]) -> list[RunData]:
 def _dedupe(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     by_iteration = {int(r["iteration"]): r for r in records}
     return [by_iteration[k] for k in sorted(by_iteration)]
+
+
+def _series(records: list[dict[str, Any]], key: str) -> tuple[list[int], list[float]]:
+    points = [(r["iteration"], float(r[key])) for r in records if _number(r.get(key))]
+    return [p[0] for p in points], [p[1] for p in points]
 
 
 def _number(value: Any) -> bool:
