@@ -88,10 +88,11 @@ def plot_activations(
         plt.close(fig)
 
 
-def save_figure(fig: Any, output: str | os.PathLike, dpi: int = 120) -> Path:
+def save_figure(fig: Any, output: str | os.PathLike, dpi: int = 120, **savefig: Any) -> Path:
     """Write a matplotlib figure to ``output`` in the format its suffix names, through a
     temporary file and a rename: a full disk or a read-only place is a :class:`WriteError` and
-    leaves no partial (0-byte) image behind; a suffix matplotlib cannot write is refused first."""
+    leaves no partial (0-byte) image behind; a suffix matplotlib cannot write is refused first.
+    ``savefig``: more of ``Figure.savefig``'s options (e.g. ``bbox_inches="tight"``)."""
     output = Path(output)
     kind = output.suffix.lower().lstrip(".")
     supported = fig.canvas.get_supported_filetypes()
@@ -103,7 +104,7 @@ def save_figure(fig: Any, output: str | os.PathLike, dpi: int = 120) -> Path:
     tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(tmp, dpi=dpi, format=kind)
+        fig.savefig(tmp, dpi=dpi, format=kind, **savefig)
         os.replace(tmp, output)
     except OSError as exc:
         with contextlib.suppress(OSError):

@@ -240,10 +240,7 @@ def leaderboard_command(args: argparse.Namespace) -> int:
     labels = [activation_label(name, kwargs) for name, kwargs in activations]
     board = build_board(tasks, labels, seeds, records, baseline, version)
     command = _command(args, activations, tasks)
-    try:
-        paths = write_leaderboard(board, args.out, command)
-    except OSError as exc:
-        raise GanzooError(f"cannot write the leaderboard into {args.out}: {exc}") from exc
+    paths = write_leaderboard(board, args.out, command)
     print(
         f"trained {summary.trained} cell(s) ({summary.failed} failed), reused {summary.reused}; "
         f"{len(board['failed'])} failed cell(s) in the leaderboard"

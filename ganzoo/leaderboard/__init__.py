@@ -2,8 +2,9 @@
 
 :mod:`~ganzoo.leaderboard.tasks` defines the tasks, :mod:`~ganzoo.leaderboard.store` keeps
 finished cells, :mod:`~ganzoo.leaderboard.runner` runs the missing ones in parallel,
-:mod:`~ganzoo.leaderboard.ranking` and :mod:`~ganzoo.leaderboard.board` rank them, and
-:mod:`~ganzoo.leaderboard.report` writes ``leaderboard.md``, ``leaderboard.json`` and figures.
+:mod:`~ganzoo.leaderboard.board` ranks and tests them with the report's aggregator
+(:mod:`ganzoo.report.aggregate`), and :mod:`~ganzoo.leaderboard.report` writes
+``leaderboard.md``, ``leaderboard.json`` and figures.
 """
 
 from ganzoo.leaderboard.tasks import TASKS, Cell, Metric, Task, get_task

@@ -14,15 +14,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from ganzoo.leaderboard.ranking import (
-    adjust_task_comparisons,
-    area_under_curve,
-    cell_stats,
-    compare_to_baseline,
-    rank_table,
-)
+import numpy as np
+
 from ganzoo.leaderboard.runner import OK
 from ganzoo.leaderboard.tasks import Task
+from ganzoo.report.aggregate import Comparison, adjust_comparisons, compare, describe, rank_table
+from ganzoo.report.aggregate import finite_or_none as _clean
 
 Records = Mapping[tuple[str, str, int], Mapping[str, Any]]  # (task, label, seed) -> record
 VIEWS = ("final", "auc")
@@ -34,19 +31,21 @@ def seed_values(
     """One number per successful seed: the metric at the end of the budget (``final``) or the
     area under its curve (``auc``)."""
     out: dict[int, float] = {}
-    for seed in seeds:
-        record = records.get((task.name, label, seed))
-        if not record or record.get("status") != OK:
-            continue
-        curve = record.get("curve", [])
+    for seed, curve in _curves(records, task, label, seeds).items():
         values = [_number(point.get(metric)) for point in curve]
-        if not values:
-            continue
-        if view == "final":
+        if values and view == "final":
             out[seed] = values[-1]
-        else:
+        elif values:
             out[seed] = area_under_curve([int(p["iteration"]) for p in curve], values)
     return out
+
+
+def _curves(
+    records: Records, task: Task, label: str, seeds: Sequence[int]
+) -> dict[int, list[dict[str, Any]]]:
+    """The curve of every successful seed of one (task, label)."""
+    found = {seed: records.get((task.name, label, seed)) for seed in seeds}
+    return {s: r.get("curve", []) for s, r in found.items() if r and r.get("status") == OK}
 
 
 def build_board(
@@ -58,22 +57,30 @@ def build_board(
     version: str,
 ) -> dict[str, Any]:
     """The whole leaderboard as a dict (see the module docstring)."""
-    ranks: dict[str, Any] = {}
-    for view in VIEWS:
-        by_task = {
+    primary = {  # view -> task -> label -> seed -> the ranking metric's value
+        view: {
             task.name: {
                 label: seed_values(records, task, label, seeds, task.primary.name, view)
                 for label in labels
             }
             for task in tasks
         }
-        directions = {task.name: task.primary.higher_is_better for task in tasks}
-        per_task, overall = rank_table(by_task, directions)
-        ranks[view] = (per_task, overall)
-
+        for view in VIEWS
+    }
+    directions = {task.name: task.primary.higher_is_better for task in tasks}
+    ranks = {view: rank_table(primary[view], directions) for view in VIEWS}
     per_task_tables = {}
     failed = []
     for task in tasks:
+        versus: dict[str, dict[str, Comparison]] = {}  # view -> label -> against the baseline
+        for view in VIEWS:
+            values = primary[view][task.name]
+            versus[view] = {
+                label: compare(values[baseline], values[label], task.primary.higher_is_better)
+                for label in labels
+                if label != baseline and baseline in labels
+            }
+            adjust_comparisons(versus[view], f"{task.name}, {view}")
         rows = []
         for label in labels:
             row: dict[str, Any] = {"activation": label, "metrics": {}}
@@ -94,41 +101,14 @@ def build_board(
                 entry = {}
                 for view in VIEWS:
                     values = seed_values(records, task, label, seeds, metric.name, view)
-                    entry[view] = _stats(cell_stats(values))
+                    entry[view] = _stats(describe(values))
                 entry["curve"] = _mean_curve(records, task, label, seeds, metric.name)
                 row["metrics"][metric.name] = entry
             for view in VIEWS:
-                interval = ranks[view][0][task.name][label]
-                row[f"rank_{view}"] = asdict(interval)
-                if label != baseline and baseline in labels:
-                    comparison = compare_to_baseline(
-                        seed_values(records, task, baseline, seeds, task.primary.name, view),
-                        seed_values(records, task, label, seeds, task.primary.name, view),
-                        task.primary.higher_is_better,
-                    )
-                    row[f"vs_baseline_{view}"] = {
-                        "pairs": comparison.test.n,
-                        "mean_difference": _clean(comparison.test.mean_difference),
-                        "t_p": _clean(comparison.test.t_p),
-                        "wilcoxon_p": _clean(comparison.test.wilcoxon_p),
-                        "better": comparison.better,
-                        "beyond_seed_noise": comparison.beyond_noise,  # adjusted below
-                        "note": comparison.test.note,
-                        "ci95_paired": [
-                            _clean(comparison.test.low),
-                            _clean(comparison.test.high),
-                        ],
-                        "welch_p": _clean(comparison.welch.p),
-                        "welch_ci95": [_clean(comparison.welch.low), _clean(comparison.welch.high)],
-                    }
+                row[f"rank_{view}"] = asdict(ranks[view][0][task.name][label])
+                if label in versus[view]:
+                    row[f"vs_baseline_{view}"] = _versus_json(versus[view][label])
             rows.append(row)
-        for view in VIEWS:
-            family = {
-                r["activation"]: r[f"vs_baseline_{view}"]
-                for r in rows
-                if f"vs_baseline_{view}" in r
-            }
-            adjust_task_comparisons(family, f"{task.name}, {view}")
         rows.sort(key=lambda r: (r["rank_final"]["rank"], r["activation"]))
         per_task_tables[task.name] = {
             "version": task.version,
@@ -162,21 +142,55 @@ def build_board(
     }
 
 
+def area_under_curve(iterations: Sequence[int], values: Sequence[float]) -> float:
+    """The curve's mean level between its first and last point (trapezoid rule divided by the
+    span), in the metric's own units; the value itself for one point, nan if any is nan."""
+    x = np.asarray(iterations, dtype=float)
+    y = np.asarray(values, dtype=float)
+    if y.size == 0 or not np.all(np.isfinite(y)):
+        return math.nan
+    if y.size == 1 or x[-1] == x[0]:
+        return float(y[-1])
+    return float(np.sum((y[1:] + y[:-1]) / 2 * np.diff(x))) / float(x[-1] - x[0])
+
+
+def _versus_json(comparison: Comparison) -> dict[str, Any]:
+    """A label against the baseline as leaderboard.json holds it."""
+    test, welch = comparison.paired, comparison.welch
+    paired, welch_adjusted = comparison.adjusted["paired"], comparison.adjusted["welch"]
+    return {
+        "pairs": test.n,
+        "mean_difference": _clean(test.mean_difference),
+        "t_p": _clean(test.t_p),
+        "wilcoxon_p": _clean(test.wilcoxon_p),
+        "better": comparison.better,
+        "beyond_seed_noise": comparison.beyond_noise,  # both tests below 0.05 after Holm
+        "note": test.note,
+        "ci95_paired": [_clean(test.low), _clean(test.high)],
+        "welch_p": _clean(welch.p),
+        "welch_ci95": [_clean(welch.low), _clean(welch.high)],
+        "family": {"name": paired.family, "size": paired.family_size},
+        "t_p_holm": _clean(paired.holm),
+        "t_p_bh": _clean(paired.bh),
+        "welch_p_holm": _clean(welch_adjusted.holm),
+        "welch_p_bh": _clean(welch_adjusted.bh),
+    }
+
+
 def _mean_curve(
     records: Records, task: Task, label: str, seeds: Sequence[int], metric: str
 ) -> list[dict[str, float]]:
     """Mean and std over successful seeds at each eval point."""
+    curves = _curves(records, task, label, seeds)
     out = []
     for iteration in task.eval_points:
-        values = {}
-        for seed in seeds:
-            record = records.get((task.name, label, seed))
-            if not record or record.get("status") != OK:
-                continue
-            for point in record.get("curve", []):
-                if int(point["iteration"]) == iteration:
-                    values[seed] = _number(point.get(metric))
-        stats = cell_stats(values)
+        at = {
+            s: p.get(metric)
+            for s, c in curves.items()
+            for p in c
+            if int(p["iteration"]) == iteration
+        }
+        stats = describe(at)
         out.append({"iteration": iteration, "mean": _clean(stats.mean), "std": _clean(stats.std)})
     return out
 
@@ -189,8 +203,3 @@ def _number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return math.nan
     return float(value)
-
-
-def _clean(value: float) -> float | None:
-    """JSON has no nan: None stands for 'no value'."""
-    return None if value is None or not math.isfinite(value) else float(value)

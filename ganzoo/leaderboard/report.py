@@ -1,6 +1,7 @@
 """Writing the leaderboard: ``leaderboard.json``, ``leaderboard.md`` and its figures (ranks with
 intervals, training curves per task), all from :func:`ganzoo.leaderboard.board.build_board`'s
-dict."""
+dict, with the study report's Markdown and figure helpers (:mod:`ganzoo.report.formatting`,
+:mod:`ganzoo.report.figures`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,11 @@ import math
 from pathlib import Path
 from typing import Any
 
+from ganzoo.report import formatting
+from ganzoo.report.figures import line_band, pyplot, save
+from ganzoo.report.formatting import compact as _num
+from ganzoo.report.formatting import mark, mean_std, p_value, with_interval
+
 logger = logging.getLogger(__name__)
 
 RANKS_FIGURE = "leaderboard_ranks.png"
@@ -17,39 +23,26 @@ CURVES_FIGURE = "leaderboard_curves.png"
 
 
 def write_leaderboard(board: dict[str, Any], out: Path, command: str) -> list[Path]:
-    """Write the JSON, the figures and the Markdown into ``out``; returns the paths."""
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    json_path = out / "leaderboard.json"
-    json_path.write_text(json.dumps({**board, "command": command}, indent=1), encoding="utf-8")
-    written.append(json_path)
+    """Write the JSON, the figures and the Markdown into ``out``; returns the paths. A place
+    that cannot be written is one :class:`~ganzoo.errors.WriteError`."""
+    data = json.dumps({**board, "command": command}, indent=1)
+    written = formatting.write_texts(out, {"leaderboard.json": data}, "leaderboard")
     figures = [plot_ranks(board, out / RANKS_FIGURE), plot_curves(board, out / CURVES_FIGURE)]
-    md_path = out / "leaderboard.md"
-    md_path.write_text(format_markdown(board, command, [f for f in figures if f]), encoding="utf-8")
-    written.append(md_path)
-    written += [f for f in figures if f]
-    return written
+    figures = [f for f in figures if f]
+    markdown = format_markdown(board, command, figures)
+    written += formatting.write_texts(out, {"leaderboard.md": markdown}, "leaderboard")
+    return written + figures
 
 
 # -- Markdown ---------------------------------------------------------------------------------
-
-
-def _num(value: float | None, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    if abs(value) >= 100:
-        return f"{value:.1f}"
-    return f"{value:.{digits}g}"
 
 
 def _cell(stats: dict[str, Any]) -> str:
     """``mean ± std [low, high]``."""
     if not stats.get("n"):
         return "n/a"
-    text = _num(stats["mean"])
-    if stats.get("std") is not None:
-        text += f" ± {_num(stats['std'])}"
-    return text + f" [{_num(stats['low'])}, {_num(stats['high'])}]"
+    text = mean_std(stats["mean"], stats["std"], _num)
+    return f"{text} [{_num(stats['low'])}, {_num(stats['high'])}]"
 
 
 def _rank(interval: dict[str, Any]) -> str:
@@ -66,18 +59,14 @@ def _versus(entry: dict[str, Any] | None) -> str:
             # Enough pairs, but every seed differs by the same amount: no spread to test.
             return f"{_num(entry['mean_difference'])} (same for every seed, no t-test)"
         return f"n={entry['pairs']}, no test"
-    mark = ""
-    if entry["beyond_seed_noise"]:
-        mark = "▲ " if entry["better"] else "▼ "
-    text = f"{mark}{_num(entry['mean_difference'])}"
     low, high = entry.get("ci95_paired") or (None, None)
-    if low is not None:
-        text += f" [{_num(low)}, {_num(high)}]"
-    p = f"p={entry['t_p']:.2g}"
+    text = mark(entry["beyond_seed_noise"], entry["better"])
+    text += with_interval(entry["mean_difference"], low, high, _num)
+    p = f"p={p_value(entry['t_p'], 2)}"
     if entry.get("t_p_holm") is not None:
-        p += f", Holm {entry['t_p_holm']:.2g}"
+        p += f", Holm {p_value(entry['t_p_holm'], 2)}"
     if entry.get("welch_p_holm") is not None:
-        p += f"; Welch Holm {entry['welch_p_holm']:.2g}"
+        p += f"; Welch Holm {p_value(entry['welch_p_holm'], 2)}"
     return f"{text} ({p})"
 
 
@@ -112,38 +101,36 @@ def format_markdown(board: dict[str, Any], command: str, figures: list[Path]) ->
         "",
         "## Overall",
         "",
-        "| # | activation | mean rank, final | mean rank, AUC | "
-        + " | ".join(f"{t} (final)" for t in board["tasks"])
-        + " |",
-        "|---|---|---|---|" + "---|" * len(board["tasks"]),
     ]
     auc = {e["activation"]: e for e in board["overall"]["auc"]}
     task_rank = {
         t: {r["activation"]: r["rank_final"]["rank"] for r in board["per_task"][t]["rows"]}
         for t in board["tasks"]
     }
-    for position, entry in enumerate(board["overall"]["final"], 1):
-        label = entry["activation"]
-        per_task = " | ".join(f"{task_rank[t][label]:.1f}" for t in board["tasks"])
-        lines.append(
-            f"| {position} | {label} | {_rank(entry)} | {_rank(auc[label])} | {per_task} |"
-        )
+    header = ["#", "activation", "mean rank, final", "mean rank, AUC"]
+    body = [
+        [str(position), e["activation"], _rank(e), _rank(auc[e["activation"]])]
+        + [f"{task_rank[t][e['activation']]:.1f}" for t in board["tasks"]]
+        for position, e in enumerate(board["overall"]["final"], 1)
+    ]
+    lines += formatting.table(header + [f"{t} (final)" for t in board["tasks"]], body)
     for figure in figures:
-        lines += ["", f"![{figure.stem}]({figure.name})"]
+        lines += ["", formatting.image(figure.name, figure.stem)]
     for task_name in board["tasks"]:
         lines += _task_section(task_name, board["per_task"][task_name], baseline)
     if board["failed"]:
-        lines += [
-            "",
-            "## Failed cells",
-            "",
-            "| task | activation | seed | error |",
-            "|---|---|---|---|",
+        body = [
+            [f["task"], f["activation"], str(f["seed"]), _escape(f["error"])]
+            for f in board["failed"]
         ]
-        for f in board["failed"]:
-            error = str(f["error"]).replace("|", "\\|").replace("\n", " ")
-            lines.append(f"| {f['task']} | {f['activation']} | {f['seed']} | {error} |")
+        lines += ["", "## Failed cells", ""]
+        lines += formatting.table(["task", "activation", "seed", "error"], body)
     return "\n".join(lines) + "\n"
+
+
+def _escape(text: Any) -> str:
+    """One table cell: no pipe or line break of its own."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
 
 
 def _task_section(name: str, table: dict[str, Any], baseline: str | None) -> list[str]:
@@ -158,13 +145,12 @@ def _task_section(name: str, table: dict[str, Any], baseline: str | None) -> lis
         f"{table['description']}. Budget {table['budget']} generator updates, scored at "
         f"{points}. Ranked by {primary['label']} ({better} is better).",
         "",
-        "| rank (final) | activation | "
-        f"{primary['label']}, final | {primary['label']}, AUC | rank (AUC) | "
-        + (f"vs {baseline} (final) | vs {baseline} (AUC) | " if baseline else "")
-        + "".join(f"{m['label']}, final | " for m in others)
-        + "seeds ok |",
-        "|---|---|---|---|---|" + ("---|---|" if baseline else "") + "---|" * len(others) + "---|",
     ]
+    header = ["rank (final)", "activation", f"{primary['label']}, final"]
+    header += [f"{primary['label']}, AUC", "rank (AUC)"]
+    header += [f"vs {baseline} (final)", f"vs {baseline} (AUC)"] if baseline else []
+    header += [f"{m['label']}, final" for m in others] + ["seeds ok"]
+    body = []
     for row in table["rows"]:
         metric = row["metrics"][primary["name"]]
         cells = [
@@ -179,27 +165,18 @@ def _task_section(name: str, table: dict[str, Any], baseline: str | None) -> lis
         cells += [_cell(row["metrics"][m["name"]]["final"]) for m in others]
         ok, bad = row["seeds_ok"], row["seeds_failed"]
         cells.append(f"{ok}" + (f" ({bad} failed)" if bad else ""))
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
+        body.append(cells)
+    return lines + formatting.table(header, body)
 
 
 # -- figures ----------------------------------------------------------------------------------
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def plot_ranks(board: dict[str, Any], output: Path) -> Path | None:
     """Ranks with their 95% bootstrap intervals: overall (final and AUC) and per task."""
     if not board["activations"] or not board["tasks"]:
         return None
-    plt = _pyplot()
+    plt = pyplot()
     order = [e["activation"] for e in board["overall"]["final"]]
     panels = [("overall", board["overall"]["final"], board["overall"]["auc"])]
     for task in board["tasks"]:
@@ -235,10 +212,7 @@ def plot_ranks(board: dict[str, Any], output: Path) -> Path | None:
     unique = dict(zip(names, handles))
     fig.legend(unique.values(), unique.keys(), fontsize=8, loc="lower center", ncol=2)
     fig.suptitle("Ranks with 95% bootstrap intervals over seeds", fontsize=10)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
-    fig.savefig(output, dpi=110)
-    plt.close(fig)
-    return output
+    return save(fig, output, rect=(0, 0.08, 1, 1))
 
 
 def plot_curves(board: dict[str, Any], output: Path) -> Path | None:
@@ -246,7 +220,7 @@ def plot_curves(board: dict[str, Any], output: Path) -> Path | None:
     activation, the baseline drawn thick and black."""
     if not board["tasks"]:
         return None
-    plt = _pyplot()
+    plt = pyplot()
     tasks = board["tasks"]
     fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.6), squeeze=False)
     cmap = plt.get_cmap("tab20")
@@ -259,15 +233,9 @@ def plot_curves(board: dict[str, Any], output: Path) -> Path | None:
             x = [p["iteration"] for p in curve]
             mean = [math.nan if p["mean"] is None else p["mean"] for p in curve]
             is_base = row["activation"] == board["baseline"]
-            ax.plot(
-                x,
-                mean,
-                marker="o",
-                markersize=3,
-                color="black" if is_base else colors[row["activation"]],
-                linewidth=2.2 if is_base else 1.0,
-                label=row["activation"],
-            )
+            color = "black" if is_base else colors[row["activation"]]
+            width = 2.2 if is_base else 1.0
+            line_band(ax, x, mean, None, color, row["activation"], width, marker="o", markersize=3)
         ax.set_title(task, fontsize=9)
         ax.set_xlabel("generator updates", fontsize=8)
         ax.set_ylabel(primary["label"], fontsize=8)
@@ -275,7 +243,4 @@ def plot_curves(board: dict[str, Any], output: Path) -> Path | None:
         ax.tick_params(labelsize=8)
     axes[0][-1].legend(fontsize=6, loc="center left", bbox_to_anchor=(1.02, 0.5))
     fig.suptitle("Ranking metric over training (mean over seeds)", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(output, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return output
+    return save(fig, output, bbox_inches="tight")

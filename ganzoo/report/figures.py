@@ -1,10 +1,13 @@
-"""The report's figures (matplotlib, Agg backend): losses, evaluation metrics and activation
-parameters over training as mean and spread over seeds per group, and the final sample grids."""
+"""The reports' figures (matplotlib, Agg backend). Shared by the study report and the
+leaderboard: :func:`pyplot`, :func:`line_band` (a mean line with its ± std band) and
+:func:`save` (written whole or not at all). The study's own: losses, evaluation metrics and
+activation parameters over training per group, and the final sample grids.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +18,7 @@ from ganzoo.report.stats import EVAL_METRICS, Group, first_collapse
 logger = logging.getLogger(__name__)
 
 
-def _pyplot():
+def pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
@@ -51,10 +54,16 @@ def _band(ax, groups: Sequence[Group], get, colors: dict[str, str], marker: str 
         std = np.zeros_like(mean)
         std[several] = np.nanstd(values[:, several], axis=0, ddof=1)
         label = f"{group.label} (n={len(series)})"
-        ax.plot(x, mean, marker=marker, color=colors[group.label], label=label, linewidth=1.2)
-        ax.fill_between(x, mean - std, mean + std, color=colors[group.label], alpha=0.2)
+        line_band(ax, x, mean, std, colors[group.label], label, marker=marker)
         drew = True
     return drew
+
+
+def line_band(ax, x, mean, std, color, label: str, linewidth: float = 1.2, **line) -> None:
+    """A mean line, and its ± std band where ``std`` is given."""
+    ax.plot(x, mean, color=color, label=label, linewidth=linewidth, **line)
+    if std is not None:
+        ax.fill_between(x, mean - std, mean + std, color=color, alpha=0.2)
 
 
 def group_colors(groups: Sequence[Group]) -> dict[str, str]:
@@ -64,74 +73,69 @@ def group_colors(groups: Sequence[Group]) -> dict[str, str]:
 
 def plot_losses(groups: Sequence[Group], output: Path) -> Path | None:
     """D and G losses per group over iterations (the paper's Fig. 5, 6, 9, 10)."""
-    plt = _pyplot()
-    colors = group_colors(groups)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    drew = False
-    for ax, key, title in [
-        (axes[0], "loss_d", "Discriminator loss"),
-        (axes[1], "loss_g", "Generator loss"),
-    ]:
-        drew |= _band(ax, groups, lambda r, k=key: r.series(k), colors)
-        ax.set_title(f"{title} (mean ± std over seeds)")
-        ax.set_xlabel("iteration")
-        ax.set_ylabel(key)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize="small")
-    return _save(fig, output, drew)
+    panels = {
+        "Discriminator loss (mean ± std over seeds)": lambda r: r.series("loss_d"),
+        "Generator loss (mean ± std over seeds)": lambda r: r.series("loss_g"),
+    }
+    return _panels(groups, panels, output, cols=2, size=(5.5, 4))
 
 
 def plot_eval_metrics(groups: Sequence[Group], output: Path) -> Path | None:
     """FID, KID, coverage, modes... over training per group; collapse points as dotted lines."""
     present = [m for m in EVAL_METRICS if any(r.eval_series(m)[0] for g in groups for r in g.runs)]
-    present = [m for m in present if m != "kid_std"]
-    if not present:
-        return None
-    plt = _pyplot()
-    colors = group_colors(groups)
-    cols = min(3, len(present))
-    rows = -(-len(present) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.5 * cols, 3.4 * rows), squeeze=False)
-    for ax, metric in zip(axes.flat, present):
-        _band(ax, groups, lambda r, m=metric: r.eval_series(m), colors, marker="o")
-        for group in groups:
-            for run in group.runs:
-                collapse = first_collapse(run)
-                if collapse is not None:
-                    ax.axvline(collapse, color=colors[group.label], linestyle=":", linewidth=1)
-        ax.set_title(metric)
-        ax.set_xlabel("iteration")
-        ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(present) :]:
-        ax.axis("off")
-    axes.flat[0].legend(fontsize="small")
-    return _save(fig, output, True)
+    panels = {m: (lambda r, m=m: r.eval_series(m)) for m in present if m != "kid_std"}
+    collapses = [(g.label, first_collapse(r)) for g in groups for r in g.runs]
+
+    def mark_collapses(ax, colors: dict[str, str]) -> None:
+        for label, iteration in collapses:
+            if iteration is not None:
+                ax.axvline(iteration, color=colors[label], linestyle=":", linewidth=1)
+
+    return _panels(groups, panels, output, 3, (4.5, 3.4), marker="o", decorate=mark_collapses)
 
 
 def plot_activation_parameters(groups: Sequence[Group], output: Path) -> Path | None:
     """Each learnable activation scalar (each PSF layer's alpha) over training, per group."""
-    keys: dict[str, None] = {}
-    for group in groups:
-        for run in group.runs:
-            keys.update(dict.fromkeys(run.parameter_keys()))
-    if not keys:
-        return None
-    plt = _pyplot()
-    colors = group_colors(groups)
-    names = list(keys)
-    cols = min(4, len(names))
-    rows = -(-len(names) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False)
-    for ax, key in zip(axes.flat, names):
-        _band(ax, groups, lambda r, k=key: r.series(k), colors)
-        ax.set_title(key, fontsize="small")
-        ax.set_xlabel("iteration")
+    keys = dict.fromkeys(k for g in groups for r in g.runs for k in r.parameter_keys())
+    panels = {key: (lambda r, k=key: r.series(k)) for key in keys}
+
+    def zero_line(ax, colors: dict[str, str]) -> None:
         ax.axhline(0, color="grey", linewidth=0.5)
+
+    return _panels(groups, panels, output, 4, (4, 3), title_size="small", decorate=zero_line)
+
+
+def _panels(
+    groups: Sequence[Group],
+    panels: dict[str, Callable[[RunData], tuple[list[int], list[float]]]],
+    output: Path,
+    cols: int,
+    size: tuple[float, float],
+    marker: str = "",
+    title_size: str = "medium",
+    decorate: Callable | None = None,
+) -> Path | None:
+    """One panel per series over iterations (titled by its key), every group's band in each,
+    at most ``cols`` panels a row of ``size`` inches each; None when there is nothing to draw."""
+    if not panels:
+        return None
+    plt = pyplot()
+    colors = group_colors(groups)
+    cols = min(cols, len(panels))
+    rows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(size[0] * cols, size[1] * rows), squeeze=False)
+    drew = False
+    for ax, (title, get) in zip(axes.flat, panels.items()):
+        drew |= _band(ax, groups, get, colors, marker=marker)
+        if decorate is not None:
+            decorate(ax, colors)
+        ax.set_title(title, fontsize=title_size)
+        ax.set_xlabel("iteration")
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(names) :]:
+    for ax in list(axes.flat)[len(panels) :]:
         ax.axis("off")
     axes.flat[0].legend(fontsize="small")
-    return _save(fig, output, True)
+    return save(fig, output, drew)
 
 
 def plot_final_samples(groups: Sequence[Group], output: Path) -> Path | None:
@@ -141,7 +145,7 @@ def plot_final_samples(groups: Sequence[Group], output: Path) -> Path | None:
     cols = max(len(runs) for _, runs in rows)
     if not any(r.final_sample for _, runs in rows for r in runs):
         return None
-    plt = _pyplot()
+    plt = pyplot()
     from matplotlib.image import imread
 
     fig, axes = plt.subplots(len(rows), cols, figsize=(3.2 * cols, 3.8 * len(rows)), squeeze=False)
@@ -159,21 +163,41 @@ def plot_final_samples(groups: Sequence[Group], output: Path) -> Path | None:
             ax.set_title(
                 f"{group.label}, seed {run.seed}\niteration {run.samples[-1][0]}", fontsize="small"
             )
-    return _save(fig, output, True)
+    return save(fig, output, True)
 
 
-def _save(fig, output: Path, drew: bool) -> Path | None:
-    plt = _pyplot()
+def save(fig, output: Path, drew: bool = True, rect=None, **savefig) -> Path | None:
+    """Lay out, write (through :func:`ganzoo.plotting.save_figure`: a full disk leaves no
+    partial file) and close ``fig``; None, and nothing written, when nothing was drawn."""
+    plt = pyplot()
     if not drew:
         plt.close(fig)
         return None
     from ganzoo.plotting import save_figure
 
-    fig.tight_layout()
+    fig.tight_layout(rect=rect)
     try:
-        return save_figure(fig, output, dpi=110)
+        return save_figure(fig, output, dpi=110, **savefig)
     finally:
         plt.close(fig)
+
+
+def plot_used_activations(runs: Sequence[RunData], output: Path) -> Path | None:
+    """The curves of the activations the runs use (the paper's Fig. 1); None when an activation
+    cannot be built here (its plugin is not installed: a warning says so)."""
+    from ganzoo.errors import GanzooError, WriteError
+    from ganzoo.plotting import plot_activations
+
+    names = used_activations(runs)
+    if not names:
+        return None
+    try:
+        return plot_activations(names, output)
+    except WriteError:
+        raise
+    except GanzooError as exc:  # e.g. an activation whose plugin is not installed here
+        logger.warning("no activation figure: %s", exc)
+        return None
 
 
 def used_activations(runs: Sequence[RunData]) -> list[str]:

@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from collections.abc import Sequence
 from pathlib import Path
 
 from ganzoo.errors import WriteError
-from ganzoo.report import figures
-from ganzoo.report.runs import RunData, load_runs
-from ganzoo.report.stats import (
-    LOWER_IS_BETTER,
-    Group,
-    SummaryRow,
-    first_collapse,
-    group_runs,
-    summary_table,
-)
-from ganzoo.runs import atomic_write_text
+from ganzoo.report import figures, formatting
+from ganzoo.report.aggregate import Adjusted, Comparison
+from ganzoo.report.aggregate import finite_or_none as clean
+from ganzoo.report.formatting import MISSING, difference, mean_std, number, p_value
+from ganzoo.report.runs import load_runs
+from ganzoo.report.stats import Group, SummaryRow, first_collapse, group_runs, summary_table
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +55,7 @@ def write_report(
         "eval": figures.plot_eval_metrics(groups, output / "eval_metrics.png"),
         "samples": figures.plot_final_samples(groups, output / "final_samples.png"),
         "params": figures.plot_activation_parameters(groups, output / "activation_params.png"),
-        "activations": _activation_figure(runs, output / "activations.png"),
+        "activations": figures.plot_used_activations(runs, output / "activations.png"),
     }
     table = summary_table(groups, baseline, last_k=(headline or {}).get("k"))
     text = render(groups, table, made, title=title, baseline=baseline or groups[0].label)
@@ -69,30 +63,10 @@ def write_report(
         text = text.replace(
             "## Summary\n", "\n".join(headline_lines(headline, table)) + "## Summary\n", 1
         )
-    path = output / REPORT_FILE
-    try:
-        atomic_write_text(path, text)
-        atomic_write_text(output / "summary.json", json.dumps(summary_json(table), indent=2) + "\n")
-    except OSError as exc:
-        raise WriteError(f"cannot write the report in {output}: {exc.strerror or exc}") from None
+    summary = json.dumps(summary_json(table), indent=2) + "\n"
+    path, _ = formatting.write_texts(output, {REPORT_FILE: text, "summary.json": summary}, "report")
     logger.info("wrote %s", path)
     return path
-
-
-def _activation_figure(runs: Sequence[RunData], output: Path) -> Path | None:
-    from ganzoo.errors import GanzooError
-    from ganzoo.plotting import plot_activations
-
-    names = figures.used_activations(runs)
-    if not names:
-        return None
-    try:
-        return plot_activations(names, output)
-    except WriteError:
-        raise
-    except GanzooError as exc:  # e.g. an activation whose plugin is not installed here
-        logger.warning("no activation figure: %s", exc)
-        return None
 
 
 def render(
@@ -152,7 +126,7 @@ def render(
         if made.get(key) is None:
             lines += ["No data for this figure in these runs.", ""]
             continue
-        lines += [f"![{heading}]({Path(made[key]).name})", ""]
+        lines += [formatting.image(Path(made[key]).name, heading), ""]
         if caption:
             lines += [caption, ""]
     lines += ["## Collapse points", ""]
@@ -163,25 +137,31 @@ def render(
     elif not flagged:
         lines += ["None flagged (no sustained drop of coverage, recall or modes).", ""]
     else:
-        lines += [
-            "| group | seed | iteration | epoch | metric | peak → value |",
-            "|---|---|---|---|---|---|",
-        ]
+        body = []
         for group, run, iteration in flagged:
-            events = run.collapses[0]["collapse"].get("events") or [{}]
-            e = events[0]
-            epoch = run.epoch_at(iteration)
-            lines.append(
-                f"| {group.label} | {run.seed} | {iteration} | {epoch or '—'} | "
-                f"{e.get('metric', '?')} | "
-                f"{_num(e.get('peak_value'))} → {_num(e.get('value'))} |"
+            e = (run.collapses[0]["collapse"].get("events") or [{}])[0]
+            change = f"{number(e.get('peak_value'))} → {number(e.get('value'))}"
+            epoch = str(run.epoch_at(iteration) or MISSING)
+            body.append(
+                [group.label, str(run.seed), str(iteration), epoch, e.get("metric", "?"), change]
             )
-        lines.append("")
-    lines += ["## Runs", "", "| group | seed | iterations | run directory |", "|---|---|---|---|"]
-    for group in groups:
-        for run in sorted(group.runs, key=lambda r: r.seed):
-            done = f"{run.reached} of {run.end}" if run.unfinished else str(run.reached)
-            lines.append(f"| {group.label} | {run.seed} | {done} | `{run.path}` |")
+        header = ["group", "seed", "iteration", "epoch", "metric", "peak → value"]
+        lines += [*formatting.table(header, body), ""]
+    body = [
+        [
+            group.label,
+            str(run.seed),
+            f"{run.reached} of {run.end}" if run.unfinished else str(run.reached),
+            f"`{run.path}`",
+        ]
+        for group in groups
+        for run in sorted(group.runs, key=lambda r: r.seed)
+    ]
+    lines += [
+        "## Runs",
+        "",
+        *formatting.table(["group", "seed", "iterations", "run directory"], body),
+    ]
     lines.append("")
     return "\n".join(lines)
 
@@ -192,45 +172,34 @@ def summary_markdown(
     others = [g.label for g in groups if g.label != baseline]
     header = ["metric", *[g.label for g in groups]]
     for other in others:
-        header += [
-            f"{other} − {baseline} [95% CI]",
-            "pairs",
-            "paired p / Holm / BH",
-            "Welch p / Holm / BH",
-            "Wilcoxon p",
-        ]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        header += [f"{other} − {baseline} [95% CI]", "pairs", "paired p / Holm / BH"]
+        header += ["Welch p / Holm / BH", "Wilcoxon p"]
+    body = []
     notes: dict[str, list[str]] = {}  # each note (once) -> the metrics it applies to
     tested = 0
     for row in table:
-        better = " (↓)" if _lower_is_better(row.metric) else ""
-        cells = [row.metric + better]
+        cells = [row.metric + (" (↓)" if row.direction == "lower" else "")]
         for group in groups:
             d = row.groups[group.label]
-            if d.n == 0:
-                cells.append("—")
-            else:
-                std = "" if math.isnan(d.std) else f" ± {_num(d.std)}"
-                cells.append(f"{_num(d.mean)}{std} (n={d.n})")
+            cells.append(f"{mean_std(d.mean, d.std)} (n={d.n})" if d.n else MISSING)
         for other in others:
-            test = row.tests.get(other)
-            if test is None:
-                cells += ["—", "0", "—", "—", "—"]
+            comparison = row.comparisons.get(other)
+            if comparison is None:
+                cells += [MISSING, "0", MISSING, MISSING, MISSING]
                 continue
-            adjusted = row.adjusted.get(other, {})
-            welch = row.welch.get(other)
+            test, adjusted = comparison.paired, comparison.adjusted
             cells += [
-                _mark(row, other) + _difference(test.mean_difference, test.low, test.high),
+                difference(comparison),
                 str(test.n),
                 _p_adjusted(test.t_p, adjusted.get("paired")),
-                _p_adjusted(welch.p if welch else math.nan, adjusted.get("welch")),
-                _p(test.wilcoxon_p),
+                _p_adjusted(comparison.welch.p, adjusted.get("welch")),
+                p_value(test.wilcoxon_p),
             ]
             tested += 1
             for part in filter(None, test.note.split("; ")):
                 notes.setdefault(part, []).append(row.metric)
-        lines.append("| " + " | ".join(cells) + " |")
-    lines.append("")
+        body.append(cells)
+    lines = [*formatting.table(header, body), ""]
     if notes:
         # A note that holds for every test is said once; others name their metrics.
         parts = [
@@ -273,34 +242,34 @@ def headline_lines(headline: dict, table: Sequence[SummaryRow]) -> list[str]:
     if row is None:
         hint = "score each run with `ganzoo eval RUN_DIR --suite final`" if point == "final" else ""
         return lines + [f"Not measured in these runs yet{': ' + hint if hint else ''}.", ""]
-    lines += [
-        "| group | mean ± std (n) | − baseline [95% CI] | paired p (Holm) | Welch p (Holm) "
-        "| beyond noise |",
-        "|---|---|---|---|---|---|",
-    ]
+    body = []
     for label, d in row.groups.items():
-        test = row.tests.get(label)
-        if test is None:
-            lines.append(f"| {label} | {_num(d.mean)} ± {_num(d.std)} ({d.n}) | baseline | | | |")
+        cells = [label, f"{mean_std(d.mean, d.std)} ({d.n})"]
+        comparison = row.comparisons.get(label)
+        if comparison is None:
+            body.append([*cells, "baseline", "", "", ""])
             continue
-        adjusted = row.adjusted.get(label, {})
-        paired, welch = adjusted.get("paired"), adjusted.get("welch")
-        lines.append(
-            f"| {label} | {_num(d.mean)} ± {_num(d.std)} ({d.n}) | "
-            f"{_difference(test.mean_difference, test.low, test.high)} | "
-            f"{_p(test.t_p)} ({_p(paired.holm) if paired else '—'}) | "
-            f"{_p(row.welch[label].p)} ({_p(welch.holm) if welch else '—'}) | "
-            f"{'yes' if row.beyond_noise(label) else 'no'} |"
+        holm = {k: p_value(a.holm) for k, a in comparison.adjusted.items()}
+        body.append(
+            [
+                *cells,
+                difference(comparison, marked=False),
+                f"{p_value(comparison.paired.t_p)} ({holm.get('paired', MISSING)})",
+                f"{p_value(comparison.welch.p)} ({holm.get('welch', MISSING)})",
+                "yes" if comparison.beyond_noise else "no",
+            ]
         )
-    return lines + [""]
+    header = ["group", "mean ± std (n)", "− baseline [95% CI]", "paired p (Holm)"]
+    header += ["Welch p (Holm)", "beyond noise"]
+    return lines + formatting.table(header, body) + [""]
 
 
 def family_lines(table: Sequence[SummaryRow]) -> list[str]:
     """Which tests were adjusted together (:func:`ganzoo.report.stats.comparison_family`)."""
     families: dict[str, int] = {}
     for row in table:
-        for both in row.adjusted.values():
-            paired = both.get("paired")
+        for comparison in row.comparisons.values():
+            paired = comparison.adjusted.get("paired")
             if paired is not None:
                 families[paired.family] = paired.family_size
     if not families:
@@ -342,32 +311,14 @@ def evaluation_lines(groups: Sequence[Group]) -> list[str]:
     ]
 
 
-def _difference(value: float, low: float, high: float) -> str:
-    if math.isnan(low):
-        return _num(value)
-    return f"{_num(value)} [{_num(low)}, {_num(high)}]"
-
-
-def _mark(row: SummaryRow, other: str) -> str:
-    test = row.tests[other]
-    if not row.beyond_noise(other) or not test.mean_difference:
-        return ""
-    better = (test.mean_difference < 0) == _lower_is_better(row.metric)
-    return "▲ " if better else "▼ "
-
-
-def _p_adjusted(raw: float, adjusted) -> str:
+def _p_adjusted(raw: float, adjusted: Adjusted | None) -> str:
     if adjusted is None:
-        return _p(raw)
-    return f"{_p(raw)} / {_p(adjusted.holm)} / {_p(adjusted.bh)}"
+        return p_value(raw)
+    return f"{p_value(raw)} / {p_value(adjusted.holm)} / {p_value(adjusted.bh)}"
 
 
 def summary_json(table: Sequence[SummaryRow]) -> list[dict]:
     """The summary table as ``summary.json`` holds it (NaN written as null)."""
-
-    def clean(value: float) -> float | None:
-        return None if value is None or math.isnan(value) else value
-
     return [
         {
             "metric": row.metric,
@@ -375,64 +326,38 @@ def summary_json(table: Sequence[SummaryRow]) -> list[dict]:
                 k: {"n": d.n, "mean": clean(d.mean), "std": clean(d.std)}
                 for k, d in row.groups.items()
             },
-            "tests": {
-                k: {
-                    "n": t.n,
-                    "mean_difference": clean(t.mean_difference),
-                    "ttest_rel_p": clean(t.t_p),
-                    "wilcoxon_p": clean(t.wilcoxon_p),
-                    "note": t.note,
-                    **_comparison_json(row, k, clean),
-                }
-                for k, t in row.tests.items()
-            },
+            "tests": {k: _comparison_json(c) for k, c in row.comparisons.items()},
         }
         for row in table
     ]
 
 
-def _comparison_json(row: SummaryRow, other: str, clean) -> dict:
-    """The interval, Welch's test and the adjusted p-values of one test (summary.json)."""
-    test = row.tests[other]
-    out: dict = {"ci95_paired": [clean(test.low), clean(test.high)]}
-    welch = row.welch.get(other)
-    if welch is not None:
-        out["welch"] = {
+def _comparison_json(comparison: Comparison) -> dict:
+    """One comparison with the baseline as summary.json holds it."""
+    test, welch = comparison.paired, comparison.welch
+    out: dict = {
+        "n": test.n,
+        "mean_difference": clean(test.mean_difference),
+        "ttest_rel_p": clean(test.t_p),
+        "wilcoxon_p": clean(test.wilcoxon_p),
+        "note": test.note,
+        "ci95_paired": [clean(test.low), clean(test.high)],
+        "welch": {
             "p": clean(welch.p),
             "ci95": [clean(welch.low), clean(welch.high)],
             "df": clean(welch.df),
             "note": welch.note,
-        }
-    adjusted = row.adjusted.get(other)
-    if adjusted:
-        first = next(iter(adjusted.values()))
+        },
+    }
+    if comparison.adjusted:
+        first = next(iter(comparison.adjusted.values()))
         out["family"] = {"name": first.family, "size": first.family_size}
-        for kind, a in adjusted.items():
+        for kind, a in comparison.adjusted.items():
             out[f"{kind}_p_holm"] = clean(a.holm)
             out[f"{kind}_p_bh"] = clean(a.bh)
-        out["beyond_noise"] = row.beyond_noise(other)
+        out["beyond_noise"] = comparison.beyond_noise
     return out
 
 
 def _seeds(group: Group) -> str:
     return ", ".join(str(seed) for seed in sorted(r.seed for r in group.runs))
-
-
-def _lower_is_better(metric: str) -> bool:
-    from evaluation.metrics import lower_is_better_keys  # plugins' declared directions too
-
-    head = metric.split(" (")[0].removeprefix("final ")
-    return head in LOWER_IS_BETTER or head in lower_is_better_keys()
-
-
-def _num(value: float | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    value = float(value)
-    if value != 0 and (abs(value) >= 1e4 or abs(value) < 1e-3):
-        return f"{value:.3e}"
-    return f"{value:.4g}"
-
-
-def _p(value: float) -> str:
-    return "—" if math.isnan(value) else f"{value:.3g}"

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ganzoo.engine.runlog import read_records
 from ganzoo.errors import GanzooError
 from ganzoo.runs import (
     METRICS_FILE,
@@ -55,12 +56,10 @@ class RunData:
 
     def series(self, key: str) -> tuple[list[int], list[float]]:
         """(iterations, values) of a training-line key, skipping lines without it."""
-        points = [(r["iteration"], r[key]) for r in self.train if _number(r.get(key))]
-        return [p[0] for p in points], [float(p[1]) for p in points]
+        return _series(self.train, key)
 
     def eval_series(self, key: str) -> tuple[list[int], list[float]]:
-        points = [(r["iteration"], r[key]) for r in self.evals if _number(r.get(key))]
-        return [p[0] for p in points], [float(p[1]) for p in points]
+        return _series(self.evals, key)
 
     def epoch_at(self, iteration: int) -> int | None:
         """The training epoch (1-based, as logged) that ``iteration`` fell in: the epoch of the
@@ -89,26 +88,15 @@ class RunData:
 def load_run(path: str | Path, levels: dict[str, str] | None = None) -> RunData:
     path = Path(path)
     run = RunData(path=path, config=read_run_config(path), levels=levels)
-    metrics = path / METRICS_FILE
-    if metrics.is_file():
-        for number, line in enumerate(metrics.read_text().splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                logger.warning("%s line %d is not JSON; skipped", metrics, number)
-                continue
-            if not isinstance(record, dict) or "iteration" not in record:
-                continue
-            if isinstance(record.get("eval"), dict):
-                run.evals.append({"iteration": record["iteration"], **record["eval"]})
-            elif isinstance(record.get("collapse"), dict):
-                run.collapses.append(record)
-            elif isinstance(record.get("final"), dict):
-                continue  # the final protocol's line; its full result is eval/final.json
-            else:
-                run.train.append(record)
+    for record in read_records(path / METRICS_FILE):  # a line cut short by a kill is skipped
+        if not isinstance(record, dict) or "iteration" not in record:
+            continue
+        if isinstance(record.get("eval"), dict):
+            run.evals.append({"iteration": record["iteration"], **record["eval"]})
+        elif isinstance(record.get("collapse"), dict):
+            run.collapses.append(record)
+        elif not isinstance(record.get("final"), dict):  # the final protocol's is eval/final.json
+            run.train.append(record)
     # A resumed run may repeat iterations after its checkpoint: keep the last line for each.
     run.train = _dedupe(run.train)
     run.evals = _dedupe(run.evals)
@@ -175,6 +163,11 @@ def load_runs(paths: Iterable[str | Path]) -> list[RunData]:
 def _dedupe(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     by_iteration = {int(r["iteration"]): r for r in records}
     return [by_iteration[k] for k in sorted(by_iteration)]
+
+
+def _series(records: list[dict[str, Any]], key: str) -> tuple[list[int], list[float]]:
+    points = [(r["iteration"], float(r[key])) for r in records if _number(r.get(key))]
+    return [p[0] for p in points], [p[1] for p in points]
 
 
 def _number(value: Any) -> bool:

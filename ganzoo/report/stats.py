@@ -1,44 +1,28 @@
-"""Grouping runs by what varies, per-run summary values, and the tests between groups.
-
-Each comparison of a group with the baseline gets its effect size (the mean difference with a
-95% t-interval), the paired t-test (pairs by seed) beside Welch's unequal-variance t-test (no
-pairing: seeds of different activations need not be correlated), and p-values adjusted within a
-family of comparisons with Holm (family-wise error) and Benjamini-Hochberg (false discovery
-rate). A difference is called beyond noise only on an adjusted p-value.
+"""The study report's table: runs grouped by what varies, one summary value per run and
+metric, and each metric aggregated per group and tested against the baseline by
+:mod:`ganzoo.report.aggregate` (the leaderboard's aggregator too). p-values are adjusted
+within a family (:func:`comparison_family`); a difference is beyond noise only when adjusted.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from evaluation.metrics import HIGHER_IS_BETTER as HIGHER_METRICS
-from evaluation.metrics import LOWER_IS_BETTER as LOWER_METRICS
 from evaluation.metrics import REPORT_KEYS
+from ganzoo.report.aggregate import Comparison, Describe, adjust_comparisons, compare, describe
+from ganzoo.report.aggregate import direction as metric_direction
 from ganzoo.report.runs import RunData
 
 # Config keys that never define a group: the seed is what a study repeats; the rest is
 # bookkeeping that does not change the experiment.
 IGNORED_KEYS = ("seed", "name", "train.progress", "train.device", "data.num_workers", "data.root")
 
-# Metrics where lower is better (for the table's wording only).
-LOWER_IS_BETTER = LOWER_METRICS | {"loss_d", "loss_g"}
-
 EVAL_METRICS = REPORT_KEYS  # the metric table's keys shown in reports
-# The metrics a claim can rest on (a direction, not a spread such as kid_std).
-HEADLINE_METRICS = LOWER_METRICS | HIGHER_METRICS
-
-CONFIDENCE = 0.95  # of every interval
-ALPHA = 1 - CONFIDENCE  # two-sided level of "beyond noise" (on adjusted p-values)
-
-# Below this many pairs the Wilcoxon signed-rank test cannot reach p < 0.05 (two-sided: the
-# smallest exact p-value is 2 / 2**n).
-WILCOXON_MIN_PAIRS = 6
 
 
 @dataclass
@@ -48,6 +32,7 @@ class Group:
 
 
 def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    """A nested dict as dotted keys: {"train": {"loss": "bce"}} -> {"train.loss": "bce"}."""
     if isinstance(data, dict) and data:
         out: dict[str, Any] = {}
         for key, value in data.items():
@@ -106,10 +91,7 @@ def group_runs(runs: Sequence[RunData], by: Sequence[str] | None = None) -> list
 
     def label(run: RunData) -> str:
         f = flatten(run.config)
-        parts = [
-            _text(f.get(k, "unset")) if single else f"{k}={_text(f.get(k))}"
-            for k in representatives
-        ]
+        parts = [str(f.get(k, "unset")) if single else f"{k}={f.get(k)}" for k in representatives]
         return ", ".join(parts)
 
     return _make_groups(runs, label)
@@ -126,10 +108,6 @@ def _make_groups(runs: Sequence[RunData], label) -> list[Group]:
 def _partition(values: list[str]) -> tuple:
     first: dict[str, int] = {}
     return tuple(first.setdefault(v, len(first)) for v in values)
-
-
-def _text(value: Any) -> str:
-    return str(value)
 
 
 # -- per-run summary values -------------------------------------------------------------------
@@ -185,210 +163,17 @@ def first_collapse(run: RunData) -> int | None:
     return min(int(i) for i in iterations) if iterations else None
 
 
-# -- statistics -------------------------------------------------------------------------------
-
-
-@dataclass
-class Describe:
-    n: int
-    mean: float
-    std: float  # sample standard deviation (ddof=1); nan when n < 2
-
-
-def describe(values: Sequence[float]) -> Describe:
-    array = np.asarray(values, dtype=float)
-    n = int(array.size)
-    if n == 0:
-        return Describe(0, math.nan, math.nan)
-    std = float(np.std(array, ddof=1)) if n > 1 else math.nan
-    return Describe(n, float(np.mean(array)), std)
-
-
-@dataclass
-class PairedTest:
-    n: int  # pairs (same seed in both groups)
-    mean_difference: float  # other - baseline
-    t_p: float  # scipy.stats.ttest_rel two-sided p; nan when it cannot be computed
-    wilcoxon_p: float
-    note: str = ""
-    low: float = math.nan  # 95% t-interval of the mean paired difference
-    high: float = math.nan
-
-
-def paired_test(baseline: dict[int, float], other: dict[int, float]) -> PairedTest:
-    """Paired by seed: t-test and Wilcoxon signed-rank on (other - baseline)."""
-    from scipy import stats
-
-    seeds = sorted(set(baseline) & set(other))
-    a = np.array([baseline[s] for s in seeds], dtype=float)
-    b = np.array([other[s] for s in seeds], dtype=float)
-    n = len(seeds)
-    if n == 0:
-        return PairedTest(0, math.nan, math.nan, math.nan, "no seed in both groups")
-    differences = b - a
-    diff = float(np.mean(differences))
-    if n < 2:
-        return PairedTest(n, diff, math.nan, math.nan, "n too small for a test (needs 2 pairs)")
-    notes = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        t_p = float(stats.ttest_rel(b, a).pvalue)
-        if np.ptp(differences) == 0 and np.any(differences != 0):
-            # Every pair differs by the same amount (common with counts such as modes): the
-            # differences have no spread, so the t statistic is infinite and p would read 0,
-            # a certainty three seeds cannot give.
-            t_p = math.nan
-            notes.append("every pair differs by the same amount: no t-test (zero spread)")
-        if np.all(differences == 0):
-            w_p = math.nan
-            notes.append("all differences are 0")
-        else:
-            try:
-                w_p = float(stats.wilcoxon(b, a).pvalue)
-            except ValueError as exc:
-                w_p = math.nan
-                notes.append(f"Wilcoxon: {exc}")
-    if n < WILCOXON_MIN_PAIRS:
-        notes.append(f"n={n}: Wilcoxon cannot reach p<0.05 (needs {WILCOXON_MIN_PAIRS} pairs)")
-    if n < 5:
-        notes.append("few pairs: treat p as indicative")
-    low, high = paired_interval(differences)
-    return PairedTest(n, diff, t_p, w_p, "; ".join(notes), low, high)
-
-
-def paired_interval(
-    differences: Sequence[float], confidence: float = CONFIDENCE
-) -> tuple[float, float]:
-    """t-interval of the mean of paired ``differences``: mean +- t(n-1) * sd / sqrt(n);
-    (nan, nan) below 2 differences."""
-    from scipy import stats
-
-    d = np.asarray(differences, dtype=float)
-    if d.size < 2:
-        return math.nan, math.nan
-    half = stats.t.ppf(0.5 + confidence / 2, d.size - 1) * np.std(d, ddof=1) / math.sqrt(d.size)
-    mean = float(np.mean(d))
-    return mean - float(half), mean + float(half)
-
-
-@dataclass
-class WelchTest:
-    """``other`` against ``baseline`` as two independent samples (no pairing)."""
-
-    n_baseline: int
-    n_other: int
-    mean_difference: float  # mean(other) - mean(baseline)
-    low: float  # 95% Welch t-interval of the difference
-    high: float
-    df: float  # Welch-Satterthwaite degrees of freedom
-    p: float  # two-sided; scipy.stats.ttest_ind(other, baseline, equal_var=False)
-    note: str = ""
-
-
-def welch_test(
-    baseline: Sequence[float] | dict[int, float],
-    other: Sequence[float] | dict[int, float],
-    confidence: float = CONFIDENCE,
-) -> WelchTest:
-    """Welch's t-test and t-interval of mean(other) - mean(baseline); nan where a group has
-    fewer than 2 values or both have no spread."""
-    from scipy import stats
-
-    a = np.asarray(list(baseline.values()) if isinstance(baseline, dict) else baseline, float)
-    b = np.asarray(list(other.values()) if isinstance(other, dict) else other, float)
-    diff = float(np.mean(b) - np.mean(a)) if a.size and b.size else math.nan
-    if a.size < 2 or b.size < 2:
-        return WelchTest(
-            a.size, b.size, diff, math.nan, math.nan, math.nan, math.nan, "needs 2 per group"
-        )
-    va, vb = np.var(a, ddof=1) / a.size, np.var(b, ddof=1) / b.size
-    if va + vb == 0:
-        note = "no spread in either group: no Welch test"
-        return WelchTest(a.size, b.size, diff, math.nan, math.nan, math.nan, math.nan, note)
-    df = float((va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1)))
-    half = float(stats.t.ppf(0.5 + confidence / 2, df) * math.sqrt(va + vb))
-    p = float(stats.ttest_ind(b, a, equal_var=False).pvalue)
-    return WelchTest(a.size, b.size, diff, diff - half, diff + half, df, p)
-
-
-# -- multiple comparisons ---------------------------------------------------------------------
-
-
-def holm(pvalues: Sequence[float]) -> list[float]:
-    """Holm's step-down adjusted p-values (family-wise error), in the input order.
-
-    p_(i) sorted ascending gets max_{j<=i} min(1, (m - j + 1) p_(j)); nan stays nan and is not
-    counted in the family size m.
-    """
-    p = np.asarray(pvalues, dtype=float)
-    out = np.full(p.shape, np.nan)
-    index = np.flatnonzero(np.isfinite(p))
-    m = index.size
-    if m == 0:
-        return out.tolist()
-    order = index[np.argsort(p[index], kind="stable")]
-    scaled = (m - np.arange(m)) * p[order]
-    out[order] = np.minimum(1.0, np.maximum.accumulate(scaled))
-    return out.tolist()
-
-
-def benjamini_hochberg(pvalues: Sequence[float]) -> list[float]:
-    """Benjamini-Hochberg adjusted p-values (false discovery rate), in the input order.
-
-    p_(i) sorted ascending gets min_{j>=i} min(1, m p_(j) / j); nan stays nan and is not
-    counted in m.
-    """
-    p = np.asarray(pvalues, dtype=float)
-    out = np.full(p.shape, np.nan)
-    index = np.flatnonzero(np.isfinite(p))
-    m = index.size
-    if m == 0:
-        return out.tolist()
-    order = index[np.argsort(p[index], kind="stable")]
-    scaled = m * p[order] / np.arange(1, m + 1)
-    out[order] = np.minimum(1.0, np.minimum.accumulate(scaled[::-1])[::-1])
-    return out.tolist()
-
-
-@dataclass(frozen=True)
-class Adjusted:
-    """One p-value adjusted within its family."""
-
-    family: str
-    family_size: int  # tests with a p-value in the family
-    holm: float
-    bh: float
-
-
-def adjust_family(pvalues: dict[Any, float], family: str) -> dict[Any, Adjusted]:
-    """Holm and Benjamini-Hochberg adjustments of every p-value in one family (nan: untested,
-    left out of the family's size)."""
-    keys = list(pvalues)
-    raw = [pvalues[k] for k in keys]
-    size = int(np.sum(np.isfinite(np.asarray(raw, dtype=float)))) if raw else 0
-    return {
-        k: Adjusted(family, size, h, b) for k, h, b in zip(keys, holm(raw), benjamini_hochberg(raw))
-    }
-
-
-def beyond_noise(adjusted: Adjusted | None, alpha: float = ALPHA) -> bool:
-    """Whether a difference survives Holm's adjustment at ``alpha`` (the marks' rule)."""
-    return adjusted is not None and math.isfinite(adjusted.holm) and adjusted.holm < alpha
-
-
 @dataclass
 class SummaryRow:
     metric: str
     groups: dict[str, Describe]
-    tests: dict[str, PairedTest]  # other group label -> test against the baseline
-    welch: dict[str, WelchTest] = field(default_factory=dict)  # same keys as ``tests``
-    # other group label -> {"paired": Adjusted, "welch": Adjusted}; empty outside a family
-    adjusted: dict[str, dict[str, Adjusted]] = field(default_factory=dict)
+    # other group label -> its comparison with the baseline (adjusted when in a family)
+    comparisons: dict[str, Comparison] = field(default_factory=dict)
 
-    def beyond_noise(self, other: str) -> bool:
-        """Both the paired and Welch's test survive Holm within the row's family."""
-        both = self.adjusted.get(other, {})
-        return beyond_noise(both.get("paired")) and beyond_noise(both.get("welch"))
+    @property
+    def direction(self) -> str | None:
+        """The metric's direction ("lower"/"higher") from the registry; None for diagnostics."""
+        return metric_direction(self.metric.split(" (")[0].removeprefix("final "))
 
 
 def comparison_family(metric: str) -> str | None:
@@ -399,7 +184,7 @@ def comparison_family(metric: str) -> str | None:
     is biased towards the noisiest runs and never a headline."""
     head, _, point = metric.partition(" (")
     point = point.rstrip(")")
-    if not point or head not in HEADLINE_METRICS or point.startswith("best"):
+    if not point or metric_direction(head) is None or point.startswith("best"):
         return None
     return point
 
@@ -407,53 +192,36 @@ def comparison_family(metric: str) -> str | None:
 def summary_table(
     groups: Sequence[Group], baseline: str | None = None, last_k: int | None = None
 ) -> list[SummaryRow]:
-    """Per metric: mean +- std per group and each group's paired and Welch tests against the
-    baseline (the first group unless named), with p-values adjusted per :func:`comparison_family`.
-    ``last_k``: also summarize each run by the mean of its last k periodic evaluations."""
+    """Per metric: each group described and compared with the baseline (the first group
+    unless named), p-values adjusted per :func:`comparison_family`. ``last_k``: also summarize
+    each run by the mean of its last k periodic evaluations."""
     summaries = {g.label: [(r.seed, run_summary(r, last_k=last_k)) for r in g.runs] for g in groups}
     base = baseline or groups[0].label
     if base not in summaries:
         raise ValueError(f"baseline group {base!r} is not one of {list(summaries)}")
-    metrics: dict[str, None] = {}
-    for rows in summaries.values():
-        for _, values in rows:
-            for key in values:
-                metrics[key] = None
+    metrics = dict.fromkeys(
+        key for rows in summaries.values() for _, values in rows for key in values
+    )
     table = []
+    families: dict[str, dict[tuple[int, str], Comparison]] = {}
     for metric in metrics:
         per_group = {
             label: {seed: v[metric] for seed, v in rows if metric in v}
             for label, rows in summaries.items()
         }
-        described = {label: describe(list(values.values())) for label, values in per_group.items()}
-        tests = {
-            label: paired_test(per_group[base], values)
-            for label, values in per_group.items()
-            if label != base and values and per_group[base]
-        }
-        welch = {label: welch_test(per_group[base], per_group[label]) for label in tests}
-        table.append(SummaryRow(metric, described, tests, welch))
-    adjust_table(table)
-    return table
-
-
-def adjust_table(table: Sequence[SummaryRow]) -> None:
-    """Fill each row's ``adjusted``: Holm and BH within its :func:`comparison_family`,
-    separately for the paired and the Welch p-values."""
-    families: dict[str, list[SummaryRow]] = {}
-    for row in table:
-        family = comparison_family(row.metric)
+        row = SummaryRow(metric, {label: describe(v) for label, v in per_group.items()})
+        higher = None if row.direction is None else row.direction == "higher"
+        for label, values in per_group.items():
+            if label != base and values and per_group[base]:
+                row.comparisons[label] = compare(per_group[base], values, higher)
+        family = comparison_family(metric)
         if family is not None:
-            families.setdefault(family, []).append(row)
-    for family, rows in families.items():
-        for kind in ("paired", "welch"):
-            raw = {
-                (i, label): (test.t_p if kind == "paired" else row.welch[label].p)
-                for i, row in enumerate(rows)
-                for label, test in row.tests.items()
-            }
-            for (i, label), adjusted in adjust_family(raw, family).items():
-                rows[i].adjusted.setdefault(label, {})[kind] = adjusted
+            for label, comparison in row.comparisons.items():
+                families.setdefault(family, {})[(len(table), label)] = comparison
+        table.append(row)
+    for family, comparisons in families.items():
+        adjust_comparisons(comparisons, family)
+    return table
 
 
 def _finite(value: Any) -> bool:

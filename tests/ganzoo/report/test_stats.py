@@ -1,14 +1,13 @@
-"""Report statistics: grouping by what varies, per-group mean and std, paired tests."""
+"""The study's summary table: grouping by what varies, per-group mean and std, paired tests
+(the statistics themselves: test_aggregate.py)."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pytest
 from scipy import stats
 
-from ganzoo.report import group_runs, load_run, paired_test, summary_table, varied_keys
+from ganzoo.report import group_runs, load_run, summary_table, varied_keys
 
 
 def test_tied_activation_keys_group_runs_by_activation(make_run):
@@ -64,7 +63,7 @@ def test_summary_mean_std_and_paired_p_match_numpy_and_scipy(make_run):
 
     fid = table["fid (last periodic eval)"]
     assert fid.groups["leaky_relu"].mean == pytest.approx(np.mean(lrelu_fid))
-    test = fid.tests["leaky_relu"]
+    test = fid.comparisons["leaky_relu"].paired
     assert test.n == 4
     assert test.mean_difference == pytest.approx(np.mean(np.subtract(lrelu_fid, psf_fid)))
     assert test.t_p == pytest.approx(stats.ttest_rel(lrelu_fid, psf_fid).pvalue)
@@ -75,42 +74,22 @@ def test_summary_mean_std_and_paired_p_match_numpy_and_scipy(make_run):
     assert best.groups["psf"].mean == pytest.approx(np.mean(psf_fid))
     # PSF's alpha exists only in the PSF group: no pairs, no test.
     assert table["final generator/blocks.0.act/alpha"].groups["leaky_relu"].n == 0
-    assert "leaky_relu" not in table["final generator/blocks.0.act/alpha"].tests
-
-
-def test_paired_test_uses_common_seeds_and_says_when_n_is_too_small():
-    """Only seeds present in both groups pair; one pair gives no p-value and says why."""
-    one = paired_test({0: 1.0, 1: 2.0}, {1: 4.0, 5: 9.0})
-    assert one.n == 1 and one.mean_difference == 2.0
-    assert math.isnan(one.t_p) and "n too small" in one.note
-    none = paired_test({0: 1.0}, {1: 1.0})
-    assert none.n == 0 and "no seed" in none.note
-    same = paired_test({0: 1.0, 1: 2.0}, {0: 1.0, 1: 2.0})
-    assert same.mean_difference == 0 and "all differences are 0" in same.note
-
-
-def test_equal_differences_give_no_t_test_rather_than_p_zero():
-    """Three seeds that each cover exactly one mode more: scipy's t statistic is infinite and
-    its p is 0, which would mark the difference as certain; the test reports no p instead,
-    and says why, while the Wilcoxon p (0.25 for 3 pairs) stays."""
-    test = paired_test({0: 7.0, 1: 6.0, 2: 7.0}, {0: 8.0, 1: 7.0, 2: 8.0})
-    assert test.mean_difference == 1.0
-    assert math.isnan(test.t_p) and "same amount" in test.note
-    assert test.wilcoxon_p == pytest.approx(0.25)
+    assert "leaky_relu" not in table["final generator/blocks.0.act/alpha"].comparisons
 
 
 def test_summary_notes_are_said_once_and_name_the_metrics_they_apply_to():
     """A note every test shares (n=3) appears once without metric names; a note only some
     tests have (all differences 0) names those metrics."""
+    from ganzoo.report.aggregate import Describe, compare
     from ganzoo.report.markdown import summary_markdown
-    from ganzoo.report.stats import Describe, Group, SummaryRow
+    from ganzoo.report.stats import Group, SummaryRow
 
     def row(metric: str, other: dict[int, float]) -> SummaryRow:
         base = {0: 1.0, 1: 2.0, 2: 4.0}
         return SummaryRow(
             metric,
             {"psf": Describe(3, 2.0, 1.0), "lrelu": Describe(3, 2.0, 1.0)},
-            {"lrelu": paired_test(base, other)},
+            {"lrelu": compare(base, other)},
         )
 
     table = [row("fid", {0: 1.5, 1: 2.0, 2: 5.0}), row("modes", {0: 1.0, 1: 2.0, 2: 4.0})]

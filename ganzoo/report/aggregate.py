@@ -1,0 +1,381 @@
+"""The one aggregator of the study report and the leaderboard: values by seed in, statistics out.
+
+Per (group, variant, metric): n, mean, sample std and a 95% bootstrap interval of the mean
+(:func:`describe`; one seed has no spread: its std is NaN, shown as "—"). Each variant against
+the baseline (:func:`compare`): the paired difference with its t-interval, the paired t and
+Wilcoxon p, Welch's p and interval; p-values adjusted within a family with Holm and
+Benjamini-Hochberg (:func:`adjust_comparisons`); a mark only when both the paired and Welch's
+test stay below 0.05 after Holm. Ranks with bootstrap intervals and the mean rank over groups
+(:func:`rank_table`). Metric directions come from the metric registry (:func:`direction`).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+ALPHA = 0.05  # two-sided level of "beyond noise" (on adjusted p-values)
+CONFIDENCE = 1 - ALPHA  # of every interval
+BOOTSTRAP_SAMPLES = 2000
+BOOTSTRAP_SEED = 0  # a fixed generator: the same values give the same intervals
+# Below this many pairs the Wilcoxon signed-rank test cannot reach p < 0.05 (two-sided: the
+# smallest exact p-value is 2 / 2**n).
+WILCOXON_MIN_PAIRS = 6
+
+Values = Sequence[float] | Mapping[int, float]  # plain values, or seed -> value
+
+
+def finite(values: Values) -> dict[Any, float]:
+    """The finite numbers of ``values`` (a mapping keeps its keys; a sequence is numbered)."""
+    items = values.items() if isinstance(values, Mapping) else enumerate(values)
+    return {k: float(v) for k, v in items if _is_number(v) and math.isfinite(v)}
+
+
+def finite_or_none(value: float | None) -> float | None:
+    """JSON has no NaN: None stands for "no value"."""
+    return float(value) if _is_number(value) and math.isfinite(value) else None
+
+
+def direction(key: str) -> str | None:
+    """``"lower"`` or ``"higher"``: which way a result key is better, from the metric registry
+    (plugins included); None for a number with no direction (a spread, a loss, an unknown)."""
+    from evaluation import metric_direction
+    from evaluation.errors import RegistryError
+
+    try:
+        return metric_direction(key)
+    except RegistryError:
+        return None
+
+
+# -- one cell: n, mean, std, interval ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Describe:
+    n: int
+    mean: float
+    std: float  # sample standard deviation (ddof=1); NaN below 2 values
+    low: float = math.nan  # 95% percentile bootstrap interval of the mean
+    high: float = math.nan
+
+
+def describe(values: Values) -> Describe:
+    """n, mean, std and bootstrap interval of the finite values (NaN and None are left out)."""
+    data = list(finite(values).values())
+    if not data:
+        return Describe(0, math.nan, math.nan)
+    std = float(np.std(data, ddof=1)) if len(data) > 1 else math.nan
+    return Describe(len(data), float(np.mean(data)), std, *bootstrap_interval(data))
+
+
+def bootstrap_interval(
+    values: Sequence[float],
+    samples: int = BOOTSTRAP_SAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+    alpha: float = ALPHA,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean (values resampled with replacement); (nan,
+    nan) without values, the value itself for one."""
+    array = np.asarray(values, dtype=float)
+    if array.size == 0:
+        return math.nan, math.nan
+    rng = np.random.default_rng(seed)
+    means = array[rng.integers(0, array.size, (samples, array.size))].mean(axis=1)
+    low, high = np.quantile(means, [alpha / 2, 1 - alpha / 2])
+    return float(low), float(high)
+
+
+# -- a variant against the baseline -----------------------------------------------------------
+
+
+@dataclass
+class PairedTest:
+    n: int  # pairs (same seed in both groups)
+    mean_difference: float  # other - baseline
+    t_p: float  # scipy.stats.ttest_rel two-sided p; nan when it cannot be computed
+    wilcoxon_p: float
+    note: str = ""
+    low: float = math.nan  # 95% t-interval of the mean paired difference
+    high: float = math.nan
+
+
+def paired_test(baseline: Mapping[int, float], other: Mapping[int, float]) -> PairedTest:
+    """Paired by seed: t-test and Wilcoxon signed-rank on (other - baseline)."""
+    from scipy import stats
+
+    seeds = sorted(set(baseline) & set(other))
+    a = np.array([baseline[s] for s in seeds], dtype=float)
+    b = np.array([other[s] for s in seeds], dtype=float)
+    n = len(seeds)
+    if n == 0:
+        return PairedTest(0, math.nan, math.nan, math.nan, "no seed in both groups")
+    differences = b - a
+    diff = float(np.mean(differences))
+    if n < 2:
+        return PairedTest(n, diff, math.nan, math.nan, "n too small for a test (needs 2 pairs)")
+    notes = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t_p = float(stats.ttest_rel(b, a).pvalue)
+        if np.ptp(differences) == 0 and np.any(differences != 0):
+            # Every pair differs by the same amount (common with counts such as modes): the
+            # differences have no spread, so the t statistic is infinite and p would read 0,
+            # a certainty three seeds cannot give.
+            t_p = math.nan
+            notes.append("every pair differs by the same amount: no t-test (zero spread)")
+        if np.all(differences == 0):
+            w_p = math.nan
+            notes.append("all differences are 0")
+        else:
+            try:
+                w_p = float(stats.wilcoxon(b, a).pvalue)
+            except ValueError as exc:
+                w_p = math.nan
+                notes.append(f"Wilcoxon: {exc}")
+    if n < WILCOXON_MIN_PAIRS:
+        notes.append(f"n={n}: Wilcoxon cannot reach p<0.05 (needs {WILCOXON_MIN_PAIRS} pairs)")
+    if n < 5:
+        notes.append("few pairs: treat p as indicative")
+    low, high = paired_interval(differences)
+    return PairedTest(n, diff, t_p, w_p, "; ".join(notes), low, high)
+
+
+def paired_interval(
+    differences: Sequence[float], confidence: float = CONFIDENCE
+) -> tuple[float, float]:
+    """t-interval of the mean of paired ``differences``: mean +- t(n-1) * sd / sqrt(n);
+    (nan, nan) below 2 differences."""
+    from scipy import stats
+
+    d = np.asarray(differences, dtype=float)
+    if d.size < 2:
+        return math.nan, math.nan
+    half = stats.t.ppf(0.5 + confidence / 2, d.size - 1) * np.std(d, ddof=1) / math.sqrt(d.size)
+    mean = float(np.mean(d))
+    return mean - float(half), mean + float(half)
+
+
+@dataclass
+class WelchTest:
+    """``other`` against ``baseline`` as two independent samples (no pairing)."""
+
+    n_baseline: int
+    n_other: int
+    mean_difference: float  # mean(other) - mean(baseline)
+    low: float  # 95% Welch t-interval of the difference
+    high: float
+    df: float  # Welch-Satterthwaite degrees of freedom
+    p: float  # two-sided; scipy.stats.ttest_ind(other, baseline, equal_var=False)
+    note: str = ""
+
+
+def welch_test(baseline: Values, other: Values, confidence: float = CONFIDENCE) -> WelchTest:
+    """Welch's t-test and t-interval of mean(other) - mean(baseline); nan where a group has
+    fewer than 2 values or both have no spread."""
+    from scipy import stats
+
+    a = np.asarray(list(baseline.values()) if isinstance(baseline, Mapping) else baseline, float)
+    b = np.asarray(list(other.values()) if isinstance(other, Mapping) else other, float)
+    diff = float(np.mean(b) - np.mean(a)) if a.size and b.size else math.nan
+    if a.size < 2 or b.size < 2:
+        return WelchTest(
+            a.size, b.size, diff, math.nan, math.nan, math.nan, math.nan, "needs 2 per group"
+        )
+    va, vb = np.var(a, ddof=1) / a.size, np.var(b, ddof=1) / b.size
+    if va + vb == 0:
+        note = "no spread in either group: no Welch test"
+        return WelchTest(a.size, b.size, diff, math.nan, math.nan, math.nan, math.nan, note)
+    df = float((va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1)))
+    half = float(stats.t.ppf(0.5 + confidence / 2, df) * math.sqrt(va + vb))
+    with warnings.catch_warnings():  # nearly equal values: scipy's precision warning
+        warnings.simplefilter("ignore")
+        p = float(stats.ttest_ind(b, a, equal_var=False).pvalue)
+    return WelchTest(a.size, b.size, diff, diff - half, diff + half, df, p)
+
+
+@dataclass(frozen=True)
+class Adjusted:
+    """One p-value adjusted within its family."""
+
+    family: str
+    family_size: int  # tests with a p-value in the family
+    holm: float
+    bh: float
+
+
+@dataclass
+class Comparison:
+    """A variant against the baseline over seeds: the paired and Welch's tests, and (once its
+    family is known, :func:`adjust_comparisons`) their adjusted p-values."""
+
+    paired: PairedTest
+    welch: WelchTest
+    higher_is_better: bool | None = None  # None: the metric has no direction
+    adjusted: dict[str, Adjusted] = field(default_factory=dict)  # "paired" / "welch"
+
+    @property
+    def better(self) -> bool | None:
+        """Whether the variant's mean is better; None when they tie, cannot be compared or the
+        metric has no direction."""
+        d = self.paired.mean_difference
+        if self.higher_is_better is None or not math.isfinite(d) or d == 0:
+            return None
+        return (d > 0) == self.higher_is_better
+
+    @property
+    def beyond_noise(self) -> bool:
+        """Both the paired and Welch's test below ALPHA after Holm within the family."""
+        return all(
+            a is not None and math.isfinite(a.holm) and a.holm < ALPHA
+            for a in (self.adjusted.get("paired"), self.adjusted.get("welch"))
+        )
+
+
+def compare(baseline: Values, other: Values, higher_is_better: bool | None = None) -> Comparison:
+    """``other`` against ``baseline`` over their finite values (pairs: the common seeds)."""
+    base, values = finite(baseline), finite(other)
+    return Comparison(paired_test(base, values), welch_test(base, values), higher_is_better)
+
+
+def adjust_comparisons(comparisons: Mapping[Any, Comparison], family: str) -> None:
+    """Fill, in place, every comparison's Holm and BH p-values within one family, separately
+    for the paired and Welch's tests (an untested comparison is not counted)."""
+    paired = adjust_family({k: c.paired.t_p for k, c in comparisons.items()}, family)
+    welch = adjust_family({k: c.welch.p for k, c in comparisons.items()}, family)
+    for key, comparison in comparisons.items():
+        comparison.adjusted = {"paired": paired[key], "welch": welch[key]}
+
+
+def adjust_family(pvalues: Mapping[Any, float], family: str) -> dict[Any, Adjusted]:
+    """Holm and Benjamini-Hochberg adjustments of every p-value in one family (nan: untested,
+    left out of the family's size)."""
+    keys = list(pvalues)
+    raw = [pvalues[k] for k in keys]
+    size = int(np.sum(np.isfinite(np.asarray(raw, dtype=float)))) if raw else 0
+    return {
+        k: Adjusted(family, size, h, b) for k, h, b in zip(keys, holm(raw), benjamini_hochberg(raw))
+    }
+
+
+def holm(pvalues: Sequence[float]) -> list[float]:
+    """Holm's step-down adjusted p-values (family-wise error), in the input order.
+
+    p_(i) sorted ascending gets max_{j<=i} min(1, (m - j + 1) p_(j)); nan stays nan and is not
+    counted in the family size m.
+    """
+    p, order = _sorted_finite(pvalues)
+    out = np.full(p.shape, np.nan)
+    scaled = (order.size - np.arange(order.size)) * p[order]
+    out[order] = np.minimum(1.0, np.maximum.accumulate(scaled))
+    return out.tolist()
+
+
+def benjamini_hochberg(pvalues: Sequence[float]) -> list[float]:
+    """Benjamini-Hochberg adjusted p-values (false discovery rate), in the input order.
+
+    p_(i) sorted ascending gets min_{j>=i} min(1, m p_(j) / j); nan stays nan and is not
+    counted in m.
+    """
+    p, order = _sorted_finite(pvalues)
+    out = np.full(p.shape, np.nan)
+    scaled = order.size * p[order] / np.arange(1, order.size + 1)
+    out[order] = np.minimum(1.0, np.minimum.accumulate(scaled[::-1])[::-1])
+    return out.tolist()
+
+
+def _sorted_finite(pvalues: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    """The p-values as an array and the indices of its finite ones, smallest first."""
+    p = np.asarray(pvalues, dtype=float)
+    index = np.flatnonzero(np.isfinite(p))
+    return p, index[np.argsort(p[index], kind="stable")]
+
+
+# -- ranks ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RankInterval:
+    rank: float  # from the means
+    low: float  # 2.5% of the bootstrap ranks
+    high: float  # 97.5%
+
+
+def rank_means(means: Mapping[str, float], higher_is_better: bool) -> dict[str, float]:
+    """Rank 1 = best; ties share the average rank; a nan (every seed failed) ranks last."""
+    labels = list(means)
+    ranks = _rank_rows(np.array([[means[label] for label in labels]], float), higher_is_better)
+    return {label: float(r) for label, r in zip(labels, ranks[0])}
+
+
+def rank_table(
+    by_group: Mapping[str, Mapping[str, Values]],
+    higher_is_better: Mapping[str, bool],
+    samples: int = BOOTSTRAP_SAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+) -> tuple[dict[str, dict[str, RankInterval]], dict[str, RankInterval]]:
+    """Ranks per group (a leaderboard task) and the overall mean rank, each with a bootstrap
+    interval.
+
+    ``by_group[group][label]`` holds one value per seed. Each bootstrap draw resamples every
+    (group, label)'s seeds with replacement, re-ranks every group and averages the ranks, so
+    the intervals say how much the order could move under seed noise alone. A label with no
+    finite value in a group ranks last there.
+    """
+    groups = list(by_group)
+    labels = sorted({label for table in by_group.values() for label in table})
+    values = {
+        g: {label: np.array(list(finite(by_group[g].get(label, {})).values())) for label in labels}
+        for g in groups
+    }
+    point = {
+        g: rank_means(
+            {label: float(np.mean(v)) if v.size else math.nan for label, v in values[g].items()},
+            higher_is_better[g],
+        )
+        for g in groups
+    }
+    rng = np.random.default_rng(seed)
+    drawn: dict[str, np.ndarray] = {}  # group -> (samples, labels) bootstrap ranks
+    for g in groups:
+        means = np.full((samples, len(labels)), np.nan)
+        for column, label in enumerate(labels):
+            v = values[g][label]
+            if v.size:
+                means[:, column] = v[rng.integers(0, v.size, (samples, v.size))].mean(axis=1)
+        drawn[g] = _rank_rows(means, higher_is_better[g])
+    overall_draws = np.mean([drawn[g] for g in groups], axis=0) if groups else None
+
+    def interval(value: float, draws: np.ndarray) -> RankInterval:
+        if draws.size == 0:
+            return RankInterval(value, value, value)
+        low, high = np.quantile(draws, [ALPHA / 2, 1 - ALPHA / 2])
+        return RankInterval(value, float(low), float(high))
+
+    per_group = {
+        g: {label: interval(point[g][label], drawn[g][:, k]) for k, label in enumerate(labels)}
+        for g in groups
+    }
+    overall = {
+        label: interval(float(np.mean([point[g][label] for g in groups])), overall_draws[:, k])
+        for k, label in enumerate(labels)
+    }
+    return per_group, overall
+
+
+def _rank_rows(means: np.ndarray, higher_is_better: bool) -> np.ndarray:
+    """Ranks within every row of a (draws, labels) array: 1 = best, ties averaged, nan last."""
+    from scipy.stats import rankdata
+
+    worst = -np.inf if higher_is_better else np.inf
+    keys = np.where(np.isfinite(means), means, worst)
+    return rankdata(-keys if higher_is_better else keys, method="average", axis=1)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | np.number) and not isinstance(value, bool)
