@@ -1,20 +1,8 @@
-"""Run a study as a grid of :mod:`ganzoo.experiments`: every combination in its own run
-directory, finished runs skipped, unfinished ones resumed from their checkpoints.
-
-Layout of a study directory ``<out>/<name>/`` (also the grid's results store)::
-
-    study.json                 # the index: the study and, per run, its levels, seed and run dir
-    runs/<run name>/<stamp>/   # ordinary ganzoo run directories (run name: psf_seed0, ...)
-    logs/<run name>.log        # each training's output (appended across resumes)
-    cells/<name>/<sha>.json    # one record per finished run (curve, final scores, protocol)
-    locks/<name>/<sha>.lock    # held while a run trains: two `ganzoo study` never train it twice
-
-A run's cell key is its name and a fingerprint of its config without the keys a resume may
-change, plus its length (a longer study resumes its runs). Each run trains through
-:func:`ganzoo.train` in the executor's worker (here, local processes, Slurm jobs), which plans
-it again under its lock, so a run another command left unfinished is resumed, not restarted.
-Directories of ganzoo before the grid (no cells/) are read as they are: finished runs get their
-record without training, unfinished ones resume.
+"""Run a study as a grid of :mod:`ganzoo.experiments`: each run a cell, trained or resumed
+through :func:`ganzoo.train` in the executor's worker, recorded in the study directory, which is
+the grid's store. Layout: ``study.json`` (the index), ``runs/<run>/<stamp>/`` (run directories),
+``logs/<run>.log``, ``cells/<study>/`` (one record per finished run) and ``locks/<study>/``.
+Study directories from before the grid (no cells/) are read as they are.
 """
 
 from __future__ import annotations
@@ -48,7 +36,7 @@ from ganzoo.runs import (
     read_run_config,
     recorded_iteration,
 )
-from ganzoo.studies.config import Study, StudyRun
+from ganzoo.studies.config import Study, StudyRun, dotlist_value
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +57,7 @@ class PlannedRun:
     problem: str = ""
     status: str = "pending"  # pending, done, failed, interrupted, skipped
     log: Path | None = None
+    cell: Cell | None = None  # its grid cell (set by run_study)
 
 
 @dataclass(frozen=True)
@@ -110,8 +99,8 @@ def plan_run(directory: Path, base: Path, run: StudyRun, index: dict[str, Any]) 
     if changed:
         plan.action = "conflict"
         plan.problem = f"{run_dir} was trained with a different config: " + ", ".join(
-            f"{k}={_to_text(actual.get(k, '<unset>'))} (study: "
-            f"{_to_text(expected.get(k, '<unset>'))})"
+            f"{k}={dotlist_value(actual.get(k, '<unset>'))} (study: "
+            f"{dotlist_value(expected.get(k, '<unset>'))})"
             for k in changed
         )
         return plan
@@ -132,7 +121,7 @@ def plan_run(directory: Path, base: Path, run: StudyRun, index: dict[str, Any]) 
     else:
         plan.action = "resume"
         plan.overrides = [
-            f"{k}={_to_text(v)}"
+            f"{k}={dotlist_value(v)}"
             for k, v in expected.items()
             if is_resumable_key(k) and actual.get(k) != v and k != "train.progress"
         ]
@@ -183,26 +172,21 @@ def train_study_run(payload: StudyCell, work_dir: Path) -> dict[str, Any]:
 
 
 def run_record(directory: Path, run_dir: Path, end: int | None) -> dict[str, Any]:
-    """The store record of a finished run: its eval curve, the final protocol's scores (else
-    the curve's last point) and protocol, and where it is (relative to the study)."""
+    """The store record of a finished run: its eval curve, the final protocol's scores and
+    protocol at its last iteration (else the curve's last point), and where it is."""
     curve = read_eval_curve(run_dir / METRICS_FILE)
-    iteration = recorded_iteration(run_dir)
-    finals = [
-        r
-        for r in read_records(run_dir / METRICS_FILE)
-        if isinstance(r.get("final"), dict) and r.get("iteration") == iteration
-    ]
-    record = {
+    at = recorded_iteration(run_dir)
+    records = read_records(run_dir / METRICS_FILE)
+    finals = [r for r in records if isinstance(r.get("final"), dict) and r.get("iteration") == at]
+    last = finals[-1] if finals else {"final": curve[-1] if curve else {}}
+    return {
         "status": OK,
         "curve": curve,
-        "final": finals[-1]["final"] if finals else (curve[-1] if curve else {}),
+        **{key: last[key] for key in ("final", "protocol") if key in last},
         "run_dir": _relative(run_dir, directory),
-        "iteration": iteration,
+        "iteration": at,
         "end": end,
     }
-    if finals and finals[-1].get("protocol"):
-        record["protocol"] = finals[-1]["protocol"]
-    return record
 
 
 @contextlib.contextmanager
@@ -240,51 +224,41 @@ def run_study(
     directory = study.directory
     store = RecordStore(directory.absolute())
     store.check_writable()
-    cells = [study_cell(directory, study.base, plan) for plan in plans]
-    for plan, cell in zip(plans, cells):
-        if plan.action == "skip" and store.get(cell.group, cell.key) is None:
+    for plan in plans:
+        plan.cell = study_cell(directory, study.base, plan)
+        if plan.action == "skip" and store.get(plan.cell.group, plan.cell.key) is None:
             # finished before the study had a store (or by another command): record it as is
-            store.put(cell.group, cell.key, run_record(directory, plan.run_dir, plan.end))
+            store.put(plan.cell.group, plan.cell.key, run_record(directory, plan.run_dir, plan.end))
 
-    def progress(message: str) -> None:
+    def progress(message: str, interrupted: bool = False) -> None:
         logger.info("%s", message)
-        update_statuses(plans, cells, store)
+        update_statuses(plans, store, interrupted)
         write_index(directory, study, plans)
 
     progress(f"study {study.name}: {len(plans)} runs in {directory}")
+    cells = [plan.cell for plan in plans]
     try:
-        run_grid(
-            cells,
-            store,
-            run,
-            executor=executor or make_executor("local", jobs=jobs),
-            retry_failed=True,
-            progress=progress,
-        )
+        executor = executor or make_executor("local", jobs=jobs)
+        run_grid(cells, store, run, executor, retry_failed=True, progress=progress)
     except KeyboardInterrupt:
-        update_statuses(plans, cells, store, interrupted=True)
+        progress(f"study {study.name} interrupted; the same command resumes it", True)
     else:
-        update_statuses(plans, cells, store)
-    write_index(directory, study, plans)
+        progress(f"study {study.name}: done")
     return plans
 
 
-def update_statuses(
-    plans: Sequence[PlannedRun], cells: Sequence[Cell], store: RecordStore, interrupted=False
-) -> None:
+def update_statuses(plans: Sequence[PlannedRun], store: RecordStore, interrupted: bool) -> None:
     """Each plan's status, iteration and run directory from its record in the store."""
-    for plan, cell in zip(plans, cells):
-        record = store.get(cell.group, cell.key)
-        if record is None:
-            plan.run_dir = plan.run_dir or find_run_dir(store.root, plan.run.name, {})
-            if interrupted and plan.run_dir is not None:
-                plan.status = "interrupted"
-                plan.problem = "interrupted by a signal; run the study again to resume it"
-                plan.iteration = recorded_iteration(plan.run_dir)
-        elif record["status"] == FAILED:
+    for plan in plans:
+        record = store.get(plan.cell.group, plan.cell.key)
+        plan.run_dir = plan.run_dir or find_run_dir(store.root, plan.run.name, {})
+        if record is None and interrupted and plan.run_dir is not None:
+            plan.status = "interrupted"
+            plan.problem = "interrupted by a signal; run the study again to resume it"
+            plan.iteration = recorded_iteration(plan.run_dir)
+        elif record is not None and record["status"] == FAILED:
             plan.status, plan.problem = "failed", record.get("error", "")
-            plan.run_dir = plan.run_dir or find_run_dir(store.root, plan.run.name, {})
-        else:
+        elif record is not None:
             plan.status = "skipped" if plan.action == "skip" else "done"
             plan.run_dir = store.root / record["run_dir"]
             plan.iteration, plan.end = record["iteration"], record["end"]
@@ -380,9 +354,3 @@ def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
             out.update(_flatten(value, f"{prefix}{key}."))
         return out
     return {prefix[:-1]: data}
-
-
-def _to_text(value: Any) -> str:
-    return (
-        "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
-    )
