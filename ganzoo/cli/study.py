@@ -90,30 +90,25 @@ def study_command(args: argparse.Namespace) -> int:
                 "run would refuse the study (see above)",
                 file=sys.stderr,
             )
-            return 2
-        return 0
-    executor = executor_from_args(args, study.directory)
-    plans = run_study(study, jobs=args.jobs, executor=executor)
+        return 2 if conflicts else 0
+    plans = run_study(study, jobs=args.jobs, executor=executor_from_args(args, study.directory))
     print(f"study {study.name}: {study.directory}")
     width = max(len(p.run.name) for p in plans)
     for plan in plans:
-        end = f"/{plan.end}" if plan.end else ""
         print(
-            f"  {plan.run.name:<{width}}  {plan.action:<8} {plan.status:<7} "
-            f"iteration {plan.iteration}{end}  {plan.run_dir or '-'}"
+            f"  {plan.run.name:<{width}}  {plan.action:<8} {plan.status:<7} iteration "
+            f"{plan.iteration}{f'/{plan.end}' if plan.end else ''}  {plan.run_dir or '-'}"
         )
         if plan.status in ("failed", "interrupted"):
             print(f"    {plan.problem} (log: {plan.log})")
-    failed = [p for p in plans if p.status == "failed"]
-    if failed:
-        print(f"{len(failed)} of {len(plans)} runs failed; rerun the same command to retry them")
+    count = {s: sum(p.status == s for p in plans) for s in ("failed", "interrupted", "pending")}
+    if count["failed"]:
+        print(f"{count['failed']} of {len(plans)} runs failed; rerun the same command to retry")
         return 1
-    interrupted = sum(p.status == "interrupted" for p in plans)
-    pending = sum(p.status == "pending" for p in plans)
-    if interrupted or pending:
+    if count["interrupted"] or count["pending"]:
         print(
-            f"{interrupted} of {len(plans)} runs were interrupted and {pending} not started; "
-            "rerun the same command to resume them"
+            f"{count['interrupted']} of {len(plans)} runs were interrupted and {count['pending']} "
+            "not started; rerun the same command to resume them"
         )
         return INTERRUPTED_EXIT
     print(f"all {len(plans)} runs finished; next: ganzoo report {study.directory} -o REPORT_DIR")

@@ -92,14 +92,6 @@ class Headline:
             return f"{self.metric} (eval final)"
         return f"{self.metric} (mean of last {self.k} periodic evals)"
 
-    def describe(self) -> str:
-        where = (
-            "the final protocol (eval/final.json)"
-            if self.point == "final"
-            else f"the mean of the last {self.k} periodic evaluations"
-        )
-        return f"{self.metric} at {where}, against {self.baseline}"
-
 
 @dataclass
 class Study:
