@@ -162,6 +162,7 @@ def train_study_run(payload: StudyCell, work_dir: Path) -> dict[str, Any]:
             else:
                 out = directory / RUNS_DIR
                 result = ganzoo.train(payload.base, plan.overrides, out=out, progress=False)
+            log.write(f"# {result.status} at iteration {result.iteration}: {result.run_dir}\n")
         if result.status == INTERRUPTED:
             raise KeyboardInterrupt(result.detail or "the training run was interrupted")
         if not result.ok:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 import sys
 from pathlib import Path
 
@@ -212,12 +211,11 @@ def test_two_studies_at_once_train_each_run_once(tmp_path, write_study):
 
 
 @pytest.mark.slow  # a submitit job process that imports torch: about 12 s on 2 busy cores
-def test_a_study_runs_on_submitit_local_jobs(tmp_path, write_study, monkeypatch, capsys):
+def test_a_study_runs_on_submitit_local_jobs(tmp_path, write_study):
     """--executor submitit-local (Slurm's code path, as local processes): the run trains in a
     submitit job of its own (job files in the study directory), its record is stored, and the
     same command again submits nothing."""
     pytest.importorskip("submitit")
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(sys.path))
     path = write_study(vary={"generator.activation": ["leaky_relu"]})
     assert main(["study", str(path), "--executor", "submitit-local"]) == 0
     study = load_study(path)
