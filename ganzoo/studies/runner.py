@@ -19,7 +19,6 @@ from typing import Any
 from ganzoo.config import ExperimentConfig, config_from_dict, load_config, to_dict
 from ganzoo.engine.result import INTERRUPTED
 from ganzoo.engine.resume import is_resumable_key
-from ganzoo.engine.runlog import read_records
 from ganzoo.errors import ConfigError, GanzooError
 from ganzoo.experiments import Cell, RecordStore, make_executor, run_grid
 from ganzoo.experiments.executors import Executor
@@ -174,20 +173,31 @@ def train_study_run(payload: StudyCell, work_dir: Path) -> dict[str, Any]:
 
 def run_record(directory: Path, run_dir: Path, end: int | None) -> dict[str, Any]:
     """The store record of a finished run: its eval curve, the final protocol's scores and
-    protocol at its last iteration (else the curve's last point), and where it is."""
+    protocol (``eval/final.json``, written at the end of training or by ``ganzoo eval --suite
+    final``; else the curve's last point), and where it is."""
     curve = read_eval_curve(run_dir / METRICS_FILE)
-    at = recorded_iteration(run_dir)
-    records = read_records(run_dir / METRICS_FILE)
-    finals = [r for r in records if isinstance(r.get("final"), dict) and r.get("iteration") == at]
-    last = finals[-1] if finals else {"final": curve[-1] if curve else {}}
-    return {
+    record = {
         "status": OK,
         "curve": curve,
-        **{key: last[key] for key in ("final", "protocol") if key in last},
+        "final": curve[-1] if curve else {},
         "run_dir": _relative(run_dir, directory),
-        "iteration": at,
+        "iteration": recorded_iteration(run_dir),
         "end": end,
     }
+    from ganzoo.engine.handlers.evaluation import FINAL_EVAL_FILE  # (torch, ignite: lazily)
+
+    path = run_dir / "eval" / FINAL_EVAL_FILE
+    try:
+        final = json.loads(path.read_text()) if path.is_file() else None
+    except (OSError, json.JSONDecodeError) as exc:
+        logger.warning("ignoring unreadable %s: %s", path, exc)
+        final = None
+    if isinstance(final, dict):
+        from evaluation.metrics import result_keys
+
+        scores = {k: final[k] for k in result_keys() if isinstance(final.get(k), int | float)}
+        record.update(final=scores, protocol=final.get("protocol"))
+    return record
 
 
 @contextlib.contextmanager

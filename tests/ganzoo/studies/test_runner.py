@@ -156,29 +156,30 @@ def test_one_failure_does_not_stop_the_others(tmp_path, write_study, monkeypatch
 
 def test_the_record_holds_the_curve_and_the_final_protocol(tmp_path):
     """A run's record: its eval points (the last line per iteration: a resume repeats one), the
-    final protocol's scores and protocol at the run's last iteration (not a declared earlier
-    point's), or without a final protocol, the curve's last point."""
+    final protocol's scores and protocol from eval/final.json (not a declared earlier point's
+    final-2.json), or without a final protocol, the curve's last point."""
     run_dir = tmp_path / "study" / "runs" / "a_seed0" / "1"
     (run_dir / "checkpoints").mkdir(parents=True)
+    (run_dir / "eval").mkdir()
     (run_dir / "config.yaml").write_text("{}\n")
     (run_dir / "checkpoints" / "checkpoint_4.pt").write_bytes(b"")
     lines = [
         {"iteration": 1, "loss_d": 1.0},
         {"iteration": 2, "eval": {"fid": 9.0}},
-        {"iteration": 2, "final": {"fid": 8.0}, "protocol": {"suite": "final", "seed": 0}},
         {"iteration": 4, "eval": {"fid": 7.0}},
         {"iteration": 4, "eval": {"fid": 6.0}},
-        {"iteration": 4, "final": {"fid": 5.0}, "protocol": {"suite": "final", "seed": 0}},
     ]
-    metrics = run_dir / "metrics.jsonl"
-    metrics.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    (run_dir / "metrics.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
     record = run_record(tmp_path / "study", run_dir, 4)
     assert record["curve"] == [{"iteration": 2, "fid": 9.0}, {"iteration": 4, "fid": 6.0}]
-    assert record["final"] == {"fid": 5.0} and record["protocol"]["suite"] == "final"
-    assert (record["run_dir"], record["iteration"], record["end"]) == ("runs/a_seed0/1", 4, 4)
-    metrics.write_text("".join(json.dumps(line) + "\n" for line in lines[:2] + lines[3:5]))
-    record = run_record(tmp_path / "study", run_dir, 4)
     assert record["final"] == {"iteration": 4, "fid": 6.0} and "protocol" not in record
+    assert (record["run_dir"], record["iteration"], record["end"]) == ("runs/a_seed0/1", 4, 4)
+    protocol = {"suite": "final", "num_generated": 5000}
+    (run_dir / "eval" / "final-2.json").write_text(json.dumps({"fid": 8.0, "protocol": {}}))
+    final = {"fid": 5.0, "kid_mean": 0.01, "iteration": 4, "protocol": protocol}
+    (run_dir / "eval" / "final.json").write_text(json.dumps(final))
+    record = run_record(tmp_path / "study", run_dir, 4)
+    assert record["final"] == {"fid": 5.0, "kid_mean": 0.01} and record["protocol"] == protocol
 
 
 @pytest.mark.slow  # two processes that each import torch: about 15 s on 2 busy cores
