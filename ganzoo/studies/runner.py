@@ -46,6 +46,8 @@ LOGS_DIR = "logs"
 
 @dataclass
 class PlannedRun:
+    """What one run of a study needs (its action) and, once run, how it ended (its status)."""
+
     run: StudyRun
     config: ExperimentConfig
     action: str  # new, resume, skip, conflict
