@@ -211,6 +211,22 @@ def test_two_studies_at_once_train_each_run_once(tmp_path, write_study):
     assert len(list((study.directory / "cells" / study.name).glob("*.json"))) == 2
 
 
+@pytest.mark.slow  # two worker processes that each import torch: about 12 s on 2 busy cores
+def test_jobs_train_runs_in_local_worker_processes(tmp_path, write_study, capfd):
+    """--jobs 2 (the local executor's worker processes): both runs train, each in its own run
+    directory with its output in its log, and both are recorded; the console gets the
+    grid's progress, not the trainings' log lines."""
+    path = write_study(seeds=[0, 1], vary={"generator.activation": ["leaky_relu"]})
+    assert main(["study", str(path), "--jobs", "2"]) == 0
+    captured = capfd.readouterr()  # the workers' file descriptors too
+    assert "all 2 runs finished" in captured.out and "Engine run" not in captured.err
+    study = load_study(path)
+    for plan in plan_study(study):
+        assert plan.action == "skip" and stored(study, plan)["iteration"] == 3
+        log = (study.directory / "logs" / f"{plan.run.name}.log").read_text()
+        assert "Engine run finished" in log and f"finished at iteration 3: {plan.run_dir}" in log
+
+
 @pytest.mark.slow  # a submitit job process that imports torch: about 12 s on 2 busy cores
 def test_a_study_runs_on_submitit_local_jobs(tmp_path, write_study):
     """--executor submitit-local (Slurm's code path, as local processes): the run trains in a
