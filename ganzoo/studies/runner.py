@@ -158,11 +158,15 @@ def train_study_run(payload: StudyCell, work_dir: Path) -> dict[str, Any]:
     if plan.action != "skip":
         with _output_to(plan.log) as log:
             log.write(f"# {plan.action}: {' '.join(plan.overrides)}\n")
-            if plan.action == "resume":
-                result = ganzoo.train(None, plan.overrides, resume=plan.run_dir, progress=False)
-            else:
-                out = directory / RUNS_DIR
-                result = ganzoo.train(payload.base, plan.overrides, out=out, progress=False)
+            try:
+                if plan.action == "resume":
+                    result = ganzoo.train(None, plan.overrides, resume=plan.run_dir, progress=False)
+                else:
+                    out = directory / RUNS_DIR
+                    result = ganzoo.train(payload.base, plan.overrides, out=out, progress=False)
+            except Exception as exc:
+                log.write(f"# error: {type(exc).__name__}: {exc}\n")
+                raise
             log.write(f"# {result.status} at iteration {result.iteration}: {result.run_dir}\n")
         if result.status == INTERRUPTED:
             raise KeyboardInterrupt(result.detail or "the training run was interrupted")

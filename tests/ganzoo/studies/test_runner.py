@@ -154,6 +154,28 @@ def test_one_failure_does_not_stop_the_others(tmp_path, write_study, monkeypatch
     assert [(p.action, p.status) for p in plans] == [("new", "done"), ("skip", "skipped")]
 
 
+def test_an_error_raised_by_the_training_is_a_failed_run_and_in_its_log(
+    tmp_path, write_study, monkeypatch
+):
+    """ganzoo.train raising (bad input found only when it starts) fails that run alone: the
+    store and study.json carry the error, the run's log ends with it, nothing is trained."""
+    import ganzoo
+    from ganzoo.errors import GanzooError
+
+    def refused(config, overrides=(), **kwargs):
+        raise GanzooError("the data folder vanished")
+
+    monkeypatch.setattr(ganzoo, "train", refused)
+    study = load_study(write_study(vary={"generator.activation": ["leaky_relu"]}))
+    (plan,) = run_study(study)
+    assert (plan.status, plan.problem) == ("failed", "GanzooError: the data folder vanished")
+    assert stored(study, plan)["error"] == "GanzooError: the data folder vanished"
+    assert read_index(study.directory)["runs"]["leaky_relu_seed0"]["status"] == "failed"
+    log = (study.directory / "logs" / "leaky_relu_seed0.log").read_text()
+    assert log.splitlines()[-1] == "# error: GanzooError: the data folder vanished"
+    assert not (study.directory / "runs").exists()
+
+
 def test_the_record_holds_the_curve_and_the_final_protocol(tmp_path):
     """A run's record: its eval points (the last line per iteration: a resume repeats one), the
     final protocol's scores and protocol from eval/final.json (not a declared earlier point's
