@@ -7,6 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
+from ganzoo.cli.executor_args import add_executor_arguments, executor_from_args
 from ganzoo.errors import GanzooError
 from ganzoo.studies import archive_study, load_study, plan_study, run_study
 
@@ -24,7 +25,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "Then `ganzoo report STUDY_DIR -o DIR` compares them.",
     )
     parser.add_argument("study", type=Path, help="study YAML file")
-    parser.add_argument("--jobs", type=int, default=1, help="trainings at once (default 1)")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="trainings at once, in local processes (default 1)"
+    )
     parser.add_argument("--out", type=Path, help="root of study directories (replaces out:)")
     parser.add_argument(
         "--dry-run", action="store_true", help="validate every run's config, print the plan, exit"
@@ -44,6 +47,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "about the generator's size) in ROOT/<study name>/generators/<run>/, which `ganzoo eval "
         "--suite final` can score later without training again",
     )
+    add_executor_arguments(parser)
     parser.set_defaults(func=study_command)
 
 
@@ -76,8 +80,9 @@ def study_command(args: argparse.Namespace) -> int:
             print(f"  {plan.run.name}: {plan.action}{where}")
             if plan.problem:
                 print(f"    {plan.problem}")
-            elif plan.argv:
-                print(f"    ganzoo {' '.join(plan.argv)}")
+            elif plan.action in ("new", "resume"):
+                what = f"--resume {plan.run_dir}" if plan.run_dir else str(study.base)
+                print(f"    ganzoo train {what} {' '.join(plan.overrides)}")
         conflicts = sum(plan.action == "conflict" for plan in plans)
         if conflicts:
             print(
@@ -85,28 +90,25 @@ def study_command(args: argparse.Namespace) -> int:
                 "run would refuse the study (see above)",
                 file=sys.stderr,
             )
-            return 2
-        return 0
-    plans = run_study(study, jobs=args.jobs)
+        return 2 if conflicts else 0
+    plans = run_study(study, jobs=args.jobs, executor=executor_from_args(args, study.directory))
     print(f"study {study.name}: {study.directory}")
     width = max(len(p.run.name) for p in plans)
     for plan in plans:
-        end = f"/{plan.end}" if plan.end else ""
         print(
-            f"  {plan.run.name:<{width}}  {plan.action:<8} {plan.status:<7} "
-            f"iteration {plan.iteration}{end}  {plan.run_dir or '-'}"
+            f"  {plan.run.name:<{width}}  {plan.action:<8} {plan.status:<7} iteration "
+            f"{plan.iteration}{f'/{plan.end}' if plan.end else ''}  {plan.run_dir or '-'}"
         )
         if plan.status in ("failed", "interrupted"):
             print(f"    {plan.problem} (log: {plan.log})")
-    failed = [p for p in plans if p.status == "failed"]
-    if failed:
-        print(f"{len(failed)} of {len(plans)} runs failed; rerun the same command to retry them")
+    count = {s: sum(p.status == s for p in plans) for s in ("failed", "interrupted", "pending")}
+    if count["failed"]:
+        print(f"{count['failed']} of {len(plans)} runs failed; rerun the same command to retry")
         return 1
-    interrupted = [p for p in plans if p.status == "interrupted"]
-    if interrupted:
+    if count["interrupted"] or count["pending"]:
         print(
-            f"{len(interrupted)} of {len(plans)} runs were interrupted; rerun the same command "
-            "to resume them"
+            f"{count['interrupted']} of {len(plans)} runs were interrupted and {count['pending']} "
+            "not started; rerun the same command to resume them"
         )
         return INTERRUPTED_EXIT
     print(f"all {len(plans)} runs finished; next: ganzoo report {study.directory} -o REPORT_DIR")

@@ -1,5 +1,5 @@
-"""Multi-seed studies: a study config (base experiment, factors, seeds), its runner and its
-archive of finished runs."""
+"""Multi-seed studies: a study config (base experiment, factors, seeds), its runner (a preset of
+the grid runner in :mod:`ganzoo.experiments`) and its archive of finished runs."""
 
 from ganzoo.studies.archive import ArchiveResult, archive_study
 from ganzoo.studies.config import Factor, Level, Study, StudyRun, load_study, study_from_dict
@@ -7,7 +7,6 @@ from ganzoo.studies.runner import (
     INDEX_FILE,
     PlannedRun,
     find_run_dir,
-    library_execute,
     plan_study,
     read_index,
     run_study,
@@ -28,5 +27,4 @@ __all__ = [
     "read_index",
     "run_study",
     "study_from_dict",
-    "library_execute",
 ]

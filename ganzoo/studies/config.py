@@ -92,14 +92,6 @@ class Headline:
             return f"{self.metric} (eval final)"
         return f"{self.metric} (mean of last {self.k} periodic evals)"
 
-    def describe(self) -> str:
-        where = (
-            "the final protocol (eval/final.json)"
-            if self.point == "final"
-            else f"the mean of the last {self.k} periodic evaluations"
-        )
-        return f"{self.metric} at {where}, against {self.baseline}"
-
 
 @dataclass
 class Study:
@@ -128,7 +120,7 @@ class Study:
                 for level in combo:
                     merged.update(level.overrides)
                 name = f"{variant}_seed{seed}"
-                items = [f"{k}={_dotlist_value(v)}" for k, v in merged.items()]
+                items = [f"{k}={dotlist_value(v)}" for k, v in merged.items()]
                 runs.append(
                     StudyRun(
                         name=name,
@@ -348,7 +340,7 @@ def _label(value: Any) -> str:
     return text or "empty"
 
 
-def _dotlist_value(value: Any) -> str:
+def dotlist_value(value: Any) -> str:
     """A value as OmegaConf's dotlist parser reads it back (YAML flow style)."""
     if isinstance(value, str):
         return value

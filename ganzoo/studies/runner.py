@@ -1,262 +1,284 @@
-"""Run a study: every combination in its own run directory, skipping finished runs and resuming
-unfinished ones.
-
-Layout of a study directory ``<out>/<name>/``::
-
-    study.json                 # the index: the study and, per run, its levels, seed and run dir
-    runs/<run name>/<stamp>/   # ordinary ganzoo run directories (run name: psf_seed0, ...)
-    logs/<run name>.log        # each training's output (appended across resumes)
-
-Each training is :func:`ganzoo.train` in a spawned worker process (its log lines and output go
-to the run's log), so one crash cannot take the others down and ``--jobs N`` trains N at a
-time. A run's plan is also written as the ``ganzoo train`` command that does the same.
+"""Run a study as a grid of :mod:`ganzoo.experiments`: each run a cell, trained or resumed
+through :func:`ganzoo.train` in the executor's worker, recorded in the study directory, which is
+the grid's store. Layout: ``study.json`` (the index), ``runs/<run>/<stamp>/`` (run directories),
+``logs/<run>.log``, ``cells/<study>/`` (one record per finished run) and ``locks/<study>/``.
+Study directories from before the grid (no cells/) are read as they are.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import logging
-import multiprocessing
-import os
-import sys
-import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ganzoo.config import ExperimentConfig, config_from_dict, load_config, to_dict
+from ganzoo.engine.result import INTERRUPTED
+from ganzoo.engine.resume import is_resumable_key
 from ganzoo.errors import ConfigError, GanzooError
+from ganzoo.experiments import Cell, RecordStore, make_executor, run_grid
+from ganzoo.experiments.executors import Executor
+from ganzoo.experiments.runner import RunFunction
+from ganzoo.experiments.store import FAILED, OK
+from ganzoo.leaderboard.tasks import read_eval_curve
 from ganzoo.runs import (
-    RESUMABLE_OVERRIDES,
+    METRICS_FILE,
     atomic_write_text,
     is_run_record,
     list_checkpoints,
-    newest_checkpoint_iteration,
     planned_end,
     read_progress,
     read_run_config,
     recorded_iteration,
 )
-from ganzoo.studies.config import Study, StudyRun
+from ganzoo.studies.config import Study, StudyRun, dotlist_value
 
 logger = logging.getLogger(__name__)
 
 INDEX_FILE = "study.json"
 RUNS_DIR = "runs"
 LOGS_DIR = "logs"
-# A training stopped by SIGINT or SIGTERM (shell codes; negative: multiprocessing's "killed by
-# signal N"): it checkpointed and resumes, so the run is interrupted, not failed.
-INTERRUPTED_CODES = (130, 143, -2, -15)
-STOP_GRACE_S = 60.0  # how long an interrupted training may take to checkpoint and stop
-
-
-# Runs one ganzoo command (argv after `ganzoo`), writing its output to the log; returns the
-# exit status.
-Execute = Callable[[Sequence[str], Path, dict[str, str]], int]
 
 
 @dataclass
 class PlannedRun:
+    """What one run of a study needs (its action) and, once run, how it ended (its status)."""
+
     run: StudyRun
     config: ExperimentConfig
     action: str  # new, resume, skip, conflict
     run_dir: Path | None = None
     iteration: int = 0  # where the run stands now
     end: int | None = None  # the configured last iteration (None: unknown until trained)
-    argv: list[str] = field(default_factory=list)
+    overrides: list[str] = field(default_factory=list)  # ganzoo.train's, for new or resume
     problem: str = ""
     status: str = "pending"  # pending, done, failed, interrupted, skipped
     log: Path | None = None
+    cell: Cell | None = None  # its grid cell (set by run_study)
 
 
-def library_execute(argv: Sequence[str], log: Path, env: dict[str, str]) -> int:
-    """Run the ``ganzoo train`` command ``argv`` as :func:`ganzoo.train` in a spawned worker
-    process, its output appended to ``log``; returns the exit status the command would have
-    (0 finished, 2 failed or bad input, 130/143 interrupted, -N killed by signal N)."""
-    context = multiprocessing.get_context("spawn")  # no fork of a process with torch threads
-    with log.open("a") as handle:
-        handle.write(f"$ ganzoo {' '.join(argv)}\n")
-    worker = context.Process(target=_train_to_log, args=(list(argv), str(log), env))
-    worker.start()
-    try:
-        worker.join()
-    except KeyboardInterrupt:
-        # The training got the same Ctrl-C: give it the time to write its checkpoint.
-        worker.join(STOP_GRACE_S)
-        if worker.is_alive():
-            worker.kill()
-        raise
-    return worker.exitcode if worker.exitcode is not None else -1
+@dataclass(frozen=True)
+class StudyCell:
+    """A grid cell's payload: where the study lives and which run to train (picklable)."""
 
-
-def train_arguments(argv: Sequence[str]) -> dict[str, Any]:
-    """:func:`ganzoo.train`'s arguments for a command :func:`plan_study` wrote:
-    ``train CONFIG OVERRIDE... --out DIR`` or ``train --resume RUN_DIR OVERRIDE...``."""
-    argv = list(argv)[1:]
-    if argv[0] == "--resume":
-        return {"config": None, "overrides": argv[2:], "resume": argv[1], "out": None}
-    out = argv.index("--out")
-    return {"config": argv[0], "overrides": argv[1:out], "resume": None, "out": argv[out + 1]}
-
-
-def _train_to_log(argv: list[str], log: str, env: dict[str, str]) -> None:
-    """In the worker: train, with every log line and print going to ``log``; exit with the
-    status a ``ganzoo train`` command would."""
-    import contextlib
-
-    os.environ.update(env)
-    with (
-        open(log, "a", buffering=1) as handle,
-        contextlib.redirect_stdout(handle),
-        contextlib.redirect_stderr(handle),
-    ):
-        logging.basicConfig(level=logging.INFO, stream=handle, format="%(levelname)s %(message)s")
-        try:
-            import ganzoo
-
-            result = ganzoo.train(**train_arguments(argv), progress=False)
-        except GanzooError as exc:
-            print(f"error: {exc}")
-            code = 2
-        else:
-            print(result.run_dir)
-            if result.detail:
-                print(result.detail)
-            code = result.exit_code
-    sys.exit(code)
+    directory: Path
+    base: Path
+    run: StudyRun
 
 
 def plan_study(study: Study) -> list[PlannedRun]:
     """What each run needs; every run's config is resolved and validated first."""
     index = read_index(study.directory)
-    plans = []
-    for run in study.runs():
-        try:
-            config = load_config(study.base, run.overrides)
-        except ConfigError as exc:
-            raise ConfigError(f"study {study.source}, run {run.name}: {exc}") from None
-        plan = PlannedRun(run=run, config=config, action="new")
-        plan.end = config.train.iterations
-        plan.log = study.directory / LOGS_DIR / f"{run.name}.log"
-        run_dir = find_run_dir(study.directory, run.name, index)
-        if run_dir is not None and (list_checkpoints(run_dir) or read_progress(run_dir)):
-            plan.run_dir = run_dir
-            _plan_existing(plan, run_dir)
-        if plan.action == "new":
-            plan.argv = [
-                "train",
-                str(study.base),
-                *run.overrides,
-                "train.progress=false",
-                "--out",
-                str(study.directory / RUNS_DIR),
-            ]
-        plans.append(plan)
-    return plans
+    return [plan_run(study.directory, study.base, run, index) for run in study.runs()]
 
 
-def _plan_existing(plan: PlannedRun, run_dir: Path) -> None:
-    expected = _flatten(to_dict(plan.config))
+def plan_run(directory: Path, base: Path, run: StudyRun, index: dict[str, Any]) -> PlannedRun:
+    """One run's plan from its run directory (found through the index, else by name)."""
+    try:
+        config = load_config(base, run.overrides)
+    except ConfigError as exc:
+        raise ConfigError(f"study {directory.name}, run {run.name}: {exc}") from None
+    plan = PlannedRun(run, config, "new", end=config.train.iterations, overrides=run.overrides)
+    plan.log = directory / LOGS_DIR / f"{run.name}.log"
+    run_dir = find_run_dir(directory, run.name, index)
+    if run_dir is None or not (list_checkpoints(run_dir) or read_progress(run_dir)):
+        return plan
+    plan.run_dir, plan.iteration = run_dir, recorded_iteration(run_dir)
+    expected = _flatten(to_dict(config))
     # Through the schema: a key added to ganzoo after the run was trained reads as its default
     # (which is what the run used), not as a difference.
     actual = _flatten(to_dict(config_from_dict(read_run_config(run_dir), str(run_dir))))
     changed = sorted(
         k
         for k in set(expected) | set(actual)
-        if not _resumable(k) and expected.get(k, "<unset>") != actual.get(k, "<unset>")
+        if not is_resumable_key(k) and expected.get(k, "<unset>") != actual.get(k, "<unset>")
     )
-    plan.iteration = recorded_iteration(run_dir)
     if changed:
         plan.action = "conflict"
         plan.problem = f"{run_dir} was trained with a different config: " + ", ".join(
-            f"{k}={_to_text(actual.get(k, '<unset>'))} (study: "
-            f"{_to_text(expected.get(k, '<unset>'))})"
+            f"{k}={dotlist_value(actual.get(k, '<unset>'))} (study: "
+            f"{dotlist_value(expected.get(k, '<unset>'))})"
             for k in changed
         )
-        return
+        return plan
     # epochs: the end needs the epoch length the trainer recorded
-    plan.end = planned_end(plan.config.train.iterations, plan.config.train.epochs, run_dir)
+    plan.end = planned_end(config.train.iterations, config.train.epochs, run_dir)
     if plan.end is not None and plan.iteration >= plan.end:
         plan.action = "skip"
-        return
-    if not list_checkpoints(run_dir):
-        # A record of an unfinished run: nothing to resume from, so it trains again.
+    elif not list_checkpoints(run_dir):
         logger.warning(
             "%s: %s records iteration %d of %s but holds no checkpoint to resume; training it "
             "again in a new run directory",
-            plan.run.name,
+            run.name,
             run_dir,
             plan.iteration,
             plan.end,
         )
         plan.run_dir, plan.iteration = None, 0
-        return
-    plan.action = "resume"
-    changes = [
-        f"{k}={_to_text(v)}"
-        for k, v in expected.items()
-        if _resumable(k) and actual.get(k) != v and k != "train.progress"
-    ]
-    plan.argv = ["train", "--resume", str(run_dir), *changes]
+    else:
+        plan.action = "resume"
+        plan.overrides = [
+            f"{k}={dotlist_value(v)}"
+            for k, v in expected.items()
+            if is_resumable_key(k) and actual.get(k) != v and k != "train.progress"
+        ]
+    return plan
 
 
-def run_study(study: Study, jobs: int = 1, execute: Execute | None = None) -> list[PlannedRun]:
-    """Train what is missing, ``jobs`` at a time; failures are recorded, never raised."""
+def study_cell(directory: Path, base: Path, plan: PlannedRun) -> Cell:
+    """The grid cell of a planned run (group: the study's name)."""
+    flat = _flatten(to_dict(plan.config))
+    fixed = {k: v for k, v in sorted(flat.items()) if not is_resumable_key(k)}
+    text = json.dumps(fixed, sort_keys=True, default=str)
+    key = {
+        "run": plan.run.name,
+        "config": hashlib.sha256(text.encode("utf-8")).hexdigest()[:20],
+        "iterations": plan.config.train.iterations,
+        "epochs": plan.config.train.epochs,
+    }
+    payload = StudyCell(Path(directory).absolute(), Path(base).absolute(), plan.run)
+    return Cell(directory.name, key, plan.run.name, payload)
+
+
+def train_study_run(payload: StudyCell, work_dir: Path) -> dict[str, Any]:
+    """In the executor's worker, under the cell's lock: plan the run again (another command
+    may have trained it meanwhile), train or resume it through :func:`ganzoo.train` with its
+    output in ``logs/<run>.log``, and return its record. An interrupted training raises
+    KeyboardInterrupt, so it is not stored and the next ``ganzoo study`` resumes it."""
+    import ganzoo
+
+    directory = payload.directory
+    plan = plan_run(directory, payload.base, payload.run, read_index(directory))
+    if plan.action == "conflict":
+        raise StudyConflictError(plan.problem)
+    if plan.action != "skip":
+        with _output_to(plan.log) as log:
+            log.write(f"# {plan.action}: {' '.join(plan.overrides)}\n")
+            try:
+                if plan.action == "resume":
+                    result = ganzoo.train(None, plan.overrides, resume=plan.run_dir, progress=False)
+                else:
+                    out = directory / RUNS_DIR
+                    result = ganzoo.train(payload.base, plan.overrides, out=out, progress=False)
+            except Exception as exc:
+                log.write(f"# error: {type(exc).__name__}: {exc}\n")
+                raise
+            log.write(f"# {result.status} at iteration {result.iteration}: {result.run_dir}\n")
+        if result.status == INTERRUPTED:
+            raise KeyboardInterrupt(result.detail or "the training run was interrupted")
+        if not result.ok:
+            raise GanzooError(f"the training run {result.status}: {result.detail}")
+        plan.run_dir = Path(result.run_dir)
+        plan.end = planned_end(plan.config.train.iterations, plan.config.train.epochs, plan.run_dir)
+    return run_record(directory, plan.run_dir, plan.end)
+
+
+def run_record(directory: Path, run_dir: Path, end: int | None) -> dict[str, Any]:
+    """The store record of a finished run: its eval curve, the final protocol's scores and
+    protocol (``eval/final.json``, written at the end of training or by ``ganzoo eval --suite
+    final``; else the curve's last point), and where it is."""
+    curve = read_eval_curve(run_dir / METRICS_FILE)
+    record = {
+        "status": OK,
+        "curve": curve,
+        "final": curve[-1] if curve else {},
+        "run_dir": _relative(run_dir, directory),
+        "iteration": recorded_iteration(run_dir),
+        "end": end,
+    }
+    from ganzoo.engine.handlers.evaluation import FINAL_EVAL_FILE  # (torch, ignite: lazily)
+
+    path = run_dir / "eval" / FINAL_EVAL_FILE
+    try:
+        final = json.loads(path.read_text()) if path.is_file() else None
+    except (OSError, json.JSONDecodeError) as exc:
+        logger.warning("ignoring unreadable %s: %s", path, exc)
+        final = None
+    if isinstance(final, dict):
+        from evaluation.metrics import result_keys
+
+        scores = {k: final[k] for k in result_keys() if isinstance(final.get(k), int | float)}
+        record.update(final=scores, protocol=final.get("protocol"))
+    return record
+
+
+@contextlib.contextmanager
+def _output_to(log: Path) -> Iterator[Any]:
+    """Within the block, every log line and print goes to ``log`` (appended), not the console."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    with open(log, "a", buffering=1, encoding="utf-8") as handle:
+        handler = logging.StreamHandler(handle)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+        root.handlers[:] = [handler]
+        root.setLevel(logging.INFO)
+        try:
+            with contextlib.redirect_stdout(handle), contextlib.redirect_stderr(handle):
+                yield handle
+        finally:
+            root.handlers[:], level = saved
+            root.setLevel(level)
+
+
+def run_study(
+    study: Study,
+    jobs: int = 1,
+    executor: Executor | None = None,
+    run: RunFunction = train_study_run,
+) -> list[PlannedRun]:
+    """Train what is missing on ``executor`` (default: ``jobs`` local processes; one: here).
+    Failures are recorded, never raised; Ctrl-C or SIGTERM leaves the runs in flight
+    interrupted (checkpointed, not stored), to be resumed by the same command."""
     if jobs < 1:
         raise GanzooError(f"--jobs must be at least 1, got {jobs}")
-    execute = execute or library_execute
     plans = plan_study(study)
     refuse_conflicts(study, plans)
     directory = study.directory
-    (directory / LOGS_DIR).mkdir(parents=True, exist_ok=True)
-    (directory / RUNS_DIR).mkdir(parents=True, exist_ok=True)
-    lock = threading.Lock()
-    env = {}
-    if jobs > 1 and "OMP_NUM_THREADS" not in os.environ:
-        # N trainings at once: split the cores instead of oversubscribing them.
-        env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // jobs))
-
-    def save_index() -> None:
-        with lock:
-            write_index(directory, study, plans)
-
+    store = RecordStore(directory.absolute())
+    store.check_writable()
     for plan in plans:
-        if plan.action == "skip":
-            plan.status = "skipped"
-    save_index()
+        plan.cell = study_cell(directory, study.base, plan)
+        if plan.action == "skip" and store.get(plan.cell.group, plan.cell.key) is None:
+            # finished before the study had a store (or by another command): record it as is
+            store.put(plan.cell.group, plan.cell.key, run_record(directory, plan.run_dir, plan.end))
 
-    def train(plan: PlannedRun) -> None:
-        logger.info("%s: %s", plan.run.name, plan.action)
-        try:
-            code = execute(plan.argv, plan.log, env)
-        except Exception as exc:  # a launcher failure is this run's failure only
-            code = -1
-            plan.problem = f"could not start: {exc}"
-        found = find_run_dir(directory, plan.run.name, {}) if plan.run_dir is None else None
-        plan.run_dir = plan.run_dir or found
-        if plan.run_dir is not None and list_checkpoints(plan.run_dir):
-            plan.iteration = newest_checkpoint_iteration(plan.run_dir)
-        if code == 0:
-            plan.status = "done"
-        elif code in INTERRUPTED_CODES:
+    def progress(message: str, interrupted: bool = False) -> None:
+        logger.info("%s", message)
+        update_statuses(plans, store, interrupted)
+        write_index(directory, study, plans)
+
+    progress(f"study {study.name}: {len(plans)} runs in {directory}")
+    cells = [plan.cell for plan in plans]
+    try:
+        executor = executor or make_executor("local", jobs=jobs)
+        run_grid(cells, store, run, executor, retry_failed=True, progress=progress)
+    except KeyboardInterrupt:
+        progress(f"study {study.name} interrupted; the same command resumes it", True)
+    else:
+        progress(f"study {study.name}: done")
+    return plans
+
+
+def update_statuses(plans: Sequence[PlannedRun], store: RecordStore, interrupted: bool) -> None:
+    """Each plan's status, iteration and run directory from its record in the store."""
+    for plan in plans:
+        record = store.get(plan.cell.group, plan.cell.key)
+        plan.run_dir = plan.run_dir or find_run_dir(store.root, plan.run.name, {})
+        if record is None and interrupted and plan.run_dir is not None:
             plan.status = "interrupted"
             plan.problem = "interrupted by a signal; run the study again to resume it"
-        else:
-            plan.status = "failed"
-            plan.problem = plan.problem or f"exit status {code}; {_tail(plan.log)}"
-        logger.info("%s: %s", plan.run.name, plan.status)
-        save_index()
-
-    todo = [p for p in plans if p.action in ("new", "resume")]
-    if jobs == 1:
-        for plan in todo:
-            train(plan)
-    else:
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            list(pool.map(train, todo))
-    return plans
+            plan.iteration = recorded_iteration(plan.run_dir)
+        elif record is not None and record["status"] == FAILED:
+            plan.status, plan.problem = "failed", record.get("error", "")
+        elif record is not None:
+            plan.status = "skipped" if plan.action == "skip" else "done"
+            plan.run_dir = store.root / record["run_dir"]
+            plan.iteration, plan.end = record["iteration"], record["end"]
 
 
 def refuse_conflicts(study: Study, plans: Sequence[PlannedRun]) -> None:
@@ -349,20 +371,3 @@ def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
             out.update(_flatten(value, f"{prefix}{key}."))
         return out
     return {prefix[:-1]: data}
-
-
-def _resumable(key: str) -> bool:
-    return any(key == k or (k.endswith(".") and key.startswith(k)) for k in RESUMABLE_OVERRIDES)
-
-
-def _to_text(value: Any) -> str:
-    return (
-        "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
-    )
-
-
-def _tail(log: Path | None, lines: int = 3) -> str:
-    if log is None or not log.is_file():
-        return "no log"
-    text = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
-    return "last output: " + " | ".join(text[-lines:]) if text else "no output"

@@ -3,22 +3,15 @@ which `ganzoo report` reads as finished and `ganzoo study` skips instead of trai
 
 from __future__ import annotations
 
-import contextlib
 import json
-from pathlib import Path
 
 from ganzoo.cli import main
 from ganzoo.report.runs import load_runs
 from ganzoo.studies import archive_study, load_study, plan_study, run_study
 
 
-def in_process(argv, log: Path, env) -> int:
-    with log.open("a") as handle, contextlib.redirect_stdout(handle):
-        return main(list(argv))
-
-
-def must_not_run(argv, log, env) -> int:
-    raise AssertionError(f"nothing should be trained, got {argv}")
+def must_not_run(payload, work_dir) -> dict:
+    raise AssertionError(f"nothing should be trained, got {payload.run.name}")
 
 
 # One epoch of 256 images at batch 32: 8 iterations, so the end is known only from the epoch
@@ -35,7 +28,7 @@ def test_archived_records_are_finished_runs_for_the_report_and_the_runner(
     vary = {"generator.activation": ["leaky_relu", "psf"]}
     path = write_study(vary=vary, overrides=EPOCH_BASED)
     study = load_study(path)
-    assert [p.status for p in run_study(study, execute=in_process)] == ["done", "done"]
+    assert [p.status for p in run_study(study)] == ["done", "done"]
 
     root = tmp_path / "archive"
     assert main(["study", str(path), "--archive", str(root)]) == 0
@@ -59,7 +52,7 @@ def test_archived_records_are_finished_runs_for_the_report_and_the_runner(
 
     from_archive = load_study(path, out=root)
     assert [p.action for p in plan_study(from_archive)] == ["skip", "skip"]
-    assert [p.status for p in run_study(from_archive, execute=must_not_run)] == [
+    assert [p.status for p in run_study(from_archive, run=must_not_run)] == [
         "skipped",
         "skipped",
     ]
@@ -75,7 +68,7 @@ def test_unfinished_and_untrained_runs_are_left_out(tmp_path, write_study, capsy
     record, so none is archived and each is named with where it stands."""
     vary = {"generator.activation": ["leaky_relu"]}
     path = write_study(vary=vary, overrides=EPOCH_BASED)
-    run_study(load_study(path), execute=in_process)
+    run_study(load_study(path))
     longer = write_study(vary=vary, overrides={**EPOCH_BASED, "train.epochs": 2}, seeds=[0, 1])
     result = archive_study(load_study(longer), tmp_path / "archive")
     assert result.archived == []
@@ -100,7 +93,7 @@ def test_kept_generators_score_like_the_runs_they_come_from(tmp_path, write_stud
 
     path = write_study(vary={"generator.activation": ["psf"]}, overrides=EPOCH_BASED)
     study = load_study(path)
-    assert [p.status for p in run_study(study, execute=in_process)] == ["done"]
+    assert [p.status for p in run_study(study)] == ["done"]
     assert main(["study", str(path), "--keep-generators"]) == 2
     assert "add --archive ROOT" in capsys.readouterr().err
 

@@ -1,7 +1,7 @@
 """Issue 25's weak cases of `ganzoo study`: archive targets that cannot be made, an archive
 with nothing finished, interrupted runs not logged as failed, and --dry-run's exit status when
-the real run would refuse. Runs are recorded by hand (config + progress.json), so no test
-trains."""
+the real run would refuse. Runs are recorded by hand (config + progress.json), except the
+interrupted one, a tiny real training stopped by a real SIGINT."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from ganzoo.cli import main
 from ganzoo.config import load_config, to_dict
 from ganzoo.runs import CONFIG_FILE, write_progress
 from ganzoo.studies import load_study, read_index, run_study
-from ganzoo.studies import runner as study_runner
 
 
 def _record_run(study, name: str, **changes) -> None:
@@ -60,22 +59,44 @@ def test_archive_with_nothing_finished_claims_no_directory(tmp_path, write_study
 
 
 def test_interrupted_runs_are_not_failed(write_study, monkeypatch, capsys):
-    """A training stopped by Ctrl-C or SIGTERM (exit 130/143) checkpointed and resumes: it is
-    recorded as interrupted, not failed, and the command exits 130 saying how to resume."""
+    """A real SIGINT during iteration 2 of the first run: the training checkpoints and stops,
+    the run is recorded interrupted (not failed, and no record in the store), the study stops
+    with exit 130 saying how to resume; the same command then resumes it from its checkpoint
+    (same run directory, iterations continued) and trains the run not started yet."""
+    import json
+    import os
+    import signal
+
+    from ganzoo.engine import step as step_module
+    from ganzoo.runs import list_checkpoints
+
     path = write_study(seeds=[0, 1], vary={"generator.activation": ["leaky_relu"]})
+    original = step_module.GANStep.__call__
 
-    def interrupted(argv, log, env):
-        log.write_text("SIGINT received: training stopped after iteration 2\n")
-        return 130 if "seed=0" in argv else 143
+    def interrupted(self, engine, batch):
+        if engine.state.iteration == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(self, engine, batch)
 
-    monkeypatch.setattr(study_runner, "library_execute", interrupted)
+    monkeypatch.setattr(step_module.GANStep, "__call__", interrupted)
     assert main(["study", str(path)]) == 130
     out = capsys.readouterr().out
-    assert "failed" not in out and "2 of 2 runs were interrupted" in out
-    runs = read_index(load_study(path).directory)["runs"]
-    assert {entry["status"] for entry in runs.values()} == {"interrupted"}
-    plans = run_study(load_study(path), execute=interrupted)
-    assert [plan.status for plan in plans] == ["interrupted", "interrupted"]
+    assert "failed" not in out and "1 of 2 runs were interrupted" in out
+    study = load_study(path)
+    runs = read_index(study.directory)["runs"]
+    assert runs["leaky_relu_seed0"]["status"] == "interrupted"
+    assert runs["leaky_relu_seed0"]["iteration"] == 2
+    assert runs["leaky_relu_seed1"]["status"] == "pending"
+    assert not list((study.directory / "cells").glob("*/*.json"))
+    run_dir = study.directory / runs["leaky_relu_seed0"]["run_dir"]
+    assert [c.name for c in list_checkpoints(run_dir)] == ["checkpoint_2.pt"]
+
+    monkeypatch.setattr(step_module.GANStep, "__call__", original)
+    plans = run_study(study)
+    assert [(p.action, p.status) for p in plans] == [("resume", "done"), ("new", "done")]
+    assert plans[0].run_dir == run_dir and len(list(run_dir.parent.iterdir())) == 1
+    lines = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines() if x]
+    assert [x["iteration"] for x in lines if "loss_d" in x] == [1, 2, 3]
 
 
 def test_dry_run_exits_non_zero_when_the_real_run_would_refuse(write_study, capsys):
