@@ -206,6 +206,16 @@ def to_dict(config: ExperimentConfig) -> dict[str, Any]:
     return OmegaConf.to_container(OmegaConf.structured(config), resolve=True)
 
 
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    """A nested dict as dotted keys: {"train": {"loss": "bce"}} -> {"train.loss": "bce"}."""
+    if isinstance(data, dict) and data:
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out.update(flatten(value, f"{prefix}{key}."))
+        return out
+    return {prefix[:-1]: data}
+
+
 def to_yaml(config: ExperimentConfig) -> str:
     return yaml.safe_dump(to_dict(config), sort_keys=False)
 

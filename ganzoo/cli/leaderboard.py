@@ -185,7 +185,13 @@ def leaderboard_command(args: argparse.Namespace) -> int:
     from ganzoo.experiments import RecordStore, run_grid
     from ganzoo.leaderboard.board import build_board
     from ganzoo.leaderboard.report import write_leaderboard
-    from ganzoo.leaderboard.runner import ganzoo_version, grid_cells, run_cell, stale_count
+    from ganzoo.leaderboard.runner import (
+        ganzoo_version,
+        grid_cells,
+        run_cell,
+        stale_count,
+        stored_records,
+    )
     from ganzoo.leaderboard.tasks import TASKS, Cell, activation_label
 
     if args.list_tasks:
@@ -224,19 +230,16 @@ def leaderboard_command(args: argparse.Namespace) -> int:
             f"ganzoo leaderboard: {stale} stored result(s) from another task or ganzoo version "
             f"are kept in {store.root} but not used"
         )
+    grid = grid_cells(cells, version)
     summary = run_grid(
-        grid_cells(cells, version),
+        grid,
         store,
         run_cell,
         executor=executor,
         retry_failed=args.retry_failed,
         progress=_say,
     )
-    records = {}
-    for (task, cell), grid_cell in zip(cells, grid_cells(cells, version)):
-        record = store.get(grid_cell.group, grid_cell.key)
-        if record is not None:
-            records[(task.name, cell.label(), cell.seed)] = record
+    records = stored_records(store, grid)
     labels = [activation_label(name, kwargs) for name, kwargs in activations]
     board = build_board(tasks, labels, seeds, records, baseline, version)
     command = _command(args, activations, tasks)

@@ -49,6 +49,17 @@ def read_records(path: Path) -> list[dict[str, Any]]:
     return records
 
 
+def read_eval_curve(path: Path) -> list[dict[str, Any]]:
+    """``[{"iteration": i, <metric>: value, ...}]`` from a run's metrics file's evaluation
+    records (the last record per iteration wins: a resumed run may repeat one)."""
+    by_iteration: dict[int, dict[str, Any]] = {}
+    for record in read_records(path):
+        if isinstance(record.get("eval"), dict):
+            iteration = int(record["iteration"])
+            by_iteration[iteration] = {"iteration": iteration, **record["eval"]}
+    return [by_iteration[i] for i in sorted(by_iteration)]
+
+
 class RunLog:
     """``metrics.jsonl`` and the TensorBoard event files of ``run_dir`` (rank 0 only)."""
 

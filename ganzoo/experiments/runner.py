@@ -119,7 +119,7 @@ def run_grid(
         else:
             todo.append(cell)
     say(f"{len(todo)} cell(s) to run, {summary.reused} reused from {store.root}")
-    total = len(todo)
+    total = len(cells)  # the counter counts the cells reused before the run too
     while todo:
         busy = []
         calls = [(store.root, cell, run, retry_failed) for cell in todo]

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ganzoo.engine.result import INTERRUPTED
-from ganzoo.engine.runlog import read_records
+from ganzoo.engine.runlog import read_eval_curve
 from ganzoo.errors import ConfigError, GanzooError
 from ganzoo.runs import CONFIG_FILE, METRICS_FILE, is_run_dir, list_checkpoints
 
@@ -184,17 +184,6 @@ def training_overrides(task: Task, cell: Cell) -> list[str]:
         f"generator.activation_kwargs={kwargs}",
         f"discriminator.activation_kwargs={kwargs}",
     ]
-
-
-def read_eval_curve(path: Path) -> list[dict[str, Any]]:
-    """``[{"iteration": i, <metric>: value, ...}]`` from a run's metrics file's evaluation
-    records (the last record per iteration wins: a resumed run may repeat one)."""
-    by_iteration: dict[int, dict[str, Any]] = {}
-    for record in read_records(path):
-        if isinstance(record.get("eval"), dict):
-            iteration = int(record["iteration"])
-            by_iteration[iteration] = {"iteration": iteration, **record["eval"]}
-    return [by_iteration[i] for i in sorted(by_iteration)]
 
 
 def _run_dirs(root: Path) -> list[Path]:

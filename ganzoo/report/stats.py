@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from evaluation.metrics import REPORT_KEYS
+from ganzoo.config import flatten
 from ganzoo.report.aggregate import Comparison, Describe, adjust_comparisons, compare, describe
 from ganzoo.report.aggregate import direction as metric_direction
 from ganzoo.report.runs import RunData
@@ -29,16 +30,6 @@ EVAL_METRICS = REPORT_KEYS  # the metric table's keys shown in reports
 class Group:
     label: str
     runs: list[RunData] = field(default_factory=list)
-
-
-def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    """A nested dict as dotted keys: {"train": {"loss": "bce"}} -> {"train.loss": "bce"}."""
-    if isinstance(data, dict) and data:
-        out: dict[str, Any] = {}
-        for key, value in data.items():
-            out.update(flatten(value, f"{prefix}{key}."))
-        return out
-    return {prefix[:-1]: data}
 
 
 def varied_keys(runs: Sequence[RunData]) -> list[str]:

@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ganzoo.config import ExperimentConfig, config_from_dict, load_config, to_dict
+from ganzoo.config import ExperimentConfig, config_from_dict, flatten, load_config, to_dict
 from ganzoo.engine.result import INTERRUPTED
 from ganzoo.engine.resume import is_resumable_key
+from ganzoo.engine.runlog import read_eval_curve
 from ganzoo.errors import ConfigError, GanzooError
 from ganzoo.experiments import Cell, RecordStore, make_executor, run_grid
 from ganzoo.experiments.executors import Executor
 from ganzoo.experiments.runner import RunFunction
 from ganzoo.experiments.store import FAILED, OK
-from ganzoo.leaderboard.tasks import read_eval_curve
 from ganzoo.runs import (
     METRICS_FILE,
     atomic_write_text,
@@ -88,10 +88,10 @@ def plan_run(directory: Path, base: Path, run: StudyRun, index: dict[str, Any]) 
     if run_dir is None or not (list_checkpoints(run_dir) or read_progress(run_dir)):
         return plan
     plan.run_dir, plan.iteration = run_dir, recorded_iteration(run_dir)
-    expected = _flatten(to_dict(config))
+    expected = flatten(to_dict(config))
     # Through the schema: a key added to ganzoo after the run was trained reads as its default
     # (which is what the run used), not as a difference.
-    actual = _flatten(to_dict(config_from_dict(read_run_config(run_dir), str(run_dir))))
+    actual = flatten(to_dict(config_from_dict(read_run_config(run_dir), str(run_dir))))
     changed = sorted(
         k
         for k in set(expected) | set(actual)
@@ -131,7 +131,7 @@ def plan_run(directory: Path, base: Path, run: StudyRun, index: dict[str, Any]) 
 
 def study_cell(directory: Path, base: Path, plan: PlannedRun) -> Cell:
     """The grid cell of a planned run (group: the study's name)."""
-    flat = _flatten(to_dict(plan.config))
+    flat = flatten(to_dict(plan.config))
     fixed = {k: v for k, v in sorted(flat.items()) if not is_resumable_key(k)}
     text = json.dumps(fixed, sort_keys=True, default=str)
     key = {
@@ -362,12 +362,3 @@ def _relative(path: Path | None, directory: Path) -> str | None:
         return str(Path(path).resolve().relative_to(Path(directory).resolve()))
     except ValueError:
         return str(path)
-
-
-def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(data, dict) and data:
-        out: dict[str, Any] = {}
-        for key, value in data.items():
-            out.update(_flatten(value, f"{prefix}{key}."))
-        return out
-    return {prefix[:-1]: data}

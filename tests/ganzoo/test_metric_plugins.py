@@ -13,9 +13,10 @@ import yaml
 
 from evaluation import metric_direction
 from ganzoo.cli import main
+from ganzoo.engine.runlog import read_eval_curve
 from ganzoo.leaderboard.board import build_board
 from ganzoo.leaderboard.runner import OK
-from ganzoo.leaderboard.tasks import Metric, Task, read_eval_curve
+from ganzoo.leaderboard.tasks import Metric, Task
 from ganzoo.runs import load_checkpoint
 
 # Two metrics on the images themselves: the gap between the mean pixel of the generated and of

@@ -10,8 +10,9 @@ import pytest
 
 import ganzoo
 from ganzoo.engine.result import RunResult
+from ganzoo.engine.runlog import read_eval_curve
 from ganzoo.errors import ConfigError, GanzooError
-from ganzoo.leaderboard.tasks import TASKS, Cell, get_task, read_eval_curve, run_training
+from ganzoo.leaderboard.tasks import TASKS, Cell, get_task, run_training
 from ganzoo.runs import CHECKPOINT_DIR, CONFIG_FILE, METRICS_FILE
 
 
