@@ -134,7 +134,8 @@ def _panels(
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(panels) :]:
         ax.axis("off")
-    axes.flat[0].legend(fontsize="small")
+    if axes.flat[0].get_legend_handles_labels()[0]:  # no labelled line: no empty legend
+        axes.flat[0].legend(fontsize="small")
     return save(fig, output, drew)
 
 
