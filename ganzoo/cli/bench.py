@@ -1,21 +1,17 @@
-"""``ganzoo bench mode-collapse``: the standard mode-collapse benchmarks, over seeds.
-
-A preset of the grid runner (:mod:`ganzoo.modecollapse.runner`): each (activation, seed) run is
-a record in ``OUT/store`` as soon as it finishes, and a rerun with the same settings trains only
-what is missing. The summary (mean ± sample std over seeds per activation, from the
-leaderboard's aggregation) is printed and written to ``OUT/summary.csv`` and ``OUT/summary.md``.
-"""
+"""``ganzoo bench mode-collapse``: its options, read into the settings and activations that
+:mod:`ganzoo.modecollapse.runner` runs; the summary is printed and written to
+``OUT/summary.csv`` and ``OUT/summary.md``."""
 
 from __future__ import annotations
 
 import argparse
-import logging
 from pathlib import Path
 
-from ganzoo.activations import create_activation
 from ganzoo.cli.executor_args import add_executor_arguments, executor_from_args
+from ganzoo.cli.leaderboard import check_positive, resolve_activations
 from ganzoo.data.mixtures import mixture_names
 from ganzoo.errors import ConfigError, GanzooError
+from ganzoo.leaderboard.tasks import activation_label
 from ganzoo.losses import get_loss
 from ganzoo.modecollapse.runner import (
     STACKED,
@@ -25,8 +21,6 @@ from ganzoo.modecollapse.runner import (
     bench_task,
     run_bench,
 )
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_ACTIVATIONS = "psf,leaky_relu,prelu,elu"
 BUILTIN_TASKS = ("ring8", "grid25", STACKED)  # and any 2-D mixture dataset a plugin adds
@@ -53,7 +47,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     mc.add_argument(
         "--activations",
         default=DEFAULT_ACTIVATIONS,
-        help=f"comma-separated registered activation names (default {DEFAULT_ACTIVATIONS})",
+        help="comma-separated activations, optionally with kwargs: 'psf,elu(alpha=0.5)' "
+        f"(default {DEFAULT_ACTIVATIONS})",
     )
     mc.add_argument("--seeds", type=int, default=5, help="number of seeds, 0..N-1 (default 5)")
     mc.add_argument(
@@ -95,15 +90,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     mc.set_defaults(func=mode_collapse_command)
 
 
-def _parse_activations(text: str) -> list[str]:
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    if not names:
-        raise ConfigError("--activations needs at least one activation name, e.g. 'psf,elu'.")
-    for name in names:
-        create_activation(name)  # an unknown or broken name fails here, before any training
-    return list(dict.fromkeys(names))
-
-
 def _check_task(task: str) -> None:
     tasks = (*BUILTIN_TASKS, *(name for name in mixture_names() if name not in BUILTIN_TASKS))
     if task not in tasks:
@@ -112,11 +98,7 @@ def _check_task(task: str) -> None:
 
 def _settings(args: argparse.Namespace) -> MixtureSettings | StackedSettings:
     """The run settings the options ask for; a bad value is one ConfigError."""
-    for option in ("seeds", "iterations", "batch_size", "n_critic", "jobs"):
-        value = getattr(args, option)
-        if value is not None and value < 1:
-            flag = "--" + option.replace("_", "-")
-            raise ConfigError(f"{flag} must be at least 1; got {value}.")
+    check_positive(args, "seeds", "iterations", "batch_size", "n_critic", "jobs")
     keys = ("iterations", "batch_size", "loss", "n_critic", "architecture")
     given = {k: getattr(args, k) for k in keys if getattr(args, k)}
     if "loss" in given:
@@ -136,16 +118,15 @@ def _settings(args: argparse.Namespace) -> MixtureSettings | StackedSettings:
 
 def mode_collapse_command(args: argparse.Namespace) -> int:
     from ganzoo.leaderboard.report import format_markdown
-    from ganzoo.modecollapse.summary import format_text, write_csv
+    from ganzoo.modecollapse.runner import format_text, write_csv
 
     _check_task(args.task)
-    activations = _parse_activations(args.activations)
+    activations = resolve_activations(args.activations, None)
     settings = _settings(args)
     out = args.out if args.out is not None else Path("runs/bench/mode-collapse") / args.task
     executor = executor_from_args(args, out / STORE_DIR)
-    board = run_bench(
-        bench_task(args.task, settings), activations, range(args.seeds), out, executor
-    )
+    task = bench_task(args.task, settings)
+    board = run_bench(task, activations, range(args.seeds), out, executor)
     title = (
         f"Mode collapse on {args.task}: {args.seeds} seeds, {settings.iterations} iterations, "
         f"batch {settings.batch_size}; mean ± sample std over seeds"
@@ -165,7 +146,8 @@ def mode_collapse_command(args: argparse.Namespace) -> int:
 def _command(args: argparse.Namespace, activations, settings, out: Path) -> str:
     """The command that regenerates this summary (its store reused)."""
     parts = [
-        f"ganzoo bench mode-collapse --task {args.task} --activations {','.join(activations)}",
+        f"ganzoo bench mode-collapse --task {args.task} --activations "
+        + ",".join(activation_label(name, kwargs).replace(" ", "") for name, kwargs in activations),
         f"--seeds {args.seeds} --iterations {settings.iterations}",
         f"--batch-size {settings.batch_size}",
     ]

@@ -1,15 +1,10 @@
-"""``ganzoo leaderboard``: every registered activation (or a chosen few) through the fixed task
-suite over several seeds, into ``leaderboard.md``, ``leaderboard.json`` and figures.
-
-Finished cells are kept in a results store (``--store``, default ``OUT/store``) and reused, so
-running the command again trains only what is missing: new activations, seeds or tasks, or
-the cells an interruption left undone.
-"""
+"""``ganzoo leaderboard``: its options, and the ``--activations`` and ``--tasks`` lists read
+into what :func:`ganzoo.leaderboard.runner.run_leaderboard` runs (``ganzoo bench`` reads its
+activations here too)."""
 
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,8 +13,6 @@ import yaml
 
 from ganzoo.cli.executor_args import add_executor_arguments, executor_from_args
 from ganzoo.errors import ConfigError, GanzooError
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_BASELINE = "leaky_relu"
 
@@ -112,46 +105,38 @@ def parse_activation(spec: str) -> tuple[str, dict[str, Any]]:
     return name, kwargs
 
 
-def resolve_activations(
-    text: str | None, baseline: str
-) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
-    """The (name, kwargs) list to run, each built once to prove it works, and the warnings.
-
-    Named activations that are unknown or do not build are refused (one error, the closest
-    name suggested). With no list, every registered activation runs; a plugin that does not
-    build is left out with a warning rather than stopping the others.
-    """
+def resolve_activations(text: str | None, baseline: str | None) -> list[tuple[str, dict]]:
+    """The (name, kwargs) to run, each built once to prove it works, with the ``baseline``
+    added when missing. Named activations that are unknown or do not build are refused in one
+    line; with no list, every registered one runs, a plugin that does not build left out with
+    a warning."""
     from ganzoo.activations import ACTIVATIONS, create_activation
 
-    warnings = []
+    normal = ACTIVATIONS._normalise
     if text is None:
         wanted = [(name, {}) for name in ACTIVATIONS.names()]
-        explicit = False
     else:
         wanted = [parse_activation(spec) for spec in split_top_level(text)]
         if not wanted:
             raise ConfigError("--activations needs at least one name, e.g. 'psf,leaky_relu'")
-        explicit = True
-    base_name, base_kwargs = parse_activation(baseline)
-    normal = ACTIVATIONS._normalise
-    if all((normal(n), k) != (normal(base_name), base_kwargs) for n, k in wanted):
-        wanted.append((base_name, base_kwargs))
-        if explicit:
+    base, warnings = parse_activation(baseline) if baseline else None, []
+    if base and all((normal(n), k) != (normal(base[0]), base[1]) for n, k in wanted):
+        wanted.append(base)
+        if text is not None:
             warnings.append(f"added the baseline {baseline} to the activations")
-    chosen, seen = [], set()
+    chosen: dict[tuple[str, str], tuple[str, dict]] = {}
     for name, kwargs in wanted:
         try:
             check_kwargs_work(name, kwargs, create_activation(name, **kwargs))
         except GanzooError as exc:
-            if explicit or name == base_name:
+            if text is not None or (base and (normal(name), kwargs) == (normal(base[0]), base[1])):
                 raise
             warnings.append(f"left out {name}: {exc}")
             continue
-        key = (ACTIVATIONS._normalise(name), repr(sorted(kwargs.items())))
-        if key not in seen:
-            seen.add(key)
-            chosen.append((ACTIVATIONS._normalise(name), kwargs))
-    return chosen, warnings
+        chosen.setdefault((normal(name), repr(sorted(kwargs.items()))), (normal(name), kwargs))
+    for warning in warnings:  # once every activation is known to work
+        print(f"ganzoo leaderboard: {warning}", file=sys.stderr)
+    return list(chosen.values())
 
 
 def check_kwargs_work(name: str, kwargs: dict[str, Any], module: Any) -> None:
@@ -182,17 +167,10 @@ def check_kwargs_work(name: str, kwargs: dict[str, Any], module: Any) -> None:
 
 def leaderboard_command(args: argparse.Namespace) -> int:
     from ganzoo.activations import ACTIVATIONS
-    from ganzoo.experiments import RecordStore, run_grid
-    from ganzoo.leaderboard.board import build_board
+    from ganzoo.experiments import RecordStore
     from ganzoo.leaderboard.report import write_leaderboard
-    from ganzoo.leaderboard.runner import (
-        ganzoo_version,
-        grid_cells,
-        run_cell,
-        stale_count,
-        stored_records,
-    )
-    from ganzoo.leaderboard.tasks import TASKS, Cell, activation_label
+    from ganzoo.leaderboard.runner import run_leaderboard
+    from ganzoo.leaderboard.tasks import TASKS, activation_label
 
     if args.list_tasks:
         for task in TASKS.values():
@@ -203,56 +181,39 @@ def leaderboard_command(args: argparse.Namespace) -> int:
                 f"{task.primary.name}; {task.cost}"
             )
         return 0
-    for option in ("seeds", "jobs"):
-        if getattr(args, option) < 1:
-            raise ConfigError(f"--{option} must be at least 1; got {getattr(args, option)}.")
+    check_positive(args, "seeds", "jobs")
     tasks = resolve_tasks(args.tasks)
     store = RecordStore(args.store if args.store is not None else args.out / "store")
     executor = executor_from_args(args, store.root)
-    activations, warnings = resolve_activations(args.activations, args.baseline)
-    for warning in warnings:
-        print(f"ganzoo leaderboard: {warning}", file=sys.stderr)
+    activations = resolve_activations(args.activations, args.baseline)
     base_name, base_kwargs = parse_activation(args.baseline)
     baseline = activation_label(ACTIVATIONS._normalise(base_name), base_kwargs)
-    seeds = list(range(args.seeds))
-    version = ganzoo_version()
-
-    cells = [
-        (task, Cell(name, kwargs, task.name, seed, ACTIVATIONS.origin(name)))
-        for task in tasks
-        for name, kwargs in activations
-        for seed in seeds
-    ]
-    store.check_writable()  # before any cell trains, not after the first one
-    stale = stale_count(store, {t.name: t for t in tasks}, version)
-    if stale:
-        print(
-            f"ganzoo leaderboard: {stale} stored result(s) from another task or ganzoo version "
-            f"are kept in {store.root} but not used"
-        )
-    grid = grid_cells(cells, version)
-    summary = run_grid(
-        grid,
-        store,
-        run_cell,
-        executor=executor,
-        retry_failed=args.retry_failed,
-        progress=_say,
+    board, summary = run_leaderboard(
+        tasks, activations, range(args.seeds), store, executor, baseline, args.retry_failed, _say
     )
-    records = stored_records(store, grid)
-    labels = [activation_label(name, kwargs) for name, kwargs in activations]
-    board = build_board(tasks, labels, seeds, records, baseline, version)
-    command = _command(args, activations, tasks)
-    paths = write_leaderboard(board, args.out, command)
+    paths = write_leaderboard(board, args.out, _command(args, activations, tasks))
     print(
         f"trained {summary.trained} cell(s) ({summary.failed} failed), reused {summary.reused}; "
         f"{len(board['failed'])} failed cell(s) in the leaderboard"
     )
-    for line in _top(board):
-        print(line)
+    print("overall mean rank (final) [95% bootstrap interval]:")
+    for position, entry in enumerate(board["overall"]["final"], 1):
+        print(
+            f"  {position:>2}. {entry['activation']:<24} {entry['rank']:.2f} "
+            f"[{entry['low']:.1f}, {entry['high']:.1f}]"
+        )
     for path in paths:
         print(path)
     return 0
+
+
+def check_positive(args: argparse.Namespace, *options: str) -> None:
+    """Refuse an option below 1 (``--seeds 0``) in one line."""
+    for option in options:
+        value = getattr(args, option)
+        if value is not None and value < 1:
+            flag = "--" + option.replace("_", "-")
+            raise ConfigError(f"{flag} must be at least 1; got {value}.")
 
 
 def resolve_tasks(text: str) -> list:
@@ -291,13 +252,3 @@ def _command(args: argparse.Namespace, activations, tasks) -> str:
     if args.jobs > 1:
         parts.append(f"--jobs {args.jobs}")
     return " ".join(parts)
-
-
-def _top(board: dict[str, Any]) -> list[str]:
-    lines = ["overall mean rank (final) [95% bootstrap interval]:"]
-    for position, entry in enumerate(board["overall"]["final"], 1):
-        lines.append(
-            f"  {position:>2}. {entry['activation']:<24} {entry['rank']:.2f} "
-            f"[{entry['low']:.1f}, {entry['high']:.1f}]"
-        )
-    return lines

@@ -1,26 +1,25 @@
-"""The leaderboard as a grid of :mod:`ganzoo.experiments`: its cells (task x activation x
-seed), the key each is stored by, and the run of one cell (its curve checked at every eval
-point, so a missing point or a NaN ranking metric fails the cell).
-
-A cell's key is (activation and its kwargs and origin, the task with its version, budget and
-settings, the seed, ganzoo's version): a new plugin version, task version or ganzoo version has
-another key, so its old results stay on disk and are never mixed in.
-"""
+"""The leaderboard (and the bench, its preset) on the grid runner of :mod:`ganzoo.experiments`:
+cells of tasks x activations x seeds, keyed by everything their numbers depend on (so results
+of another plugin, task or ganzoo version are never mixed in), run into a results store and
+ranked (:func:`run_leaderboard`)."""
 
 from __future__ import annotations
 
 import json
+import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ganzoo.experiments import Cell as GridCell
-from ganzoo.experiments import RecordStore
+from ganzoo.experiments import RecordStore, RunSummary, run_grid
+from ganzoo.experiments.executors import Executor
+from ganzoo.experiments.runner import Progress
 from ganzoo.experiments.store import FAILED, OK
-from ganzoo.leaderboard.tasks import Cell, Task
+from ganzoo.leaderboard.tasks import Cell, Task, activation_label
 
-__all__ = ["FAILED", "OK", "cell_key", "grid_cells", "run_cell", "stale_count", "stored_records"]
+logger = logging.getLogger(__name__)
 
 
 def ganzoo_version() -> str:
@@ -113,3 +112,46 @@ def stored_records(
         if record is not None:
             records[(task.name, cell.label(), cell.seed)] = record
     return records
+
+
+def run_leaderboard(
+    tasks: Sequence[Task],
+    activations: Sequence[tuple[str, Mapping[str, Any]]],
+    seeds: Sequence[int],
+    store: RecordStore,
+    executor: Executor | None = None,
+    baseline: str = "",
+    retry_failed: bool = False,
+    progress: Progress | None = None,
+    prepare: Callable[[list[GridCell]], None] | None = None,
+) -> tuple[dict[str, Any], RunSummary]:
+    """Run every (task, activation, seed) cell ``store`` lacks and rank what it holds: the board
+    of :func:`~ganzoo.leaderboard.board.build_board` and the run's summary. ``prepare(cells)``
+    runs once the store is known writable, before any cell trains."""
+    from ganzoo.activations import ACTIVATIONS
+    from ganzoo.leaderboard.board import build_board
+
+    version = ganzoo_version()
+    store.check_writable()  # before any cell trains, not after the first one
+    stale = stale_count(store, {t.name: t for t in tasks}, version)
+    if stale:
+        logger.warning(
+            "%d stored result(s) of another task or ganzoo version are kept in %s but not used",
+            stale,
+            store.root,
+        )
+    pairs = [
+        (task, Cell(name, kwargs, task.name, seed, ACTIVATIONS.origin(name)))
+        for task in tasks
+        for name, kwargs in activations
+        for seed in seeds
+    ]
+    cells = grid_cells(pairs, version)
+    if prepare is not None:
+        prepare(cells)
+    summary = run_grid(
+        cells, store, run_cell, executor=executor, retry_failed=retry_failed, progress=progress
+    )
+    labels = [activation_label(name, kwargs) for name, kwargs in activations]
+    records = stored_records(store, cells)
+    return build_board(tasks, labels, list(seeds), records, baseline, version), summary

@@ -9,7 +9,7 @@ from ganzoo.leaderboard.board import build_board
 from ganzoo.leaderboard.runner import cell_key
 from ganzoo.leaderboard.tasks import TASKS, Cell, run_mixture, run_stacked_mnist
 from ganzoo.modecollapse.runner import MixtureSettings, StackedSettings, bench_task
-from ganzoo.modecollapse.summary import format_text, write_csv
+from ganzoo.modecollapse.runner import format_text, write_csv
 
 TASK = bench_task("ring8", MixtureSettings(iterations=10))
 
