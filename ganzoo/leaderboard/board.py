@@ -1,11 +1,6 @@
-"""From stored cell records to the leaderboard: per-task tables, ranks and tests, as one
-JSON-able dict (what ``leaderboard.json`` holds and the Markdown and figures are drawn from).
-
-Each task is ranked twice on its ranking metric (the task's first): on the final value (the
-end of its budget) and on the area under its curve (the mean level over its eval points), so
-an activation that gets there early is told apart from one that gets there at the end. The
-overall rank is the mean of the per-task ranks.
-"""
+"""From stored cell records to the leaderboard as one JSON-able dict (``leaderboard.json``, which
+its Markdown and figures draw from): each task ranked on its first metric at the end of its
+budget (final) and by the area under its curve (AUC); overall, the mean rank over tasks."""
 
 from __future__ import annotations
 
@@ -25,27 +20,17 @@ Records = Mapping[tuple[str, str, int], Mapping[str, Any]]  # (task, label, seed
 VIEWS = ("final", "auc")
 
 
-def seed_values(
-    records: Records, task: Task, label: str, seeds: Sequence[int], metric: str, view: str
-) -> dict[int, float]:
-    """One number per successful seed: the metric at the end of the budget (``final``) or the
-    area under its curve (``auc``)."""
+def seed_values(curves: Mapping[int, list[dict[str, Any]]], metric: str, view: str) -> dict:
+    """One number per successful seed (``curves``: seed -> curve): the metric at the end of the
+    budget (``final``) or the area under its curve (``auc``)."""
     out: dict[int, float] = {}
-    for seed, curve in _curves(records, task, label, seeds).items():
+    for seed, curve in curves.items():
         values = [_number(point.get(metric)) for point in curve]
         if values and view == "final":
             out[seed] = values[-1]
         elif values:
             out[seed] = area_under_curve([int(p["iteration"]) for p in curve], values)
     return out
-
-
-def _curves(
-    records: Records, task: Task, label: str, seeds: Sequence[int]
-) -> dict[int, list[dict[str, Any]]]:
-    """The curve of every successful seed of one (task, label)."""
-    found = {seed: records.get((task.name, label, seed)) for seed in seeds}
-    return {s: r.get("curve", []) for s, r in found.items() if r and r.get("status") == OK}
 
 
 def build_board(
@@ -57,20 +42,27 @@ def build_board(
     version: str,
 ) -> dict[str, Any]:
     """The whole leaderboard as a dict (see the module docstring)."""
+    by_cell = {
+        (t.name, label): {s: records.get((t.name, label, s)) for s in seeds}
+        for t in tasks
+        for label in labels
+    }
+    curves = {  # (task, label) -> seed -> curve, of the successful seeds
+        cell: {s: r.get("curve", []) for s, r in found.items() if r and r.get("status") == OK}
+        for cell, found in by_cell.items()
+    }
     primary = {  # view -> task -> label -> seed -> the ranking metric's value
         view: {
-            task.name: {
-                label: seed_values(records, task, label, seeds, task.primary.name, view)
-                for label in labels
+            t.name: {
+                label: seed_values(curves[t.name, label], t.primary.name, view) for label in labels
             }
-            for task in tasks
+            for t in tasks
         }
         for view in VIEWS
     }
     directions = {task.name: task.primary.higher_is_better for task in tasks}
     ranks = {view: rank_table(primary[view], directions) for view in VIEWS}
-    per_task_tables = {}
-    failed = []
+    per_task_tables, failed = {}, []
     for task in tasks:
         versus: dict[str, dict[str, Comparison]] = {}  # view -> label -> against the baseline
         for view in VIEWS:
@@ -83,26 +75,18 @@ def build_board(
             adjust_comparisons(versus[view], f"{task.name}, {view}")
         rows = []
         for label in labels:
-            row: dict[str, Any] = {"activation": label, "metrics": {}}
-            outcomes = [records.get((task.name, label, seed)) for seed in seeds]
-            row["seeds_ok"] = sum(1 for r in outcomes if r and r.get("status") == OK)
-            row["seeds_failed"] = sum(1 for r in outcomes if r and r.get("status") != OK)
-            for seed, record in zip(seeds, outcomes):
-                if record and record.get("status") != OK:
-                    failed.append(
-                        {
-                            "task": task.name,
-                            "activation": label,
-                            "seed": seed,
-                            "error": record.get("error", "unknown error"),
-                        }
-                    )
+            bad = {s: r for s, r in by_cell[task.name, label].items() if r and r["status"] != OK}
+            for s, r in bad.items():
+                error = r.get("error", "unknown error")
+                failed.append({"task": task.name, "activation": label, "seed": s, "error": error})
+            mine = curves[task.name, label]
+            row: dict[str, Any] = {"activation": label, "metrics": {}, "seeds_ok": len(mine)}
+            row["seeds_failed"] = len(bad)
             for metric in task.metrics:
-                entry = {}
-                for view in VIEWS:
-                    values = seed_values(records, task, label, seeds, metric.name, view)
-                    entry[view] = _stats(describe(values))
-                entry["curve"] = _mean_curve(records, task, label, seeds, metric.name)
+                entry = {
+                    view: _stats(describe(seed_values(mine, metric.name, view))) for view in VIEWS
+                }
+                entry["curve"] = _mean_curve(mine, task.eval_points, metric.name)
                 row["metrics"][metric.name] = entry
             for view in VIEWS:
                 row[f"rank_{view}"] = asdict(ranks[view][0][task.name][label])
@@ -123,13 +107,16 @@ def build_board(
             ],
             "rows": rows,
         }
-    overall = {}
-    for view in VIEWS:
-        entries = [
-            {"activation": label, **asdict(interval)} for label, interval in ranks[view][1].items()
-        ]
-        entries.sort(key=lambda e: (e["rank"], e["activation"]))
-        overall[view] = entries
+    overall = {
+        view: sorted(
+            (
+                {"activation": label, **asdict(interval)}
+                for label, interval in ranks[view][1].items()
+            ),
+            key=lambda e: (e["rank"], e["activation"]),
+        )
+        for view in VIEWS
+    }
     return {
         "ganzoo_version": version,
         "seeds": list(seeds),
@@ -178,12 +165,11 @@ def _versus_json(comparison: Comparison) -> dict[str, Any]:
 
 
 def _mean_curve(
-    records: Records, task: Task, label: str, seeds: Sequence[int], metric: str
+    curves: Mapping[int, list[dict[str, Any]]], eval_points: Sequence[int], metric: str
 ) -> list[dict[str, float]]:
     """Mean and std over successful seeds at each eval point."""
-    curves = _curves(records, task, label, seeds)
     out = []
-    for iteration in task.eval_points:
+    for iteration in eval_points:
         at = {
             s: p.get(metric)
             for s, c in curves.items()

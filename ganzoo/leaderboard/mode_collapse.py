@@ -1,16 +1,7 @@
-"""Training and scoring of the mode-collapse tasks: the ``mlp`` GAN on a 2-D Gaussian mixture
-(``ring8``, ``grid25``, a plugin's mixture) and a small DCGAN on Stacked MNIST, each with the
-activation under test in every hidden layer of both networks (the PSF paper swaps both).
-
-The one plain training loop of ganzoo (:func:`train_gan`: :class:`~ganzoo.engine.step.GANStep`
-in a for loop, no Ignite: a few thousand tiny steps, where engine overhead would dominate),
-fully seeded and bit-identical for the same arguments and thread count on the CPU. The
-leaderboard's tasks and ``ganzoo bench mode-collapse`` both train through it.
-
-Mixture defaults follow VEEGAN's 2-D example and PacGAN's 2-D setup with a short schedule
-(PacGAN trains far longer: its plain GAN is converged, ours is not); Stacked MNIST counts modes
-over 26,000 samples with the project's digit classifier per channel, as PacGAN and VEEGAN do.
-"""
+"""Training and scoring of the mode-collapse tasks (the ``mlp`` GAN on a 2-D mixture, a small
+DCGAN on Stacked MNIST; the activation in every hidden layer of both networks) with ganzoo's one
+plain loop (:func:`train_gan`: GANStep in a for loop, bit-identical for the same arguments and
+thread count on the CPU). docs/experiments.md gives the settings' sources."""
 
 from __future__ import annotations
 

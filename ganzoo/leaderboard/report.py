@@ -1,7 +1,5 @@
-"""Writing the leaderboard: ``leaderboard.json``, ``leaderboard.md`` and its figures (ranks with
-intervals, training curves per task), all from :func:`ganzoo.leaderboard.board.build_board`'s
-dict, with the study report's Markdown and figure helpers (:mod:`ganzoo.report.formatting`,
-:mod:`ganzoo.report.figures`)."""
+"""Writing the leaderboard from :func:`ganzoo.leaderboard.board.build_board`'s dict:
+``leaderboard.json``, ``leaderboard.md`` and its figures (ranks with intervals, curves)."""
 
 from __future__ import annotations
 

@@ -1,16 +1,6 @@
 """The leaderboard's fixed, versioned suite of tasks: what each trains, for how long, where it
-is scored along the way and which metric ranks it.
-
-A task's ``version`` is part of every stored result's key: change anything that changes a
-task's numbers (budget, settings, scoring) and bump the version, and the store will not mix
-the old results with the new ones. A task runs one (activation, kwargs, seed) cell and returns
-its curve: the metrics at each of ``eval_points`` (generator updates). The first metric in
-``metrics`` ranks the task.
-
-Budgets are sized so that the whole default leaderboard (every built-in activation plus PSF and
-PAU, 3 seeds, ``--jobs 2``) takes about 3 hours on 2 CPU cores; each task's ``cost`` states the
-measured seconds of one core per cell.
-"""
+is scored and which metric ranks it. Change a task's numbers, bump its ``version`` (part of
+every stored key). docs/experiments.md tells how the budgets were sized."""
 
 from __future__ import annotations
 

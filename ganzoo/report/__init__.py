@@ -1,6 +1,6 @@
-"""Reports comparing runs: loading run directories (runs), grouping and the study's summary table
-(stats), the aggregator the study report and the leaderboard share (aggregate), and the
-writers' shared Markdown (formatting) and figures (figures); markdown writes report.md."""
+"""Reports comparing runs: loading them (runs), the study's summary table (stats), the aggregator
+shared with the leaderboard (aggregate), shared Markdown (formatting) and figures (figures), and
+report.md (markdown)."""
 
 from ganzoo.report.markdown import REPORT_FILE, write_report
 from ganzoo.report.runs import RunData, load_run, load_runs

@@ -1,13 +1,7 @@
-"""The one aggregator of the study report and the leaderboard: values by seed in, statistics out.
-
-Per (group, variant, metric): n, mean, sample std and a 95% bootstrap interval of the mean
-(:func:`describe`; one seed has no spread: its std is NaN, shown as "—"). Each variant against
-the baseline (:func:`compare`): the paired difference with its t-interval, the paired t and
-Wilcoxon p, Welch's p and interval; p-values adjusted within a family with Holm and
-Benjamini-Hochberg (:func:`adjust_comparisons`); a mark only when both the paired and Welch's
-test stay below 0.05 after Holm. Ranks with bootstrap intervals and the mean rank over groups
-(:func:`rank_table`). Metric directions come from the metric registry (:func:`direction`).
-"""
+"""The one aggregator of the study report and the leaderboard, values by seed in: n, mean,
+sample std and bootstrap interval (:func:`describe`), a variant against the baseline, paired and
+Welch (:func:`compare`), Holm and Benjamini-Hochberg within a family (:func:`adjust_comparisons`),
+and ranks with bootstrap intervals (:func:`rank_table`). docs/experiments.md says why."""
 
 from __future__ import annotations
 
@@ -74,20 +68,15 @@ def describe(values: Values) -> Describe:
     return Describe(len(data), float(np.mean(data)), std, *bootstrap_interval(data))
 
 
-def bootstrap_interval(
-    values: Sequence[float],
-    samples: int = BOOTSTRAP_SAMPLES,
-    seed: int = BOOTSTRAP_SEED,
-    alpha: float = ALPHA,
-) -> tuple[float, float]:
-    """Percentile bootstrap interval of the mean (values resampled with replacement); (nan,
-    nan) without values, the value itself for one."""
+def bootstrap_interval(values: Sequence[float]) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean (values resampled with replacement, a fixed
+    generator); (nan, nan) without values, the value itself for one."""
     array = np.asarray(values, dtype=float)
     if array.size == 0:
         return math.nan, math.nan
-    rng = np.random.default_rng(seed)
-    means = array[rng.integers(0, array.size, (samples, array.size))].mean(axis=1)
-    low, high = np.quantile(means, [alpha / 2, 1 - alpha / 2])
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    means = array[rng.integers(0, array.size, (BOOTSTRAP_SAMPLES, array.size))].mean(axis=1)
+    low, high = np.quantile(means, [ALPHA / 2, 1 - ALPHA / 2])
     return float(low), float(high)
 
 
@@ -146,9 +135,7 @@ def paired_test(baseline: Mapping[int, float], other: Mapping[int, float]) -> Pa
     return PairedTest(n, diff, t_p, w_p, "; ".join(notes), low, high)
 
 
-def paired_interval(
-    differences: Sequence[float], confidence: float = CONFIDENCE
-) -> tuple[float, float]:
+def paired_interval(differences: Sequence[float]) -> tuple[float, float]:
     """t-interval of the mean of paired ``differences``: mean +- t(n-1) * sd / sqrt(n);
     (nan, nan) below 2 differences."""
     from scipy import stats
@@ -156,7 +143,7 @@ def paired_interval(
     d = np.asarray(differences, dtype=float)
     if d.size < 2:
         return math.nan, math.nan
-    half = stats.t.ppf(0.5 + confidence / 2, d.size - 1) * np.std(d, ddof=1) / math.sqrt(d.size)
+    half = stats.t.ppf(0.5 + CONFIDENCE / 2, d.size - 1) * np.std(d, ddof=1) / math.sqrt(d.size)
     mean = float(np.mean(d))
     return mean - float(half), mean + float(half)
 
@@ -175,7 +162,7 @@ class WelchTest:
     note: str = ""
 
 
-def welch_test(baseline: Values, other: Values, confidence: float = CONFIDENCE) -> WelchTest:
+def welch_test(baseline: Values, other: Values) -> WelchTest:
     """Welch's t-test and t-interval of mean(other) - mean(baseline); nan where a group has
     fewer than 2 values or both have no spread."""
     from scipy import stats
@@ -192,7 +179,7 @@ def welch_test(baseline: Values, other: Values, confidence: float = CONFIDENCE) 
         note = "no spread in either group: no Welch test"
         return WelchTest(a.size, b.size, diff, math.nan, math.nan, math.nan, math.nan, note)
     df = float((va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1)))
-    half = float(stats.t.ppf(0.5 + confidence / 2, df) * math.sqrt(va + vb))
+    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, df) * math.sqrt(va + vb))
     with warnings.catch_warnings():  # nearly equal values: scipy's precision warning
         warnings.simplefilter("ignore")
         p = float(stats.ttest_ind(b, a, equal_var=False).pvalue)

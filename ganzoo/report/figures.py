@@ -1,8 +1,6 @@
-"""The reports' figures (matplotlib, Agg backend). Shared by the study report and the
-leaderboard: :func:`pyplot`, :func:`line_band` (a mean line with its ± std band) and
-:func:`save` (written whole or not at all). The study's own: losses, evaluation metrics and
-activation parameters over training per group, and the final sample grids.
-"""
+"""The reports' figures (matplotlib, Agg): helpers shared with the leaderboard (:func:`pyplot`,
+:func:`line_band`, :func:`save`) and the study's losses, metrics, activation parameters and
+final sample grids per group."""
 
 from __future__ import annotations
 

@@ -1,7 +1,5 @@
-"""How the Markdown reports (the study's report.md, the leaderboard's leaderboard.md) write
-numbers, p-values, intervals, marks and tables, and how they are saved: one set of helpers
-for both documents. A missing value (NaN, None: no seed, or the std of one seed) is "—".
-"""
+"""How the Markdown reports (report.md, leaderboard.md) write numbers, p-values, intervals,
+marks and tables, and save them. A missing value (no seed, the std of one seed) is "—"."""
 
 from __future__ import annotations
 

@@ -1,8 +1,6 @@
-"""The study report's table: runs grouped by what varies, one summary value per run and
-metric, and each metric aggregated per group and tested against the baseline by
-:mod:`ganzoo.report.aggregate` (the leaderboard's aggregator too). p-values are adjusted
-within a family (:func:`comparison_family`); a difference is beyond noise only when adjusted.
-"""
+"""The study report's table: runs grouped by what varies, one summary value per run and metric,
+each metric aggregated per group and tested against the baseline (:mod:`.aggregate`), p-values
+adjusted within a family (:func:`comparison_family`)."""
 
 from __future__ import annotations
 
