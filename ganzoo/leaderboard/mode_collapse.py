@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -18,15 +17,12 @@ import torch
 from evaluation.mixture_modes import mixture_metrics
 from evaluation.stacked_modes import ClassifyFn, classify_channels, stacked_mode_metrics
 from ganzoo.architectures import get_architecture
-from ganzoo.augment import DiffAugment
 from ganzoo.data.mixtures import get_mixture
 from ganzoo.data.stacked_mnist import stack_digits
 from ganzoo.data.transforms import from_unit_range
 from ganzoo.engine.step import GANStep
 from ganzoo.losses import build_loss
 from ganzoo.sampling import draw_inputs
-
-Measure = Callable[[torch.Tensor], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -47,9 +43,6 @@ class MixtureSettings:
     loss: str = "bce"
     n_critic: int = 1
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
 class StackedSettings:
@@ -66,9 +59,6 @@ class StackedSettings:
     loss: str = "bce"
     n_critic: int = 1
     architecture: str = "dcgan"  # or resnet (the SNGAN ResNets at 28 px; width sets G's)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def run_mixture_benchmark(
@@ -161,100 +151,68 @@ def train_and_score(
     architecture: str,
     options: dict[str, Any],
     make_sampler: Callable[[torch.Generator], Callable[[int], torch.Tensor]],
-    measure: Measure,
-    settings: Any,
+    measure: Callable[[torch.Tensor], dict[str, Any]],
+    settings: MixtureSettings | StackedSettings,
     seed: int,
     threads: int,
     eval_at: Sequence[int] | None,
 ) -> dict[str, Any]:
-    """Build G and D of ``architecture`` with ``options``, train them with :func:`train_gan` on
-    real batches drawn by ``make_sampler(data_rng)``, and score ``measure`` on samples of the
-    evaluation noise at each ``eval_at`` count and at the end. ``seed`` sets the weights, the
-    data (``data_rng``), the training noise and the evaluation noise, each its own stream."""
-    arch = get_architecture(architecture)
-    start = time.perf_counter()
-    with isolated_run(seed, threads):
-        generator = arch.generator(latent_dim=settings.latent_dim, **options)
-        discriminator = arch.discriminator(**options)
-        data_rng = torch.Generator().manual_seed(seed)
-        noise_rng = torch.Generator().manual_seed(seed + 1_000_003)
-
-        def score(iteration: int | None = None) -> dict[str, Any]:
-            samples = draw_samples(generator, settings.num_samples, settings.latent_dim, seed)
-            generator.train()
-            return measure(samples)
-
-        loss_d, loss_g, curve = train_gan(
-            generator, discriminator, make_sampler(data_rng), settings, noise_rng, eval_at, score
-        )
-        metrics = score()
-    seconds = round(time.perf_counter() - start, 3)
-    return {
-        **metrics,
-        "final_loss_d": loss_d,
-        "final_loss_g": loss_g,
-        "seconds": seconds,
-        "curve": curve,
-    }
-
-
-def train_gan(
-    generator: torch.nn.Module,
-    discriminator: torch.nn.Module,
-    sample_real: Callable[[int], torch.Tensor],
-    settings: Any,
-    noise_rng: torch.Generator,
-    eval_at: Sequence[int] | None = None,
-    score: Callable[[int], dict[str, Any]] | None = None,
-) -> tuple[float, float, list[dict[str, Any]]]:
-    """``settings.iterations`` iterations of :class:`GANStep` (``n_critic`` D updates, then G on
-    a fresh generated batch) with Adam and ``settings.loss``; returns the last (loss_d, loss_g)
-    and the curve of ``score(i)`` at each update count ``i`` in ``eval_at``. ``settings`` needs
-    iterations, batch_size, lr, beta1, beta2 and loss (n_critic: 1 and augment: none when
-    absent). Scoring draws its own noise, so it does not change the training's course."""
+    """Build G and D of ``architecture`` with ``options`` and train them: ``settings.iterations``
+    :class:`GANStep` updates (``n_critic`` D updates, then G on a fresh batch) with Adam on real
+    batches of ``make_sampler(data_rng)``; ``measure`` the samples of the evaluation noise at
+    each ``eval_at`` count (the ``curve``) and at the end. ``seed`` sets the weights, data,
+    training noise and evaluation noise, each its own stream; the global RNG and the thread
+    count are restored afterwards."""
     checkpoints = sorted(set(eval_at or ()))
     if checkpoints and (checkpoints[0] < 1 or checkpoints[-1] > settings.iterations):
         raise ValueError(f"eval_at must lie in 1..{settings.iterations}, got {checkpoints}")
-    n_critic = getattr(settings, "n_critic", 1)
-    betas = (settings.beta1, settings.beta2)
-    step = GANStep(
-        generator,
-        discriminator,
-        torch.optim.Adam(generator.parameters(), lr=settings.lr, betas=betas),
-        torch.optim.Adam(discriminator.parameters(), lr=settings.lr, betas=betas),
-        build_loss(settings.loss),
-        torch.device("cpu"),
-        n_critic=n_critic,
-        augment=DiffAugment(getattr(settings, "augment", "")),
-        noise=noise_rng,
-        fresh_generator_batch=True,
-    )
-    curve = []
-    output: dict[str, float] = {}
-    for iteration in range(1, settings.iterations + 1):
-        output = step.update(sample_real(settings.batch_size * n_critic), iteration)
-        if checkpoints and iteration == checkpoints[0]:
-            checkpoints.pop(0)
-            curve.append({"iteration": iteration, **score(iteration)})
-    return output["loss_d"], output["loss_g"], curve
-
-
-@contextmanager
-def isolated_run(seed: int, threads: int) -> Iterator[None]:
-    """Seed the global RNG and set the thread count inside; restore both afterwards."""
+    arch = get_architecture(architecture)
+    start = time.perf_counter()
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            yield
+            generator = arch.generator(latent_dim=settings.latent_dim, **options)
+            discriminator = arch.discriminator(**options)
+            sample_real = make_sampler(torch.Generator().manual_seed(seed))
+
+            def score() -> dict[str, Any]:
+                generator.eval()
+                source = torch.Generator().manual_seed(seed + 2_000_003)
+                with torch.no_grad():
+                    z = draw_inputs(settings.num_samples, settings.latent_dim, source=source).z
+                    samples = generator(z)
+                generator.train()
+                return measure(samples)
+
+            betas = (settings.beta1, settings.beta2)
+            step = GANStep(
+                generator,
+                discriminator,
+                torch.optim.Adam(generator.parameters(), lr=settings.lr, betas=betas),
+                torch.optim.Adam(discriminator.parameters(), lr=settings.lr, betas=betas),
+                build_loss(settings.loss),
+                torch.device("cpu"),
+                n_critic=settings.n_critic,
+                noise=torch.Generator().manual_seed(seed + 1_000_003),
+                fresh_generator_batch=True,
+            )
+            curve = []
+            for iteration in range(1, settings.iterations + 1):
+                output = step.update(
+                    sample_real(settings.batch_size * settings.n_critic), iteration
+                )
+                if checkpoints and iteration == checkpoints[0]:
+                    checkpoints.pop(0)
+                    curve.append({"iteration": iteration, **score()})
+            metrics = score()
     finally:
         torch.set_num_threads(previous_threads)
-
-
-@torch.no_grad()
-def draw_samples(generator: torch.nn.Module, n: int, latent_dim: int, seed: int) -> torch.Tensor:
-    """``n`` samples from evaluation noise of its own seed, in eval mode."""
-    generator.eval()
-    source = torch.Generator().manual_seed(seed + 2_000_003)
-    return generator(draw_inputs(n, latent_dim, source=source).z)
+    return {
+        **metrics,
+        "final_loss_d": output["loss_d"],
+        "final_loss_g": output["loss_g"],
+        "seconds": round(time.perf_counter() - start, 3),
+        "curve": curve,
+    }

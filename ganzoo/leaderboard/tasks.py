@@ -101,35 +101,26 @@ def points(budget: int, fractions: Sequence[float]) -> tuple[int, ...]:
 
 def run_mixture(task: Task, cell: Cell, work_dir: Path) -> Mapping[str, Any]:
     """ring8 / grid25: the mlp GAN of :mod:`~ganzoo.leaderboard.mode_collapse`, scored at each
-    point."""
-    from ganzoo.leaderboard.mode_collapse import MixtureSettings, run_mixture_benchmark
+    eval point."""
+    from ganzoo.leaderboard import mode_collapse as mc
 
-    settings = MixtureSettings(**{**task.settings, "iterations": task.budget})
-    return run_mixture_benchmark(
-        task.name,
-        cell.activation,
-        cell.seed,
-        settings=settings,
-        threads=1,
-        activation_kwargs=dict(cell.kwargs) or None,
-        eval_at=list(task.eval_points),
-    )
+    settings = mc.MixtureSettings(**{**task.settings, "iterations": task.budget})
+    return mc.run_mixture_benchmark(task.name, cell.activation, **_options(task, cell, settings))
 
 
 def run_stacked_mnist(task: Task, cell: Cell, work_dir: Path) -> Mapping[str, Any]:
     """Stacked MNIST: the small DCGAN of :mod:`~ganzoo.leaderboard.mode_collapse`; modes and KL
-    counted on 26,000 samples (PacGAN, VEEGAN) at each point."""
-    from ganzoo.leaderboard.mode_collapse import StackedSettings, run_stacked_mnist_benchmark
+    counted on 26,000 samples (PacGAN, VEEGAN) at each eval point."""
+    from ganzoo.leaderboard import mode_collapse as mc
 
-    settings = StackedSettings(**{**task.settings, "iterations": task.budget})
-    return run_stacked_mnist_benchmark(
-        cell.activation,
-        cell.seed,
-        settings=settings,
-        threads=1,
-        activation_kwargs=dict(cell.kwargs) or None,
-        eval_at=list(task.eval_points),
-    )
+    settings = mc.StackedSettings(**{**task.settings, "iterations": task.budget})
+    return mc.run_stacked_mnist_benchmark(cell.activation, **_options(task, cell, settings))
+
+
+def _options(task: Task, cell: Cell, settings: Any) -> dict[str, Any]:
+    kwargs = dict(cell.kwargs) or None
+    eval_at = list(task.eval_points)
+    return dict(seed=cell.seed, settings=settings, activation_kwargs=kwargs, eval_at=eval_at)
 
 
 # -- image tasks: a short training run through ganzoo.train, scored by its periodic evaluation --

@@ -10,6 +10,7 @@ import json
 import logging
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ NOT_METRICS += ("final_loss_d", "final_loss_g")
 def bench_task(name: str, settings: MixtureSettings | StackedSettings) -> Task:
     """The bench's runs of ``name`` (a mixture, or ``stacked_mnist``) at ``settings``: a task
     whose budget is ``settings.iterations``, scored once, at the end."""
-    fixed = settings.as_dict()
+    fixed = asdict(settings)
     budget = fixed.pop("iterations")
     stacked = name == STACKED
     return Task(

@@ -4,12 +4,18 @@ conventions (sample std, undefined for one seed; NaN values left out and counted
 
 import csv
 import math
+from dataclasses import asdict
 
 from ganzoo.leaderboard.board import build_board
 from ganzoo.leaderboard.runner import cell_key
 from ganzoo.leaderboard.tasks import TASKS, Cell, run_mixture, run_stacked_mnist
-from ganzoo.modecollapse.runner import MixtureSettings, StackedSettings, bench_task
-from ganzoo.modecollapse.runner import format_text, write_csv
+from ganzoo.modecollapse.runner import (
+    MixtureSettings,
+    StackedSettings,
+    bench_task,
+    format_text,
+    write_csv,
+)
 
 TASK = bench_task("ring8", MixtureSettings(iterations=10))
 
@@ -19,7 +25,7 @@ def test_bench_task_is_scored_at_the_end_of_its_budget_with_every_setting_in_its
     end, and every other setting is in its key, so it never meets the leaderboard's ring8."""
     assert (TASK.budget, TASK.eval_points, TASK.run) == (10, (10,), run_mixture)
     assert TASK.settings == {
-        k: v for k, v in MixtureSettings().as_dict().items() if k != "iterations"
+        k: v for k, v in asdict(MixtureSettings()).items() if k != "iterations"
     }
     cell = Cell("elu", {}, "ring8", 0)
     assert cell_key(cell, TASK, "0") != cell_key(cell, TASKS["ring8"], "0")
