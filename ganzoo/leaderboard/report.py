@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import math
 from pathlib import Path
 from typing import Any
@@ -14,10 +13,9 @@ from ganzoo.report.figures import line_band, pyplot, save
 from ganzoo.report.formatting import compact as _num
 from ganzoo.report.formatting import mark, mean_std, p_value, with_interval
 
-logger = logging.getLogger(__name__)
-
 RANKS_FIGURE = "leaderboard_ranks.png"
 CURVES_FIGURE = "leaderboard_curves.png"
+RANKS = ("rank_final", "rank_auc")
 
 
 def write_leaderboard(board: dict[str, Any], out: Path, command: str) -> list[Path]:
@@ -30,9 +28,6 @@ def write_leaderboard(board: dict[str, Any], out: Path, command: str) -> list[Pa
     markdown = format_markdown(board, command, figures)
     written += formatting.write_texts(out, {"leaderboard.md": markdown}, "leaderboard")
     return written + figures
-
-
-# -- Markdown ---------------------------------------------------------------------------------
 
 
 def _cell(stats: dict[str, Any]) -> str:
@@ -117,18 +112,14 @@ def format_markdown(board: dict[str, Any], command: str, figures: list[Path]) ->
     for task_name in board["tasks"]:
         lines += _task_section(task_name, board["per_task"][task_name], baseline)
     if board["failed"]:
+        escape = str.maketrans({"|": "\\|", "\n": " "})  # one table cell each
         body = [
-            [f["task"], f["activation"], str(f["seed"]), _escape(f["error"])]
+            [f["task"], f["activation"], str(f["seed"]), str(f["error"]).translate(escape)]
             for f in board["failed"]
         ]
         lines += ["", "## Failed cells", ""]
         lines += formatting.table(["task", "activation", "seed", "error"], body)
     return "\n".join(lines) + "\n"
-
-
-def _escape(text: Any) -> str:
-    """One table cell: no pipe or line break of its own."""
-    return str(text).replace("|", "\\|").replace("\n", " ")
 
 
 def _task_section(name: str, table: dict[str, Any], baseline: str | None) -> list[str]:
@@ -167,9 +158,6 @@ def _task_section(name: str, table: dict[str, Any], baseline: str | None) -> lis
     return lines + formatting.table(header, body)
 
 
-# -- figures ----------------------------------------------------------------------------------
-
-
 def plot_ranks(board: dict[str, Any], output: Path) -> Path | None:
     """Ranks with their 95% bootstrap intervals: overall (final and AUC) and per task."""
     if not board["activations"] or not board["tasks"]:
@@ -179,13 +167,8 @@ def plot_ranks(board: dict[str, Any], output: Path) -> Path | None:
     panels = [("overall", board["overall"]["final"], board["overall"]["auc"])]
     for task in board["tasks"]:
         rows = board["per_task"][task]["rows"]
-        panels.append(
-            (
-                task,
-                [{"activation": r["activation"], **r["rank_final"]} for r in rows],
-                [{"activation": r["activation"], **r["rank_auc"]} for r in rows],
-            )
-        )
+        final, auc = ([{"activation": r["activation"], **r[k]} for r in rows] for k in RANKS)
+        panels.append((task, final, auc))
     height = max(2.5, 0.32 * len(order) + 1.2)
     fig, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels) + 1.5, height), sharey=True)
     axes = [axes] if len(panels) == 1 else list(axes)

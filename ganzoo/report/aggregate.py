@@ -47,9 +47,6 @@ def direction(key: str) -> str | None:
         return None
 
 
-# -- one cell: n, mean, std, interval ---------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class Describe:
     n: int
@@ -78,9 +75,6 @@ def bootstrap_interval(values: Sequence[float]) -> tuple[float, float]:
     means = array[rng.integers(0, array.size, (BOOTSTRAP_SAMPLES, array.size))].mean(axis=1)
     low, high = np.quantile(means, [ALPHA / 2, 1 - ALPHA / 2])
     return float(low), float(high)
-
-
-# -- a variant against the baseline -----------------------------------------------------------
 
 
 @dataclass
@@ -170,14 +164,12 @@ def welch_test(baseline: Values, other: Values) -> WelchTest:
     a = np.asarray(list(baseline.values()) if isinstance(baseline, Mapping) else baseline, float)
     b = np.asarray(list(other.values()) if isinstance(other, Mapping) else other, float)
     diff = float(np.mean(b) - np.mean(a)) if a.size and b.size else math.nan
-    if a.size < 2 or b.size < 2:
-        return WelchTest(
-            a.size, b.size, diff, math.nan, math.nan, math.nan, math.nan, "needs 2 per group"
-        )
-    va, vb = np.var(a, ddof=1) / a.size, np.var(b, ddof=1) / b.size
-    if va + vb == 0:
-        note = "no spread in either group: no Welch test"
-        return WelchTest(a.size, b.size, diff, math.nan, math.nan, math.nan, math.nan, note)
+    va = np.var(a, ddof=1) / a.size if a.size > 1 else math.nan
+    vb = np.var(b, ddof=1) / b.size if b.size > 1 else math.nan
+    if a.size < 2 or b.size < 2 or va + vb == 0:
+        small = a.size < 2 or b.size < 2
+        note = "needs 2 per group" if small else "no spread in either group: no Welch test"
+        return WelchTest(a.size, b.size, diff, *[math.nan] * 4, note)
     df = float((va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1)))
     half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, df) * math.sqrt(va + vb))
     with warnings.catch_warnings():  # nearly equal values: scipy's precision warning
@@ -251,11 +243,8 @@ def adjust_family(pvalues: Mapping[Any, float], family: str) -> dict[Any, Adjust
 
 
 def holm(pvalues: Sequence[float]) -> list[float]:
-    """Holm's step-down adjusted p-values (family-wise error), in the input order.
-
-    p_(i) sorted ascending gets max_{j<=i} min(1, (m - j + 1) p_(j)); nan stays nan and is not
-    counted in the family size m.
-    """
+    """Holm's step-down adjusted p-values (family-wise error), in the input order: p_(i) sorted
+    ascending gets max_{j<=i} min(1, (m - j + 1) p_(j)); nan stays nan, not counted in m."""
     p, order = _sorted_finite(pvalues)
     out = np.full(p.shape, np.nan)
     scaled = (order.size - np.arange(order.size)) * p[order]
@@ -264,11 +253,8 @@ def holm(pvalues: Sequence[float]) -> list[float]:
 
 
 def benjamini_hochberg(pvalues: Sequence[float]) -> list[float]:
-    """Benjamini-Hochberg adjusted p-values (false discovery rate), in the input order.
-
-    p_(i) sorted ascending gets min_{j>=i} min(1, m p_(j) / j); nan stays nan and is not
-    counted in m.
-    """
+    """Benjamini-Hochberg adjusted p-values (false discovery rate), in the input order: p_(i)
+    sorted ascending gets min_{j>=i} min(1, m p_(j) / j); nan stays nan, not counted in m."""
     p, order = _sorted_finite(pvalues)
     out = np.full(p.shape, np.nan)
     scaled = order.size * p[order] / np.arange(1, order.size + 1)
@@ -281,9 +267,6 @@ def _sorted_finite(pvalues: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
     p = np.asarray(pvalues, dtype=float)
     index = np.flatnonzero(np.isfinite(p))
     return p, index[np.argsort(p[index], kind="stable")]
-
-
-# -- ranks ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -306,14 +289,10 @@ def rank_table(
     samples: int = BOOTSTRAP_SAMPLES,
     seed: int = BOOTSTRAP_SEED,
 ) -> tuple[dict[str, dict[str, RankInterval]], dict[str, RankInterval]]:
-    """Ranks per group (a leaderboard task) and the overall mean rank, each with a bootstrap
-    interval.
-
-    ``by_group[group][label]`` holds one value per seed. Each bootstrap draw resamples every
-    (group, label)'s seeds with replacement, re-ranks every group and averages the ranks, so
-    the intervals say how much the order could move under seed noise alone. A label with no
-    finite value in a group ranks last there.
-    """
+    """Ranks per group (a leaderboard task; ``by_group[group][label]``: one value per seed) and
+    the overall mean rank, each with a bootstrap interval: each draw resamples every (group,
+    label)'s seeds, re-ranks every group and averages the ranks. A label with no finite value
+    in a group ranks last there."""
     groups = list(by_group)
     labels = sorted({label for table in by_group.values() for label in table})
     values = {

@@ -99,9 +99,6 @@ def _partition(values: list[str]) -> tuple:
     return tuple(first.setdefault(v, len(first)) for v in values)
 
 
-# -- per-run summary values -------------------------------------------------------------------
-
-
 def run_summary(run: RunData, last_k: int | None = None) -> dict[str, float]:
     """One number per metric for a run: the last logged training values, the last periodic
     evaluation (and with ``last_k`` the mean of the last k), the lowest FID seen (a minimum
