@@ -13,7 +13,14 @@ import numpy as np
 
 from ganzoo.leaderboard.runner import OK
 from ganzoo.leaderboard.tasks import Task
-from ganzoo.report.aggregate import Comparison, adjust_comparisons, compare, describe, rank_table
+from ganzoo.report.aggregate import (
+    Comparison,
+    adjust_comparisons,
+    compare,
+    describe,
+    is_number,
+    rank_table,
+)
 from ganzoo.report.aggregate import finite_or_none as _clean
 
 Records = Mapping[tuple[str, str, int], Mapping[str, Any]]  # (task, label, seed) -> record
@@ -25,7 +32,7 @@ def seed_values(curves: Mapping[int, list[dict[str, Any]]], metric: str, view: s
     budget (``final``) or the area under its curve (``auc``)."""
     out: dict[int, float] = {}
     for seed, curve in curves.items():
-        values = [_number(point.get(metric)) for point in curve]
+        values = [float(p[metric]) if is_number(p.get(metric)) else math.nan for p in curve]
         if values and view == "final":
             out[seed] = values[-1]
         elif values:
@@ -183,9 +190,3 @@ def _mean_curve(
 
 def _stats(stats: Any) -> dict[str, Any]:
     return {k: _clean(v) for k, v in asdict(stats).items()}
-
-
-def _number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return math.nan
-    return float(value)

@@ -27,12 +27,12 @@ Values = Sequence[float] | Mapping[int, float]  # plain values, or seed -> value
 def finite(values: Values) -> dict[Any, float]:
     """The finite numbers of ``values`` (a mapping keeps its keys; a sequence is numbered)."""
     items = values.items() if isinstance(values, Mapping) else enumerate(values)
-    return {k: float(v) for k, v in items if _is_number(v) and math.isfinite(v)}
+    return {k: float(v) for k, v in items if is_number(v) and math.isfinite(v)}
 
 
 def finite_or_none(value: float | None) -> float | None:
     """JSON has no NaN: None stands for "no value"."""
-    return float(value) if _is_number(value) and math.isfinite(value) else None
+    return float(value) if is_number(value) and math.isfinite(value) else None
 
 
 def direction(key: str) -> str | None:
@@ -343,5 +343,6 @@ def _rank_rows(means: np.ndarray, higher_is_better: bool) -> np.ndarray:
     return rankdata(-keys if higher_is_better else keys, method="average", axis=1)
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
+    """A real number (a bool is not)."""
     return isinstance(value, int | float | np.number) and not isinstance(value, bool)

@@ -12,6 +12,7 @@ from typing import Any
 
 from ganzoo.engine.runlog import read_records
 from ganzoo.errors import GanzooError
+from ganzoo.report.aggregate import is_number
 from ganzoo.runs import (
     METRICS_FILE,
     SAMPLES_DIR,
@@ -67,7 +68,7 @@ class RunData:
         epochs = [
             int(r["epoch"])
             for r in self.train
-            if r["iteration"] <= iteration and _number(r.get("epoch"))
+            if r["iteration"] <= iteration and is_number(r.get("epoch"))
         ]
         return epochs[-1] if epochs else None
 
@@ -166,9 +167,5 @@ def _dedupe(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _series(records: list[dict[str, Any]], key: str) -> tuple[list[int], list[float]]:
-    points = [(r["iteration"], float(r[key])) for r in records if _number(r.get(key))]
+    points = [(r["iteration"], float(r[key])) for r in records if is_number(r.get(key))]
     return [p[0] for p in points], [p[1] for p in points]
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
