@@ -118,7 +118,8 @@ def _settings(args: argparse.Namespace) -> MixtureSettings | StackedSettings:
 
 def mode_collapse_command(args: argparse.Namespace) -> int:
     from ganzoo.leaderboard.report import format_markdown
-    from ganzoo.modecollapse.runner import format_text, write_csv
+    from ganzoo.modecollapse.runner import format_csv, format_text
+    from ganzoo.report import formatting
 
     _check_task(args.task)
     activations = resolve_activations(args.activations, None)
@@ -131,12 +132,9 @@ def mode_collapse_command(args: argparse.Namespace) -> int:
         f"Mode collapse on {args.task}: {args.seeds} seeds, {settings.iterations} iterations, "
         f"batch {settings.batch_size}; mean ± sample std over seeds"
     )
-    try:
-        write_csv(board, out / "summary.csv")
-        markdown = format_markdown(board, _command(args, activations, settings, out), [])
-        (out / "summary.md").write_text(markdown, encoding="utf-8")
-    except OSError as exc:
-        raise GanzooError(f"cannot write the summary into {out}: {exc}") from exc
+    markdown = format_markdown(board, _command(args, activations, settings, out), [])
+    texts = {"summary.csv": format_csv(board), "summary.md": markdown}
+    formatting.write_texts(out, texts, "summary")
     print(title)
     print(format_text(board))
     print(out)

@@ -6,6 +6,7 @@ board printed as a text table and written as CSV."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 import logging
 import math
@@ -147,20 +148,21 @@ def format_text(board: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_csv(board: dict[str, Any], path: Path) -> None:
+def format_csv(board: dict[str, Any]) -> str:
     """activation, seeds ok and failed, rank, then <metric>_mean/_std/_n/_low/_high (the 95%
     bootstrap interval of the mean), unformatted; a missing value is nan."""
     metrics, rows = _table(board)
     fields = ("mean", "std", "n", "low", "high")
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        columns = ["activation", "seeds_ok", "seeds_failed", "rank"]
-        writer.writerow(columns + [f"{m['name']}_{x}" for m in metrics for x in fields])
-        for row in rows:
-            values = [row["activation"], row["seeds_ok"], row["seeds_failed"]]
-            values.append(row["rank_final"]["rank"])
-            for m in metrics:
-                stats = row["metrics"][m["name"]]["final"]
-                values += [math.nan if stats[x] is None else stats[x] for x in fields]
-                values[-3] = stats["n"] and int(stats["n"])  # a count (the board has floats)
-            writer.writerow(values)
+    text = io.StringIO()
+    writer = csv.writer(text)
+    columns = ["activation", "seeds_ok", "seeds_failed", "rank"]
+    writer.writerow(columns + [f"{m['name']}_{x}" for m in metrics for x in fields])
+    for row in rows:
+        values = [row["activation"], row["seeds_ok"], row["seeds_failed"]]
+        values.append(row["rank_final"]["rank"])
+        for m in metrics:
+            stats = row["metrics"][m["name"]]["final"]
+            values += [math.nan if stats[x] is None else stats[x] for x in fields]
+            values[-3] = stats["n"] and int(stats["n"])  # a count (the board has floats)
+        writer.writerow(values)
+    return text.getvalue()
