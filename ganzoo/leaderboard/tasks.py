@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +15,6 @@ from ganzoo.engine.result import INTERRUPTED
 from ganzoo.engine.runlog import read_eval_curve
 from ganzoo.errors import ConfigError, GanzooError
 from ganzoo.runs import CONFIG_FILE, METRICS_FILE, is_run_dir, list_checkpoints
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -94,9 +91,6 @@ class Task:
 def points(budget: int, fractions: Sequence[float]) -> tuple[int, ...]:
     """Generator-update counts at the given fractions of ``budget``."""
     return tuple(max(1, round(budget * f)) for f in fractions)
-
-
-# -- the 2-D mixtures and Stacked MNIST (ganzoo.leaderboard.mode_collapse) ---------------------
 
 
 def run_mixture(task: Task, cell: Cell, work_dir: Path) -> Mapping[str, Any]:
