@@ -44,6 +44,20 @@ def test_bench_writes_records_summary_csv_and_markdown_and_prints_the_table(tmp_
     assert printed[-1] == str(out) and any(line.split()[1:2] == ["elu"] for line in printed)
 
 
+def test_activations_take_kwargs_as_in_the_leaderboard(tmp_path):
+    """``elu(alpha=0.5)`` reaches the runs: its records carry the kwargs and differ from plain
+    elu's (another alpha, other numbers), and the table names it with them."""
+    out = tmp_path / "bench"
+    assert (
+        main([*ARGS, "--activations", "elu,elu(alpha=0.5)", "--seeds", "1", "--out", str(out)]) == 0
+    )
+    records = RecordStore(out / "store").records()
+    by_kwargs = {json.dumps(r["key"]["kwargs"]): r["final"] for r in records}
+    assert sorted(by_kwargs) == ['{"alpha": 0.5}', "{}"]
+    assert by_kwargs["{}"]["reverse_kl"] != by_kwargs['{"alpha": 0.5}']["reverse_kl"]
+    assert "| elu(alpha=0.5) |" in (out / "summary.md").read_text()
+
+
 def count_runs(monkeypatch) -> list[tuple[str, int]]:
     """Record (activation, seed) of every mixture run trained from now on."""
     calls = []
