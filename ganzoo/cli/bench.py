@@ -8,7 +8,7 @@ import argparse
 from pathlib import Path
 
 from ganzoo.cli.executor_args import add_executor_arguments, executor_from_args
-from ganzoo.cli.leaderboard import check_positive, resolve_activations
+from ganzoo.cli.leaderboard import add_grid_arguments, check_positive, resolve_activations
 from ganzoo.data.mixtures import mixture_names
 from ganzoo.errors import ConfigError, GanzooError
 from ganzoo.leaderboard.tasks import activation_label
@@ -44,13 +44,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "1,000 and KL to uniform, counted with the digit classifier per channel). Prints mean ± "
         "std over seeds.",
     )
-    mc.add_argument(
-        "--activations",
-        default=DEFAULT_ACTIVATIONS,
-        help="comma-separated activations, optionally with kwargs: 'psf,elu(alpha=0.5)' "
-        f"(default {DEFAULT_ACTIVATIONS})",
-    )
-    mc.add_argument("--seeds", type=int, default=5, help="number of seeds, 0..N-1 (default 5)")
+    add_grid_arguments(mc, DEFAULT_ACTIVATIONS, 5, "default: runs/bench/mode-collapse/<task>/")
     mc.add_argument(
         "--task",
         default="ring8",
@@ -78,13 +72,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     mc.add_argument("--loss", default=None, help="a registered loss (default bce)")
     mc.add_argument(
         "--n-critic", type=int, default=None, help="discriminator updates per generator update"
-    )
-    mc.add_argument("--jobs", type=int, default=1, help="runs at once, one thread each (default 1)")
-    mc.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="output directory (default runs/bench/mode-collapse/<task>/)",
     )
     add_executor_arguments(mc)
     mc.set_defaults(func=mode_collapse_command)

@@ -28,23 +28,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "of its budget, and rank the activations per task and overall, with bootstrap "
         "intervals and paired tests against a baseline. Finished cells are stored and reused.",
     )
-    parser.add_argument(
-        "--activations",
-        default=None,
-        help="comma-separated activations, optionally with kwargs: "
-        "'psf,elu(alpha=0.5),leaky_relu' (default: every registered activation)",
-    )
+    add_grid_arguments(parser, None, 3, Path("runs/leaderboard"))
     parser.add_argument(
         "--tasks",
         default=",".join(TASKS),
         help=f"comma-separated tasks (default: all of {', '.join(TASKS)})",
-    )
-    parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (default 3)")
-    parser.add_argument(
-        "--jobs", type=int, default=1, help="cells run at once, one thread each (default 1)"
-    )
-    parser.add_argument(
-        "--out", type=Path, default=Path("runs/leaderboard"), help="output directory"
     )
     parser.add_argument(
         "--store", type=Path, default=None, help="results store (default OUT/store)"
@@ -61,6 +49,23 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_executor_arguments(parser)
     parser.add_argument("--list-tasks", action="store_true", help="print the task suite and exit")
     parser.set_defaults(func=leaderboard_command)
+
+
+def add_grid_arguments(
+    parser: argparse.ArgumentParser, activations: str | None, seeds: int, out: Path | str
+) -> None:
+    """--activations, --seeds, --jobs and --out, as the leaderboard and the bench take them
+    (``out``: the default directory, or a string saying what it is when it depends)."""
+    parser.add_argument(
+        "--activations",
+        default=activations,
+        help="comma-separated activations, optionally with kwargs: 'psf,elu(alpha=0.5)' "
+        f"(default: {activations or 'every registered activation'})",
+    )
+    parser.add_argument("--seeds", type=int, default=seeds, help=f"seeds 0..N-1 (default {seeds})")
+    parser.add_argument("--jobs", type=int, default=1, help="runs at once, one thread each")
+    default = out if isinstance(out, Path) else None
+    parser.add_argument("--out", type=Path, default=default, help=f"output directory ({out})")
 
 
 def split_top_level(text: str) -> list[str]:
