@@ -136,7 +136,7 @@ def run_leaderboard(
     stale = stale_count(store, {t.name: t for t in tasks}, version)
     if stale:
         logger.warning(
-            "%d stored result(s) of another task or ganzoo version are kept in %s but not used",
+            "%d stored result(s) of other task settings or versions are kept in %s, not used",
             stale,
             store.root,
         )
