@@ -8,10 +8,14 @@ import argparse
 from pathlib import Path
 
 from ganzoo.cli.executor_args import add_executor_arguments, executor_from_args
-from ganzoo.cli.leaderboard import add_grid_arguments, check_positive, resolve_activations
+from ganzoo.cli.leaderboard import (
+    add_grid_arguments,
+    check_positive,
+    quoted_activations,
+    resolve_activations,
+)
 from ganzoo.data.mixtures import mixture_names
 from ganzoo.errors import ConfigError, GanzooError
-from ganzoo.leaderboard.tasks import activation_label
 from ganzoo.losses import get_loss
 from ganzoo.modecollapse.runner import (
     STACKED,
@@ -131,8 +135,8 @@ def mode_collapse_command(args: argparse.Namespace) -> int:
 def _command(args: argparse.Namespace, activations, settings, out: Path) -> str:
     """The command that regenerates this summary (its store reused)."""
     parts = [
-        f"ganzoo bench mode-collapse --task {args.task} --activations "
-        + ",".join(activation_label(name, kwargs).replace(" ", "") for name, kwargs in activations),
+        f"ganzoo bench mode-collapse --task {args.task}",
+        f"--activations {quoted_activations(activations)}",
         f"--seeds {args.seeds} --iterations {settings.iterations}",
         f"--batch-size {settings.batch_size}",
     ]

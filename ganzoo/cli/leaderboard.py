@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -243,12 +244,9 @@ def _say(message: str) -> None:
 
 
 def _command(args: argparse.Namespace, activations, tasks) -> str:
-    from ganzoo.leaderboard.tasks import activation_label
-
-    names = ",".join(activation_label(n, k).replace(" ", "") for n, k in activations)
     parts = [
         "ganzoo leaderboard",
-        f"--activations '{names}'",
+        f"--activations {quoted_activations(activations)}",
         f"--tasks {','.join(t.name for t in tasks)}",
         f"--seeds {args.seeds}",
         f"--baseline {args.baseline}",
@@ -257,3 +255,10 @@ def _command(args: argparse.Namespace, activations, tasks) -> str:
     if args.jobs > 1:
         parts.append(f"--jobs {args.jobs}")
     return " ".join(parts)
+
+
+def quoted_activations(activations: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
+    """The activations as ``--activations`` takes them, quoted for a shell."""
+    from ganzoo.leaderboard.tasks import activation_label
+
+    return "'" + ",".join(activation_label(n, k).replace(" ", "") for n, k in activations) + "'"
