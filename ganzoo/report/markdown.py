@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from ganzoo.errors import WriteError
+from ganzoo.errors import GanzooError, WriteError
 from ganzoo.report import figures, formatting
 from ganzoo.report.aggregate import Adjusted, Comparison
 from ganzoo.report.aggregate import finite_or_none as clean
@@ -34,18 +34,13 @@ def write_report(
             f"-o {output} is a file, but a report is a directory (report.md, summary.json and "
             f"PNG figures); give a directory path, e.g. {output.with_suffix('')}_report"
         )
-    try:
-        output.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise WriteError(f"cannot create the report directory {output}: {exc.strerror}") from None
+    formatting.write_texts(output, {}, "report")  # the directory, or one WriteError
     runs = load_runs(paths)
     groups = group_runs(runs, group_by)
     headline = declared_headline(paths)
     if baseline is None and headline is not None:
         baseline = headline.get("baseline")
     if baseline is not None and baseline not in [g.label for g in groups]:
-        from ganzoo.errors import GanzooError
-
         raise GanzooError(
             f"--baseline {baseline!r} is not a group; the groups are "
             f"{', '.join(g.label for g in groups)}"
