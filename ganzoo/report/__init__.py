@@ -2,13 +2,11 @@
 shared with the leaderboard (aggregate), shared Markdown (formatting) and figures (figures), and
 report.md (markdown)."""
 
-from ganzoo.report.markdown import REPORT_FILE, write_report
-from ganzoo.report.runs import RunData, load_run, load_runs
+from ganzoo.report.markdown import write_report
+from ganzoo.report.runs import load_run, load_runs
 from ganzoo.report.stats import group_runs, run_summary, summary_table, varied_keys
 
 __all__ = [
-    "REPORT_FILE",
-    "RunData",
     "group_runs",
     "load_run",
     "load_runs",
