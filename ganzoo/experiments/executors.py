@@ -1,12 +1,6 @@
-"""Where an experiment's runs execute: here, in local worker processes, or as Slurm jobs.
-
-Every executor takes a function and a list of argument tuples and yields ``(index, result)``
-as each call finishes, in any order. A call that the executor itself loses (a worker process
-killed twice, a Slurm job that failed or ran out of time) yields a :class:`Lost` naming why.
-``LocalExecutor`` keeps ``jobs`` worker processes busy (one thread each); SIGTERM or Ctrl-C
-stops them (forwarded, so training checkpoints) and leaves none behind. ``SubmititExecutor``
-submits one job per chunk of calls through submitit (``cluster="slurm"``; ``"local"`` runs the
-same jobs as local processes, which is how the tests check it).
+"""Where an experiment's runs execute: here, in local worker processes, or as Slurm jobs
+through submitit. Each executor yields ``(index, result)`` as calls finish, in any order, or a
+:class:`Lost` for a call it lost itself; an interrupt stops its workers or cancels its jobs.
 """
 
 from __future__ import annotations
@@ -173,16 +167,13 @@ class SubmititExecutor:
                 "--executor slurm needs submitit: pip install 'ganzoo[slurm]' (or submitit)"
             ) from None
         executor = submitit.AutoExecutor(folder=str(self.folder), cluster=self.cluster)
-        parameters: dict[str, Any] = {
-            "timeout_min": self.time_min,
-            "cpus_per_task": self.cpus_per_job,
-            "name": "ganzoo",
-        }
-        if self.gpus_per_job:
-            parameters["gpus_per_node"] = self.gpus_per_job
-        if self.partition and self.cluster == "slurm":
-            parameters["slurm_partition"] = self.partition
-        executor.update_parameters(**parameters)
+        executor.update_parameters(  # submitit drops None values; slurm_* only on Slurm
+            timeout_min=self.time_min,
+            cpus_per_task=self.cpus_per_job,
+            gpus_per_node=self.gpus_per_job or None,
+            slurm_partition=self.partition,
+            name="ganzoo",
+        )
         return executor
 
     def map_unordered(self, function: Callable[..., Any], calls: Sequence[tuple]) -> Results:
@@ -214,26 +205,13 @@ class SubmititExecutor:
             raise
 
 
-def make_executor(
-    name: str,
-    jobs: int = 1,
-    folder: Path | None = None,
-    partition: str | None = None,
-    time_min: int = 60,
-    gpus_per_job: int = 0,
-    chunk: int = 1,
-) -> Executor:
+def make_executor(name: str, jobs: int = 1, folder: Path | None = None, **options: Any) -> Executor:
     """The executor a command line asks for: ``local`` (``jobs`` processes) or ``slurm`` /
-    ``submitit-local`` (submitit jobs whose files go to ``folder``)."""
+    ``submitit-local`` (submitit jobs whose files go to ``folder``; ``options`` are
+    :class:`SubmititExecutor`'s)."""
     if name == "local":
         return InlineExecutor() if jobs <= 1 else LocalExecutor(jobs)
     if name in ("slurm", "submitit-local"):
-        return SubmititExecutor(
-            folder=Path(folder or "submitit"),
-            cluster="slurm" if name == "slurm" else "local",
-            partition=partition,
-            time_min=time_min,
-            gpus_per_job=gpus_per_job,
-            chunk=chunk,
-        )
+        cluster = "slurm" if name == "slurm" else "local"
+        return SubmititExecutor(Path(folder or "submitit"), cluster, **options)
     raise ConfigError(f"unknown executor {name!r}; choose local, slurm or submitit-local")
