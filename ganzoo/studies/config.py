@@ -16,6 +16,7 @@ import yaml
 from ganzoo.errors import ConfigError
 from ganzoo.experiments import grid
 
+# A study's keys; "description" is for people and read by nothing.
 STUDY_KEYS = ("base", "name", "out", "seeds", "overrides", "vary", "description", "headline")
 REQUIRED_KEYS = ("base", "seeds", "vary")
 HEADLINE_KEYS = ("metric", "point", "k", "baseline")
@@ -46,13 +47,6 @@ class Headline:
     baseline: str
     k: int | None = None
 
-    @property
-    def row(self) -> str:
-        """The summary table's row it names (see ganzoo.report.stats.run_summary)."""
-        if self.point == "final":
-            return f"{self.metric} (eval final)"
-        return f"{self.metric} (mean of last {self.k} periodic evals)"
-
 
 @dataclass
 class Study:
@@ -63,7 +57,6 @@ class Study:
     seeds: list[int]
     factors: dict[str, dict[str, dict[str, Any]]]  # factor -> level label -> its overrides
     overrides: dict[str, Any] = field(default_factory=dict)
-    description: str = ""
     headline: Headline | None = None
 
     @property
@@ -168,7 +161,6 @@ def _parse(data: dict[str, Any], source: Path, out: str | Path | None) -> Study:
         seeds=seeds,
         factors=factors,
         overrides=overrides,
-        description=str(data.get("description", "")),
     )
     if data.get("headline") is not None:
         variants = list(dict.fromkeys(run.variant for run in study.runs()))
