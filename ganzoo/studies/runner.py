@@ -93,11 +93,9 @@ def plan_run(directory: Path, base: Path, run: StudyRun, index: dict[str, Any]) 
     # Through the schema: a key added to ganzoo after the run was trained reads as its default
     # (which is what the run used), not as a difference.
     actual = flatten(to_dict(config_from_dict(read_run_config(run_dir), str(run_dir))))
-    changed = sorted(
-        k
-        for k in set(expected) | set(actual)
-        if not is_resumable_key(k) and expected.get(k, "<unset>") != actual.get(k, "<unset>")
-    )
+    keys = set(expected) | set(actual)
+    differ = {k for k in keys if expected.get(k, "<unset>") != actual.get(k, "<unset>")}
+    changed = sorted(k for k in differ if not is_resumable_key(k))
     if changed:
         plan.action = "conflict"
         plan.problem = f"{run_dir} was trained with a different config: " + ", ".join(
@@ -122,10 +120,10 @@ def plan_run(directory: Path, base: Path, run: StudyRun, index: dict[str, Any]) 
         plan.run_dir, plan.iteration = None, 0
     else:
         plan.action = "resume"
-        plan.overrides = [
+        plan.overrides = [  # the resumable keys that differ (the progress bar is ours)
             f"{k}={dotlist_value(v)}"
             for k, v in expected.items()
-            if is_resumable_key(k) and actual.get(k) != v and k != "train.progress"
+            if k in differ and k != "train.progress"
         ]
     return plan
 
