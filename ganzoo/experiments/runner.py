@@ -77,24 +77,13 @@ def require_finished(result: RunResult) -> RunResult:
     return result
 
 
-def run_safely(run: RunFunction, payload: Any, work_dir: Path) -> dict[str, Any]:
-    """``run``'s record, or a failed record with the error for any Exception it raises (a plugin
-    may raise anything); KeyboardInterrupt and other BaseExceptions escape."""
-    start = time.perf_counter()
-    try:
-        record = dict(run(payload, work_dir))
-    except Exception as exc:
-        logger.debug("run failed:\n%s", traceback.format_exc())
-        return failed_record(f"{type(exc).__name__}: {exc}".strip(), time.perf_counter() - start)
-    record.setdefault("seconds", round(time.perf_counter() - start, 3))
-    return record
-
-
 def run_claimed(
     store_root: Path, cell: Cell, run: RunFunction, retry_failed: bool
 ) -> tuple[str, dict[str, Any] | None]:
-    """In a worker: claim ``cell``, train it unless a record is there by now, store the record.
-    Returns (TRAINED, record), (REUSED, record) or (BUSY, None) when another runner holds it."""
+    """In a worker: claim ``cell``, run it unless a record is there by now, store its record: a
+    failed one with the error for any Exception ``run`` raises (a plugin may raise anything;
+    KeyboardInterrupt escapes, storing nothing). Returns (TRAINED, record), (REUSED, record) or
+    (BUSY, None) when another runner holds the cell."""
     store = RecordStore(store_root)
     with store.claim(cell.group, cell.key) as mine:
         if not mine:
@@ -102,7 +91,14 @@ def run_claimed(
         existing = store.get(cell.group, cell.key)
         if is_done(existing, retry_failed):
             return REUSED, existing
-        record = run_safely(run, cell.payload, store.work_dir(cell.group, cell.key))
+        start = time.perf_counter()
+        try:
+            record = dict(run(cell.payload, store.work_dir(cell.group, cell.key)))
+        except Exception as exc:
+            logger.debug("run failed:\n%s", traceback.format_exc())
+            error = f"{type(exc).__name__}: {exc}".strip()
+            record = failed_record(error, time.perf_counter() - start)
+        record.setdefault("seconds", round(time.perf_counter() - start, 3))
         store.put(cell.group, cell.key, record)
         return TRAINED, record
 
