@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import signal
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -86,15 +87,14 @@ class LocalExecutor:
 
     def map_unordered(self, function: Callable[..., Any], calls: Sequence[tuple]) -> Results:
         context = multiprocessing.get_context("spawn")  # no fork of a process with torch threads
-        queue = list(range(len(calls)))
-        attempts: dict[int, int] = {}
+        queue, deaths = list(range(len(calls))), Counter[int]()
         while queue:
-            broken: list[int] = []
             pool = ProcessPoolExecutor(self.jobs, mp_context=context, initializer=init_worker)
             running: dict[Future, int] = {}
+            broken: list[int] = []  # the calls of a pool a dying worker broke
             try:
                 with sigterm_as_interrupt():
-                    while queue or running:
+                    while (queue or running) and not broken:
                         while queue and len(running) < self.jobs:
                             index = queue.pop(0)
                             running[pool.submit(function, *calls[index])] = index
@@ -107,17 +107,14 @@ class LocalExecutor:
                                 broken.append(index)
                                 continue
                             yield index, result
-                        if broken:
-                            broken.extend(running.values())
-                            running.clear()
-                            break
+                    broken.extend(running.values())
             except BaseException:
                 stop_workers(pool)
                 raise
             pool.shutdown(wait=True)
             for index in broken:
-                attempts[index] = attempts.get(index, 0) + 1
-                if attempts[index] >= 2:
+                deaths[index] += 1
+                if deaths[index] >= 2:
                     yield index, Lost("the worker process died twice")
                 else:
                     queue.insert(0, index)
