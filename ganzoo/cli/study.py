@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
 from ganzoo.cli.executor_args import add_executor_arguments, executor_from_args
 from ganzoo.errors import GanzooError
 from ganzoo.studies import archive_study, load_study, plan_study, run_study
-
-logger = logging.getLogger(__name__)
 
 INTERRUPTED_EXIT = 130  # as a shell reports Ctrl-C: the interrupted runs resume
 
