@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from evaluation.metrics import HIGHER_IS_BETTER, LOWER_IS_BETTER
 from ganzoo.errors import ConfigError
 from ganzoo.experiments import grid
 
@@ -183,8 +184,6 @@ def _seeds(seeds: Any) -> list[int]:
 
 def _headline(spec: Any, variants: list[str]) -> Headline:
     """The ``headline:`` mapping, checked: a quality metric, a declared point, a known level."""
-    from evaluation.metrics import HIGHER_IS_BETTER, LOWER_IS_BETTER
-
     if not isinstance(spec, dict) or set(spec) - set(HEADLINE_KEYS):
         raise _Invalid(
             "'headline' must be a mapping of metric, point, k (with last_k) and baseline"
