@@ -120,14 +120,14 @@ class LocalExecutor:
                     queue.insert(0, index)
 
 
-def stop_workers(pool: ProcessPoolExecutor, grace_s: float = STOP_GRACE_S) -> None:
+def stop_workers(pool: ProcessPoolExecutor) -> None:
     """Stop every worker of ``pool``: SIGTERM (a training run checkpoints and stops), then
-    SIGKILL for any still alive after ``grace_s``; nothing is left running or hung."""
+    SIGKILL for any still alive after STOP_GRACE_S; nothing is left running or hung."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
     for process in processes:
         with contextlib.suppress(OSError, ValueError):
             process.terminate()
-    deadline = time.monotonic() + grace_s
+    deadline = time.monotonic() + STOP_GRACE_S
     for process in processes:
         process.join(max(0.0, deadline - time.monotonic()))
         if process.is_alive():
@@ -152,7 +152,6 @@ class SubmititExecutor:
     partition: str | None = None
     time_min: int = 60
     gpus_per_job: int = 0
-    cpus_per_job: int = 1
     chunk: int = 1
     poll_s: float = 1.0
 
@@ -166,7 +165,7 @@ class SubmititExecutor:
         executor = submitit.AutoExecutor(folder=str(self.folder), cluster=self.cluster)
         executor.update_parameters(  # submitit drops None values; slurm_* only on Slurm
             timeout_min=self.time_min,
-            cpus_per_task=self.cpus_per_job,
+            cpus_per_task=1,  # a run computes on one thread (init_worker)
             gpus_per_node=self.gpus_per_job or None,
             slurm_partition=self.partition,
             name="ganzoo",
