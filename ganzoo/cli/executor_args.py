@@ -1,8 +1,5 @@
 """The command-line options that choose where an experiment's runs execute (``--executor``,
-Slurm's partition, time and GPUs, cells per job), shared by the experiment commands.
-
-``--jobs`` (defined by each command) stays the number of local worker processes.
-"""
+Slurm's partition, time and GPUs, cells per job), shared by the experiment commands."""
 
 from __future__ import annotations
 
@@ -36,14 +33,13 @@ def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def executor_from_args(args: argparse.Namespace, store_root: Path) -> Executor:
-    """The executor the options ask for; submitit's job files go to ``STORE/submitit``."""
-    for option in ("time", "gpus_per_job", "cells_per_job"):
-        value = getattr(args, option)
-        if value < (0 if option == "gpus_per_job" else 1):
+    """The executor the options (and the command's ``--jobs``) ask for, checked; submitit's job
+    files go to ``STORE/submitit``."""
+    limits = {"jobs": 1, "time": 1, "gpus_per_job": 0, "cells_per_job": 1}
+    for option, least in limits.items():
+        if getattr(args, option) < least:
             flag = "--" + option.replace("_", "-")
-            raise ConfigError(
-                f"{flag} must be at least {int(option != 'gpus_per_job')}; got {value}"
-            )
+            raise ConfigError(f"{flag} must be at least {least}; got {getattr(args, option)}")
     return make_executor(
         args.executor,
         jobs=args.jobs,

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
 from ganzoo.cli.executor_args import add_executor_arguments, executor_from_args
 from ganzoo.errors import GanzooError
 from ganzoo.studies import archive_study, load_study, plan_study, run_study
-
-logger = logging.getLogger(__name__)
 
 INTERRUPTED_EXIT = 130  # as a shell reports Ctrl-C: the interrupted runs resume
 
@@ -52,13 +49,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def study_command(args: argparse.Namespace) -> int:
-    if args.jobs < 1:
-        raise GanzooError(f"--jobs must be at least 1, got {args.jobs}")
     if args.keep_generators and args.archive is None:
         raise GanzooError(
             "--keep-generators keeps generators beside an archive: add --archive ROOT"
         )
     study = load_study(args.study, out=args.out)
+    executor = executor_from_args(args, study.directory)  # checks --jobs etc. for every mode
     if args.archive is not None:
         result = archive_study(study, args.archive, keep_generators=args.keep_generators)
         if result.archived:
@@ -91,7 +87,7 @@ def study_command(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         return 2 if conflicts else 0
-    plans = run_study(study, jobs=args.jobs, executor=executor_from_args(args, study.directory))
+    plans = run_study(study, executor)
     print(f"study {study.name}: {study.directory}")
     width = max(len(p.run.name) for p in plans)
     for plan in plans:

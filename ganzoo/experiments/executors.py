@@ -1,12 +1,6 @@
-"""Where an experiment's runs execute: here, in local worker processes, or as Slurm jobs.
-
-Every executor takes a function and a list of argument tuples and yields ``(index, result)``
-as each call finishes, in any order. A call that the executor itself loses (a worker process
-killed twice, a Slurm job that failed or ran out of time) yields a :class:`Lost` naming why.
-``LocalExecutor`` keeps ``jobs`` worker processes busy (one thread each); SIGTERM or Ctrl-C
-stops them (forwarded, so training checkpoints) and leaves none behind. ``SubmititExecutor``
-submits one job per chunk of calls through submitit (``cluster="slurm"``; ``"local"`` runs the
-same jobs as local processes, which is how the tests check it).
+"""Where an experiment's runs execute: here, in local worker processes, or as Slurm jobs
+through submitit. Each executor yields ``(index, result)`` as calls finish, in any order, or a
+:class:`Lost` for a call it lost itself; an interrupt stops its workers or cancels its jobs.
 """
 
 from __future__ import annotations
@@ -18,6 +12,7 @@ import multiprocessing
 import os
 import signal
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -92,15 +87,14 @@ class LocalExecutor:
 
     def map_unordered(self, function: Callable[..., Any], calls: Sequence[tuple]) -> Results:
         context = multiprocessing.get_context("spawn")  # no fork of a process with torch threads
-        queue = list(range(len(calls)))
-        attempts: dict[int, int] = {}
+        queue, deaths = list(range(len(calls))), Counter[int]()
         while queue:
-            broken: list[int] = []
             pool = ProcessPoolExecutor(self.jobs, mp_context=context, initializer=init_worker)
             running: dict[Future, int] = {}
+            broken: list[int] = []  # the calls of a pool a dying worker broke
             try:
                 with sigterm_as_interrupt():
-                    while queue or running:
+                    while (queue or running) and not broken:
                         while queue and len(running) < self.jobs:
                             index = queue.pop(0)
                             running[pool.submit(function, *calls[index])] = index
@@ -113,30 +107,27 @@ class LocalExecutor:
                                 broken.append(index)
                                 continue
                             yield index, result
-                        if broken:
-                            broken.extend(running.values())
-                            running.clear()
-                            break
+                    broken.extend(running.values())
             except BaseException:
                 stop_workers(pool)
                 raise
             pool.shutdown(wait=True)
             for index in broken:
-                attempts[index] = attempts.get(index, 0) + 1
-                if attempts[index] >= 2:
+                deaths[index] += 1
+                if deaths[index] >= 2:
                     yield index, Lost("the worker process died twice")
                 else:
                     queue.insert(0, index)
 
 
-def stop_workers(pool: ProcessPoolExecutor, grace_s: float = STOP_GRACE_S) -> None:
+def stop_workers(pool: ProcessPoolExecutor) -> None:
     """Stop every worker of ``pool``: SIGTERM (a training run checkpoints and stops), then
-    SIGKILL for any still alive after ``grace_s``; nothing is left running or hung."""
+    SIGKILL for any still alive after STOP_GRACE_S; nothing is left running or hung."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
     for process in processes:
         with contextlib.suppress(OSError, ValueError):
             process.terminate()
-    deadline = time.monotonic() + grace_s
+    deadline = time.monotonic() + STOP_GRACE_S
     for process in processes:
         process.join(max(0.0, deadline - time.monotonic()))
         if process.is_alive():
@@ -161,7 +152,6 @@ class SubmititExecutor:
     partition: str | None = None
     time_min: int = 60
     gpus_per_job: int = 0
-    cpus_per_job: int = 1
     chunk: int = 1
     poll_s: float = 1.0
 
@@ -173,16 +163,13 @@ class SubmititExecutor:
                 "--executor slurm needs submitit: pip install 'ganzoo[slurm]' (or submitit)"
             ) from None
         executor = submitit.AutoExecutor(folder=str(self.folder), cluster=self.cluster)
-        parameters: dict[str, Any] = {
-            "timeout_min": self.time_min,
-            "cpus_per_task": self.cpus_per_job,
-            "name": "ganzoo",
-        }
-        if self.gpus_per_job:
-            parameters["gpus_per_node"] = self.gpus_per_job
-        if self.partition and self.cluster == "slurm":
-            parameters["slurm_partition"] = self.partition
-        executor.update_parameters(**parameters)
+        executor.update_parameters(  # submitit drops None values; slurm_* only on Slurm
+            timeout_min=self.time_min,
+            cpus_per_task=1,  # a run computes on one thread (init_worker)
+            gpus_per_node=self.gpus_per_job or None,
+            slurm_partition=self.partition,
+            name="ganzoo",
+        )
         return executor
 
     def map_unordered(self, function: Callable[..., Any], calls: Sequence[tuple]) -> Results:
@@ -214,26 +201,13 @@ class SubmititExecutor:
             raise
 
 
-def make_executor(
-    name: str,
-    jobs: int = 1,
-    folder: Path | None = None,
-    partition: str | None = None,
-    time_min: int = 60,
-    gpus_per_job: int = 0,
-    chunk: int = 1,
-) -> Executor:
+def make_executor(name: str, jobs: int = 1, folder: Path | None = None, **options: Any) -> Executor:
     """The executor a command line asks for: ``local`` (``jobs`` processes) or ``slurm`` /
-    ``submitit-local`` (submitit jobs whose files go to ``folder``)."""
+    ``submitit-local`` (submitit jobs whose files go to ``folder``; ``options`` are
+    :class:`SubmititExecutor`'s)."""
     if name == "local":
         return InlineExecutor() if jobs <= 1 else LocalExecutor(jobs)
     if name in ("slurm", "submitit-local"):
-        return SubmititExecutor(
-            folder=Path(folder or "submitit"),
-            cluster="slurm" if name == "slurm" else "local",
-            partition=partition,
-            time_min=time_min,
-            gpus_per_job=gpus_per_job,
-            chunk=chunk,
-        )
+        cluster = "slurm" if name == "slurm" else "local"
+        return SubmititExecutor(Path(folder or "submitit"), cluster, **options)
     raise ConfigError(f"unknown executor {name!r}; choose local, slurm or submitit-local")

@@ -1,11 +1,6 @@
-"""The grid runner: an experiment's cells (factors x seeds), the ones the store lacks, run on an
-executor, each record stored by the process that trained it.
-
-A worker claims its cell's lock in the store before it trains and writes the record before it
-lets go, so runners sharing a store split the work: a cell another runner holds is skipped and
-waited for at the end (and run here if that runner stopped without a record). A failed cell
-(an exception, a NaN score) is stored as failed with its error; it never stops the others.
-Ctrl-C or SIGTERM stops the run: cells in flight are not stored, and the same command resumes.
+"""The grid runner: an experiment's cells (factors x seeds) that the store lacks, run on an
+executor, each claimed in the store while it trains and recorded by the process that trained it;
+a failure is stored, never stops the others; an interrupt stores nothing (docs/experiments.md).
 """
 
 from __future__ import annotations
@@ -15,11 +10,13 @@ import itertools
 import logging
 import time
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ganzoo.engine.result import INTERRUPTED, RunResult
+from ganzoo.errors import GanzooError
 from ganzoo.experiments.executors import Executor, InlineExecutor, Lost
 from ganzoo.experiments.store import FAILED, RecordStore
 
@@ -50,7 +47,7 @@ class RunSummary:
     failed: int = 0
 
 
-def grid(factors: Mapping[str, Sequence[Any]], seeds: Sequence[int]) -> list[dict[str, Any]]:
+def grid(factors: Mapping[str, Iterable[Any]], seeds: Sequence[int]) -> list[dict[str, Any]]:
     """Every combination of the factors' levels, seed by seed (so an experiment stopped early
     still has complete sets per seed): ``[{factor: level, ..., "seed": s}, ...]``."""
     names = list(factors)
@@ -65,32 +62,43 @@ def failed_record(error: str, seconds: float = 0.0) -> dict[str, Any]:
     return {"status": FAILED, "error": error, "seconds": round(seconds, 3)}
 
 
-def run_safely(run: RunFunction, payload: Any, work_dir: Path) -> dict[str, Any]:
-    """``run``'s record, or a failed record with the error for any Exception it raises (a plugin
-    may raise anything); KeyboardInterrupt and other BaseExceptions escape."""
-    start = time.perf_counter()
-    try:
-        record = dict(run(payload, work_dir))
-    except Exception as exc:
-        logger.debug("run failed:\n%s", traceback.format_exc())
-        return failed_record(f"{type(exc).__name__}: {exc}".strip(), time.perf_counter() - start)
-    record.setdefault("seconds", round(time.perf_counter() - start, 3))
-    return record
+def is_done(record: Mapping[str, Any] | None, retry_failed: bool) -> bool:
+    """Whether a cell with this record needs no run (with ``retry_failed``: a failed one does)."""
+    return record is not None and not (retry_failed and record["status"] == FAILED)
+
+
+def require_finished(result: RunResult) -> RunResult:
+    """A cell's :func:`ganzoo.train` result if the run is complete; an interrupted one raises
+    KeyboardInterrupt (the cell is not stored and resumes), another stop a GanzooError."""
+    if result.status == INTERRUPTED:
+        raise KeyboardInterrupt(result.detail or "the training run was interrupted")
+    if not result.ok:
+        raise GanzooError(f"the training run {result.status}: {result.detail}")
+    return result
 
 
 def run_claimed(
     store_root: Path, cell: Cell, run: RunFunction, retry_failed: bool
 ) -> tuple[str, dict[str, Any] | None]:
-    """In a worker: claim ``cell``, train it unless a record is there by now, store the record.
-    Returns (TRAINED, record), (REUSED, record) or (BUSY, None) when another runner holds it."""
+    """In a worker: claim ``cell``, run it unless a record is there by now, store its record: a
+    failed one with the error for any Exception ``run`` raises (a plugin may raise anything;
+    KeyboardInterrupt escapes, storing nothing). Returns (TRAINED, record), (REUSED, record) or
+    (BUSY, None) when another runner holds the cell."""
     store = RecordStore(store_root)
     with store.claim(cell.group, cell.key) as mine:
         if not mine:
             return BUSY, None
         existing = store.get(cell.group, cell.key)
-        if existing is not None and not (retry_failed and existing["status"] == FAILED):
+        if is_done(existing, retry_failed):
             return REUSED, existing
-        record = run_safely(run, cell.payload, store.work_dir(cell.group, cell.key))
+        start = time.perf_counter()
+        try:
+            record = dict(run(cell.payload, store.work_dir(cell.group, cell.key)))
+        except Exception as exc:
+            logger.debug("run failed:\n%s", traceback.format_exc())
+            error = f"{type(exc).__name__}: {exc}".strip()
+            record = failed_record(error, time.perf_counter() - start)
+        record.setdefault("seconds", round(time.perf_counter() - start, 3))
         store.put(cell.group, cell.key, record)
         return TRAINED, record
 
@@ -110,14 +118,8 @@ def run_grid(
     ``executor`` (default: here, one after the other)."""
     say = progress or (lambda message: logger.info("%s", message))
     executor = executor or InlineExecutor()
-    summary = RunSummary()
-    todo = []
-    for cell in cells:
-        record = store.get(cell.group, cell.key)
-        if record is not None and not (retry_failed and record["status"] == FAILED):
-            summary.reused += 1
-        else:
-            todo.append(cell)
+    todo = [cell for cell in cells if not is_done(store.get(cell.group, cell.key), retry_failed)]
+    summary = RunSummary(reused=len(cells) - len(todo))
     say(f"{len(todo)} cell(s) to run, {summary.reused} reused from {store.root}")
     total = len(cells)  # the counter counts the cells reused before the run too
     while todo:
@@ -127,23 +129,21 @@ def run_grid(
             for index, outcome in results:
                 cell = todo[index]
                 if isinstance(outcome, Lost):
-                    store.put(cell.group, cell.key, failed_record(outcome.reason))
                     outcome = (TRAINED, failed_record(outcome.reason))
+                    store.put(cell.group, cell.key, outcome[1])
                 status, record = outcome
                 if status == BUSY:
                     busy.append(cell)
                     continue
                 if status == REUSED:
                     summary.reused += 1
-                    say(f"[{summary.trained + summary.reused}/{total}] {cell.label}: reused")
-                    continue
-                summary.trained += 1
-                summary.failed += record["status"] == FAILED
-                outcome_text = "failed: " + record["error"] if record["status"] == FAILED else "ok"
-                say(
-                    f"[{summary.trained + summary.reused}/{total}] {cell.label}: "
-                    f"{outcome_text} ({record.get('seconds', 0):.0f} s)"
-                )
+                    text = "reused"
+                else:
+                    summary.trained += 1
+                    summary.failed += record["status"] == FAILED
+                    text = "failed: " + record["error"] if record["status"] == FAILED else "ok"
+                    text += f" ({record.get('seconds', 0):.0f} s)"
+                say(f"[{summary.trained + summary.reused}/{total}] {cell.label}: {text}")
         todo = _wait_for_others(busy, store, say)
         summary.reused += len(busy) - len(todo)
     return summary

@@ -1,12 +1,7 @@
-"""The results store of experiments: one JSON record per finished run, safe for many writers.
-
-A record is found by its key (a JSON-able dict of everything its numbers depend on) at
-``ROOT/cells/<group>/<sha of the key>.json``; it holds the key, ``status`` ("ok"/"failed"),
-the ``curve`` (metrics over training), the ``final`` scores and the seconds it took. Writes go
-to a temporary file that is renamed (a kill leaves no half-written record; files are 0644). A
-run claims its cell with a ``flock`` on ``ROOT/locks/<group>/<sha>.lock`` while it trains, so
-experiments sharing a store (two leaderboards, Slurm jobs on a shared disk) never train a cell
-twice. The layout is that of the leaderboard's store of ganzoo 0.1, which it reads as it is.
+"""The results store of experiments: one JSON record per finished run, found by its key, at
+``ROOT/cells/<group>/<sha of the key>.json``; written atomically (mode 0644) and claimed with a
+``flock`` on ``ROOT/locks/<group>/<sha>.lock`` while a run trains, so many writers (two
+leaderboards, Slurm jobs on a shared disk) never train a cell twice (docs/experiments.md).
 """
 
 from __future__ import annotations

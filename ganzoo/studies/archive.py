@@ -1,11 +1,7 @@
-"""Archive a study's finished runs as small records, without their checkpoints.
-
-A record keeps what a report reads (config, metrics and evaluations, the last sample grid) and
-where the run stopped (``progress.json``), in a study directory of its own: small enough to commit
-beside the report it backs, read by ``ganzoo report``, and skipped as finished by ``ganzoo study``.
-With ``keep_generators`` each finished run's final generator is kept too (``generators/<run>/``:
-config and generator weights, a run directory ``ganzoo eval`` scores), so a protocol declared
-later can still score the runs without training them again.
+"""Archive a study's finished runs as small records without checkpoints (config, metrics,
+evaluations, the last sample grid, progress.json), in a study directory of their own that
+``ganzoo report`` reads and ``ganzoo study`` skips as finished; optionally with each run's final
+generator, so a protocol declared later can still score it.
 """
 
 from __future__ import annotations
@@ -44,6 +40,8 @@ GENERATOR_KEYS = ("config", "generator", "generator_ema")
 
 @dataclasses.dataclass
 class ArchiveResult:
+    """Where the records went, the runs archived and those left out."""
+
     directory: Path  # the archive's study directory
     archived: list[PlannedRun]  # with run_dir pointing at the record
     left_out: list[PlannedRun]  # unfinished or never trained
@@ -63,10 +61,7 @@ def archive_study(study: Study, root: str | Path, keep_generators: bool = False)
             f"directory for the records"
         )
     finished = [p for p in plans if p.action == "skip" and p.run_dir is not None]
-    left_out = [p for p in plans if p not in finished]
-    archived = []
-    if finished:
-        _make_directory(target, root)
+    archived: list[PlannedRun] = []
     try:
         for plan in finished:
             try:
@@ -81,23 +76,14 @@ def archive_study(study: Study, root: str | Path, keep_generators: bool = False)
         if archived:
             write_index(target, study, archived)
     except OSError as exc:
+        kept = "; the records written so far are kept" if archived else ""
         raise WriteError(
             f"cannot archive into {target}: {describe_os_error(exc.filename or target, exc)}. "
-            f"Free space or choose another --archive ROOT; the records written so far are kept"
+            f"Free space or choose another --archive ROOT{kept}"
         ) from None
     logger.info("archived %d finished runs in %s", len(archived), target)
+    left_out = [p for p in plans if p not in finished]
     return ArchiveResult(directory=target, archived=archived, left_out=left_out)
-
-
-def _make_directory(target: Path, root: str | Path) -> None:
-    """Create the archive's study directory, or one line saying why it cannot be made."""
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise WriteError(
-            f"cannot archive into {target}: {describe_os_error(target, exc)}. Give --archive a "
-            f"folder that can be created and written"
-        ) from None
 
 
 def _copy_record(run_dir: Path, record: Path, iteration: int, end: int | None) -> None:

@@ -1,14 +1,12 @@
-"""Run a study as a grid of :mod:`ganzoo.experiments`: each run a cell, trained or resumed
-through :func:`ganzoo.train` in the executor's worker, recorded in the study directory, which is
-the grid's store. Layout: ``study.json`` (the index), ``runs/<run>/<stamp>/`` (run directories),
-``logs/<run>.log``, ``cells/<study>/`` (one record per finished run) and ``locks/<study>/``.
-Study directories from before the grid (no cells/) are read as they are.
+"""Run a study as a grid of :mod:`ganzoo.experiments` whose store is the study directory: each
+run is a cell, trained or resumed through :func:`ganzoo.train` in the executor's worker. Beside
+``cells/`` and ``locks/`` it holds ``study.json`` (the index), ``runs/<run>/<stamp>/`` and
+``logs/<run>.log``; a study directory from before the grid (no cells/) is read as it is.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 from collections.abc import Iterator, Sequence
@@ -16,15 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evaluation import result_keys
 from ganzoo.config import ExperimentConfig, config_from_dict, flatten, load_config, to_dict
-from ganzoo.engine.result import INTERRUPTED
 from ganzoo.engine.resume import is_resumable_key
 from ganzoo.engine.runlog import read_eval_curve
 from ganzoo.errors import ConfigError, GanzooError
-from ganzoo.experiments import Cell, RecordStore, make_executor, run_grid
+from ganzoo.experiments import Cell, RecordStore, run_grid
 from ganzoo.experiments.executors import Executor
-from ganzoo.experiments.runner import RunFunction
-from ganzoo.experiments.store import FAILED, OK
+from ganzoo.experiments.runner import RunFunction, require_finished
+from ganzoo.experiments.store import FAILED, OK, key_digest
 from ganzoo.runs import (
     METRICS_FILE,
     atomic_write_text,
@@ -51,14 +49,13 @@ class PlannedRun:
     run: StudyRun
     config: ExperimentConfig
     action: str  # new, resume, skip, conflict
+    log: Path  # logs/<run>.log in the study directory
     run_dir: Path | None = None
     iteration: int = 0  # where the run stands now
     end: int | None = None  # the configured last iteration (None: unknown until trained)
     overrides: list[str] = field(default_factory=list)  # ganzoo.train's, for new or resume
     problem: str = ""
     status: str = "pending"  # pending, done, failed, interrupted, skipped
-    log: Path | None = None
-    cell: Cell | None = None  # its grid cell (set by run_study)
 
 
 @dataclass(frozen=True)
@@ -68,6 +65,10 @@ class StudyCell:
     directory: Path
     base: Path
     run: StudyRun
+
+
+class StudyConflictError(GanzooError):
+    """A study whose run directories were trained with other values than the study file's."""
 
 
 def plan_study(study: Study) -> list[PlannedRun]:
@@ -82,8 +83,8 @@ def plan_run(directory: Path, base: Path, run: StudyRun, index: dict[str, Any]) 
         config = load_config(base, run.overrides)
     except ConfigError as exc:
         raise ConfigError(f"study {directory.name}, run {run.name}: {exc}") from None
-    plan = PlannedRun(run, config, "new", end=config.train.iterations, overrides=run.overrides)
-    plan.log = directory / LOGS_DIR / f"{run.name}.log"
+    log = directory / LOGS_DIR / f"{run.name}.log"
+    plan = PlannedRun(run, config, "new", log, end=config.train.iterations, overrides=run.overrides)
     run_dir = find_run_dir(directory, run.name, index)
     if run_dir is None or not (list_checkpoints(run_dir) or read_progress(run_dir)):
         return plan
@@ -92,11 +93,9 @@ def plan_run(directory: Path, base: Path, run: StudyRun, index: dict[str, Any]) 
     # Through the schema: a key added to ganzoo after the run was trained reads as its default
     # (which is what the run used), not as a difference.
     actual = flatten(to_dict(config_from_dict(read_run_config(run_dir), str(run_dir))))
-    changed = sorted(
-        k
-        for k in set(expected) | set(actual)
-        if not is_resumable_key(k) and expected.get(k, "<unset>") != actual.get(k, "<unset>")
-    )
+    keys = set(expected) | set(actual)
+    differ = {k for k in keys if expected.get(k, "<unset>") != actual.get(k, "<unset>")}
+    changed = sorted(k for k in differ if not is_resumable_key(k))
     if changed:
         plan.action = "conflict"
         plan.problem = f"{run_dir} was trained with a different config: " + ", ".join(
@@ -121,22 +120,21 @@ def plan_run(directory: Path, base: Path, run: StudyRun, index: dict[str, Any]) 
         plan.run_dir, plan.iteration = None, 0
     else:
         plan.action = "resume"
-        plan.overrides = [
+        plan.overrides = [  # the resumable keys that differ (the progress bar is ours)
             f"{k}={dotlist_value(v)}"
             for k, v in expected.items()
-            if is_resumable_key(k) and actual.get(k) != v and k != "train.progress"
+            if k in differ and k != "train.progress"
         ]
     return plan
 
 
 def study_cell(directory: Path, base: Path, plan: PlannedRun) -> Cell:
-    """The grid cell of a planned run (group: the study's name)."""
-    flat = flatten(to_dict(plan.config))
-    fixed = {k: v for k, v in sorted(flat.items()) if not is_resumable_key(k)}
-    text = json.dumps(fixed, sort_keys=True, default=str)
+    """The grid cell of a planned run, in the study's group, keyed by the run's name, the
+    digest of its config (all but the keys a resume may change) and its length."""
+    fixed = {k: v for k, v in flatten(to_dict(plan.config)).items() if not is_resumable_key(k)}
     key = {
         "run": plan.run.name,
-        "config": hashlib.sha256(text.encode("utf-8")).hexdigest()[:20],
+        "config": key_digest(fixed),
         "iterations": plan.config.train.iterations,
         "epochs": plan.config.train.epochs,
     }
@@ -156,23 +154,22 @@ def train_study_run(payload: StudyCell, work_dir: Path) -> dict[str, Any]:
     if plan.action == "conflict":
         raise StudyConflictError(plan.problem)
     if plan.action != "skip":
+        resume = plan.run_dir if plan.action == "resume" else None
         with _output_to(plan.log) as log:
             log.write(f"# {plan.action}: {' '.join(plan.overrides)}\n")
             try:
-                if plan.action == "resume":
-                    result = ganzoo.train(None, plan.overrides, resume=plan.run_dir, progress=False)
-                else:
-                    out = directory / RUNS_DIR
-                    result = ganzoo.train(payload.base, plan.overrides, out=out, progress=False)
+                result = ganzoo.train(
+                    None if resume else payload.base,
+                    plan.overrides,
+                    resume=resume,
+                    out=directory / RUNS_DIR,
+                    progress=False,
+                )
             except Exception as exc:
                 log.write(f"# error: {type(exc).__name__}: {exc}\n")
                 raise
             log.write(f"# {result.status} at iteration {result.iteration}: {result.run_dir}\n")
-        if result.status == INTERRUPTED:
-            raise KeyboardInterrupt(result.detail or "the training run was interrupted")
-        if not result.ok:
-            raise GanzooError(f"the training run {result.status}: {result.detail}")
-        plan.run_dir = Path(result.run_dir)
+        plan.run_dir = Path(require_finished(result).run_dir)
         plan.end = planned_end(plan.config.train.iterations, plan.config.train.epochs, plan.run_dir)
     return run_record(directory, plan.run_dir, plan.end)
 
@@ -181,6 +178,8 @@ def run_record(directory: Path, run_dir: Path, end: int | None) -> dict[str, Any
     """The store record of a finished run: its eval curve, the final protocol's scores and
     protocol (``eval/final.json``, written at the end of training or by ``ganzoo eval --suite
     final``; else the curve's last point), and where it is."""
+    from ganzoo.engine.handlers.evaluation import FINAL_EVAL_FILE  # (torch, ignite: lazily)
+
     curve = read_eval_curve(run_dir / METRICS_FILE)
     record = {
         "status": OK,
@@ -190,8 +189,6 @@ def run_record(directory: Path, run_dir: Path, end: int | None) -> dict[str, Any
         "iteration": recorded_iteration(run_dir),
         "end": end,
     }
-    from ganzoo.engine.handlers.evaluation import FINAL_EVAL_FILE  # (torch, ignite: lazily)
-
     path = run_dir / "eval" / FINAL_EVAL_FILE
     try:
         final = json.loads(path.read_text()) if path.is_file() else None
@@ -199,8 +196,6 @@ def run_record(directory: Path, run_dir: Path, end: int | None) -> dict[str, Any
         logger.warning("ignoring unreadable %s: %s", path, exc)
         final = None
     if isinstance(final, dict):
-        from evaluation.metrics import result_keys
-
         scores = {k: final[k] for k in result_keys() if isinstance(final.get(k), int | float)}
         record.update(final=scores, protocol=final.get("protocol"))
     return record
@@ -226,36 +221,28 @@ def _output_to(log: Path) -> Iterator[Any]:
 
 
 def run_study(
-    study: Study,
-    jobs: int = 1,
-    executor: Executor | None = None,
-    run: RunFunction = train_study_run,
+    study: Study, executor: Executor | None = None, run: RunFunction = train_study_run
 ) -> list[PlannedRun]:
-    """Train what is missing on ``executor`` (default: ``jobs`` local processes; one: here).
+    """Train what is missing on ``executor`` (default: here, one run after the other).
     Failures are recorded, never raised; Ctrl-C or SIGTERM leaves the runs in flight
     interrupted (checkpointed, not stored), to be resumed by the same command."""
-    if jobs < 1:
-        raise GanzooError(f"--jobs must be at least 1, got {jobs}")
     plans = plan_study(study)
     refuse_conflicts(study, plans)
-    directory = study.directory
-    store = RecordStore(directory.absolute())
+    store = RecordStore(study.directory.absolute())
     store.check_writable()
-    for plan in plans:
-        plan.cell = study_cell(directory, study.base, plan)
-        if plan.action == "skip" and store.get(plan.cell.group, plan.cell.key) is None:
+    cells = [study_cell(study.directory, study.base, plan) for plan in plans]
+    for plan, cell in zip(plans, cells):
+        if plan.action == "skip" and store.get(cell.group, cell.key) is None:
             # finished before the study had a store (or by another command): record it as is
-            store.put(plan.cell.group, plan.cell.key, run_record(directory, plan.run_dir, plan.end))
+            store.put(cell.group, cell.key, run_record(study.directory, plan.run_dir, plan.end))
 
     def progress(message: str, interrupted: bool = False) -> None:
         logger.info("%s", message)
-        update_statuses(plans, store, interrupted)
-        write_index(directory, study, plans)
+        update_statuses(plans, cells, store, interrupted)
+        write_index(study.directory, study, plans)
 
-    progress(f"study {study.name}: {len(plans)} runs in {directory}")
-    cells = [plan.cell for plan in plans]
+    progress(f"study {study.name}: {len(plans)} runs in {study.directory}")
     try:
-        executor = executor or make_executor("local", jobs=jobs)
         run_grid(cells, store, run, executor, retry_failed=True, progress=progress)
     except KeyboardInterrupt:
         progress(f"study {study.name} interrupted; the same command resumes it", True)
@@ -264,10 +251,12 @@ def run_study(
     return plans
 
 
-def update_statuses(plans: Sequence[PlannedRun], store: RecordStore, interrupted: bool) -> None:
-    """Each plan's status, iteration and run directory from its record in the store."""
-    for plan in plans:
-        record = store.get(plan.cell.group, plan.cell.key)
+def update_statuses(
+    plans: Sequence[PlannedRun], cells: Sequence[Cell], store: RecordStore, interrupted: bool
+) -> None:
+    """Each plan's status, iteration and run directory from its cell's record in the store."""
+    for plan, cell in zip(plans, cells):
+        record = store.get(cell.group, cell.key)
         plan.run_dir = plan.run_dir or find_run_dir(store.root, plan.run.name, {})
         if record is None and interrupted and plan.run_dir is not None:
             plan.status = "interrupted"
@@ -282,9 +271,8 @@ def update_statuses(plans: Sequence[PlannedRun], store: RecordStore, interrupted
 
 
 def refuse_conflicts(study: Study, plans: Sequence[PlannedRun]) -> None:
-    """Refuse to run a study whose existing runs were trained with other values (its file was
-    edited after they ran), before anything is trained or written: study.json must keep
-    recording the values its runs used."""
+    """Refuse a study whose runs were trained with other values (its file was edited since),
+    before anything is trained or written: study.json keeps the values its runs used."""
     conflicts = [p for p in plans if p.action == "conflict"]
     if not conflicts:
         return
@@ -301,14 +289,8 @@ def refuse_conflicts(study: Study, plans: Sequence[PlannedRun]) -> None:
     )
 
 
-class StudyConflictError(GanzooError):
-    """A study whose run directories were trained with other values than the study file's."""
-
-
-# -- the index and finding run directories ----------------------------------------------------
-
-
 def read_index(directory: Path) -> dict[str, Any]:
+    """A study directory's study.json; {} when it has none or it is unreadable."""
     path = Path(directory) / INDEX_FILE
     if not path.is_file():
         return {}
@@ -320,9 +302,9 @@ def read_index(directory: Path) -> dict[str, Any]:
 
 
 def write_index(directory: Path, study: Study, plans: Sequence[PlannedRun]) -> None:
-    runs = {}
-    for plan in plans:
-        runs[plan.run.name] = {
+    """study.json: the study and, per run, its levels, overrides, run directory and status."""
+    runs = {
+        plan.run.name: {
             "variant": plan.run.variant,
             "seed": plan.run.seed,
             "levels": plan.run.levels,
@@ -333,26 +315,25 @@ def write_index(directory: Path, study: Study, plans: Sequence[PlannedRun]) -> N
             "end": plan.end,
             "problem": plan.problem or None,
         }
-    data = {"study": study.to_dict(), "runs": runs}
+        for plan in plans
+    }
     directory.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(directory / INDEX_FILE, json.dumps(data, indent=2) + "\n")
+    text = json.dumps({"study": study.to_dict(), "runs": runs}, indent=2)
+    atomic_write_text(directory / INDEX_FILE, text + "\n")
 
 
 def find_run_dir(directory: Path, name: str, index: dict[str, Any]) -> Path | None:
-    """The run directory of run ``name``: the index's, else the newest under runs/<name>/."""
+    """The run directory of run ``name``: the index's, else the newest under runs/<name>/
+    (the newest with checkpoints, if any has)."""
     entry = (index.get("runs") or {}).get(name) or {}
     if entry.get("run_dir"):
-        path = Path(entry["run_dir"])
-        path = path if path.is_absolute() else Path(directory) / path
+        path = Path(directory) / entry["run_dir"]  # an absolute run_dir stays as it is
         if is_run_record(path):
             return path
     parent = Path(directory) / RUNS_DIR / name
-    if not parent.is_dir():
-        return None
-    candidates = sorted(p for p in parent.iterdir() if is_run_record(p))
+    candidates = sorted(p for p in parent.iterdir() if is_run_record(p)) if parent.is_dir() else []
     with_checkpoints = [p for p in candidates if list_checkpoints(p)]
-    pick = with_checkpoints or candidates
-    return pick[-1] if pick else None
+    return (with_checkpoints or candidates or [None])[-1]
 
 
 def _relative(path: Path | None, directory: Path) -> str | None:

@@ -62,3 +62,26 @@ def test_submitit_local_jobs_run_chunks_of_cells(tmp_path, monkeypatch):
     assert len({line.split()[1] for line in log.read_text().splitlines()}) == 2  # 2 jobs
     again = run_grid(cells, store, run_fake, executor=executor)
     assert (again.trained, again.reused) == (0, 3)
+
+
+def test_slurm_options_reach_the_slurm_executor(tmp_path, monkeypatch):
+    """--time, --partition and --gpus-per-job become Slurm's time, partition and gpus_per_node
+    for jobs named ganzoo; without them Slurm gets no partition and no GPU request. A stand-in
+    srun on PATH lets submitit build its Slurm executor without a cluster; nothing is submitted."""
+    pytest.importorskip("submitit")
+    srun = tmp_path / "bin" / "srun"
+    srun.parent.mkdir()
+    srun.write_text("#!/bin/sh\nexit 0\n")
+    srun.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{srun.parent}{os.pathsep}{os.environ['PATH']}")
+    options = {"partition": "gpu", "time_min": 30, "gpus_per_job": 2}
+    slurm = make_executor("slurm", folder=tmp_path / "jobs", **options).executor()
+    assert slurm._executor.parameters == {
+        "time": 30,
+        "cpus_per_task": 1,
+        "gpus_per_node": 2,
+        "job_name": "ganzoo",
+        "partition": "gpu",
+    }
+    default = make_executor("slurm", folder=tmp_path / "jobs").executor()
+    assert default._executor.parameters == {"time": 60, "cpus_per_task": 1, "job_name": "ganzoo"}

@@ -76,6 +76,7 @@ def test_independent_factors_and_named_levels_make_the_product(tmp_path, write_s
         ),
         ({"vary": {"train.loss": ["bce", "bce"]}}, "repeated levels"),
         ({"vary": {"seed": [1, 2]}}, "use 'seeds'"),
+        ({"vary": {"seed": {"a": {"train.loss": "bce"}}}}, "no factor may be named 'seed'"),
         ({"vary": {"train.loss": ["bce"]}, "seeds": [1, 1]}, "duplicates"),
         ({"vary": {"train.loss": ["bce"]}, "seeds": 0}, "at least 1"),
         (

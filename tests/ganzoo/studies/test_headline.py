@@ -8,7 +8,7 @@ import json
 import pytest
 
 from ganzoo.errors import ConfigError
-from ganzoo.studies.config import load_study
+from ganzoo.studies.config import Headline, load_study
 
 VARY = {"act": {"psf": {"generator.activation": "psf"}, "lrelu": {"generator.activation": "elu"}}}
 
@@ -19,7 +19,7 @@ def test_declared_headline_is_kept_in_the_study_record(write_study):
         vary=VARY, headline={"metric": "fid", "point": "last_k", "k": 3, "baseline": "lrelu"}
     )
     study = load_study(path)
-    assert study.headline.row == "fid (mean of last 3 periodic evals)"
+    assert study.headline == Headline(metric="fid", point="last_k", baseline="lrelu", k=3)
     assert study.to_dict()["headline"] == {
         "metric": "fid",
         "point": "last_k",
