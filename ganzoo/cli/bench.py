@@ -89,7 +89,8 @@ def _check_task(task: str) -> None:
 
 def _settings(args: argparse.Namespace) -> MixtureSettings | StackedSettings:
     """The run settings the options ask for; a bad value is one ConfigError."""
-    check_positive(args, "seeds", "iterations", "batch_size", "n_critic", "jobs")
+    # --jobs is checked by executor_from_args
+    check_positive(args, "seeds", "iterations", "batch_size", "n_critic")
     keys = ("iterations", "batch_size", "loss", "n_critic", "architecture")
     given = {k: getattr(args, k) for k in keys if getattr(args, k)}
     if "loss" in given:

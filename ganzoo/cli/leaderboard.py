@@ -187,7 +187,7 @@ def leaderboard_command(args: argparse.Namespace) -> int:
                 f"{task.primary.name}; {task.cost}"
             )
         return 0
-    check_positive(args, "seeds", "jobs")
+    check_positive(args, "seeds")  # --jobs is checked by executor_from_args
     tasks = resolve_tasks(args.tasks)
     store = RecordStore(args.store if args.store is not None else args.out / "store")
     executor = executor_from_args(args, store.root)

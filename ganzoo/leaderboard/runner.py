@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from ganzoo.experiments import Cell as GridCell
-from ganzoo.experiments import RecordStore, RunSummary, run_grid
+from ganzoo.experiments import RecordStore, run_grid
 from ganzoo.experiments.executors import Executor
-from ganzoo.experiments.runner import Progress
+from ganzoo.experiments.runner import Progress, RunSummary
 from ganzoo.experiments.store import FAILED, OK
 from ganzoo.leaderboard.tasks import Cell, Task, activation_label
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ganzoo.engine.result import INTERRUPTED
 from ganzoo.engine.runlog import read_eval_curve
-from ganzoo.errors import ConfigError, GanzooError
+from ganzoo.errors import ConfigError
+from ganzoo.experiments.runner import require_finished
 from ganzoo.runs import CONFIG_FILE, METRICS_FILE, is_run_dir, list_checkpoints
 
 
@@ -135,12 +135,7 @@ def run_training(task: Task, cell: Cell, work_dir: Path) -> Mapping[str, Any]:
     else:
         config = {**task.settings["config"], "name": "leaderboard"}
         result = ganzoo.train(config, training_overrides(task, cell), out=root, progress=False)
-    if result.status == INTERRUPTED:
-        # Ctrl-C or SIGTERM reached the training run too: it saved a checkpoint; the cell is
-        # interrupted (not failed) and resumes next time.
-        raise KeyboardInterrupt(result.detail or "the training run was interrupted")
-    if not result.ok:
-        raise GanzooError(f"the training run {result.status}: {result.detail}")
+    require_finished(result)  # an interrupted run saved a checkpoint and resumes next time
     curve = read_eval_curve(Path(result.run_dir) / METRICS_FILE)
     return {"curve": curve, "run_dir": str(result.run_dir)}
 
