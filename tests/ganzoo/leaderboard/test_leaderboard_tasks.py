@@ -3,6 +3,7 @@ replaced by a fake that writes what a training run writes)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -149,6 +150,19 @@ def test_converged_mixture_tasks_have_the_measured_budgets():
         assert (short.version, short.budget, short.eval_points) == (1, 2000, (500, 1000, 2000))
         assert short.settings == {"batch_size": 128, "lr": 1e-3, "hidden_dim": 128, "depth": 2}
     assert ring.primary.name == grid.primary.name == "modes_covered"
+
+
+@pytest.mark.parametrize(("name", "modes"), [("ring8_converged", 8), ("grid25_converged", 25)])
+def test_converged_mixture_tasks_train_on_their_mixture(tmp_path, name, modes):
+    """A converged task is named apart from its dataset: a real run (cut to 20 updates) trains
+    and scores on ring8 / grid25 (8 / 25 modes) with the task's settings, at its eval points."""
+    task = dataclasses.replace(TASKS[name], budget=20, eval_points=(10, 20))
+    result = task.run(task, Cell("leaky_relu", {}, name, 0), tmp_path)
+    assert result["task"] == name.removesuffix("_converged")
+    assert result["settings"]["lr"] == TASKS[name].settings["lr"]
+    assert result["settings"]["batch_size"] == TASKS[name].settings["batch_size"]
+    assert [p["iteration"] for p in result["curve"]] == [10, 20]
+    assert {p["num_modes"] for p in result["curve"]} == {modes}
 
 
 def test_stacked_mnist_at_5000_updates_is_scored_at_1000_and_at_its_end():
