@@ -20,6 +20,7 @@ Usage::
 
     nice -n 10 python benchmarks/eval_noise.py RUN_DIR --checkpoint checkpoint_28236.pt \\
         --counts 200 1000 --repeats 10 --work /tmp/noise --out noise.json
+    python benchmarks/eval_noise.py --merge small.json large.json --out noise.json
 """
 
 from __future__ import annotations
@@ -147,6 +148,28 @@ def summarize(
         slope, intercept = np.polyfit(1.0 / np.array(counts), means, 1)
         result["fid_inf"] = {"value": float(intercept), "slope_per_inverse_n": float(slope)}
     return result
+
+
+def merge_results(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """One result from several runs' JSON on the same generator and reference (e.g. the small
+    counts from one run and 5,000 from a later run over a larger pool): their per-repeat scores
+    are pooled per reference and count (a later result replaces an earlier one's count) and
+    summarised again, so the bias is against the largest count of them all."""
+    scores: dict[str, dict[int, list[dict[str, float]]]] = {r: {} for r in REFERENCES}
+    sizes = {result["reference_size"] for result in results}
+    if len(sizes) != 1:
+        raise ValueError(f"the results use different references (sizes {sorted(sizes)})")
+    for result in results:
+        for name, by_count in result["scores"].items():
+            for count, row in by_count.items():
+                n = row[METRICS[0]]["n"]
+                repeats = [{m: row[m]["values"][i] for m in METRICS} for i in range(n)]
+                scores[name][int(count)] = repeats
+    merged = summarize(scores, sizes.pop())
+    merged["merged_from"] = [result.get("command", "") for result in results]
+    for key in ("checkpoint", "iteration", "extractor"):
+        merged[key] = results[-1].get(key)
+    return merged
 
 
 def format_summary(result: dict[str, Any]) -> str:
@@ -285,8 +308,21 @@ def main(argv: list[str] | None = None) -> int:
         help="only extract (or extend) the generated pool, e.g. beside a process that is "
         "computing the reference features; score later with the same command without it",
     )
+    parser.add_argument(
+        "--merge",
+        type=Path,
+        nargs="+",
+        help="instead: pool the repeats of these JSON outputs (same generator and reference) "
+        "into one summary, written to --out",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if args.merge:
+        merged = merge_results([json.loads(path.read_text()) for path in args.merge])
+        print(format_summary(merged))
+        if args.out:
+            args.out.write_text(json.dumps(merged, indent=2) + "\n")
+        return 0
     if args.records:
         print(json.dumps(adjacent_differences(args.records), indent=2))
         return 0

@@ -69,3 +69,25 @@ def test_adjacent_differences_from_records(noise, tmp_path):
     assert result["runs"] == 2
     assert result["fid"]["rms"] == pytest.approx(np.sqrt(12.5))
     assert result["fid"]["sd_one_evaluation"] == pytest.approx(2.5)
+
+
+def test_merging_two_runs_equals_one_run_over_all_counts(noise):
+    """The small count scored in one run and the large count in a later one, merged, give the
+    summary of one run over both counts (the repeats are the same slices of the pool): the
+    bias of the small count is against the large count's mean, which neither run alone has;
+    results on references of different sizes are refused."""
+    rng = np.random.default_rng(1)
+    reference = rng.normal(size=(240, 8))
+    pool = rng.normal(size=(720, 8))
+    settings = noise.ScoreSettings(kid_subset_size=20, kid_subsets=5)
+    small = noise.measure(pool, reference, [40], repeats=4, settings=settings)
+    large = noise.measure(pool, reference, [240], repeats=3, settings=settings)
+    both = noise.measure(pool, reference, [40, 240], repeats=4, settings=settings)
+    assert both["scores"]["whole"]["240"]["fid"]["n"] == 3
+    merged = noise.merge_results([small, large])
+    assert merged["scores"] == both["scores"]
+    assert merged["fid_inf"] == pytest.approx(both["fid_inf"])
+    assert small["scores"]["whole"]["40"]["fid"]["bias"] == pytest.approx(0.0, abs=1e-12)
+    assert merged["scores"]["whole"]["40"]["fid"]["bias"] > 0
+    with pytest.raises(ValueError, match="different references"):
+        noise.merge_results([small, noise.measure(pool, reference[:120], [40], 2, settings)])
