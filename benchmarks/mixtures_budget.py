@@ -38,7 +38,7 @@ def measure_curve(
     overrides: dict[str, Any],
 ) -> dict[str, Any]:
     """One run's curve with the process's CPU seconds at each evaluation point."""
-    from ganzoo.modecollapse.runner import MixtureSettings, run_mixture_benchmark
+    from ganzoo.leaderboard.mode_collapse import MixtureSettings, run_mixture_benchmark
 
     settings = MixtureSettings(**{**overrides, "iterations": iterations})
     eval_at = list(range(every, iterations + 1, every))
