@@ -101,14 +101,7 @@ def load_run(path: str | Path, levels: dict[str, str] | None = None) -> RunData:
     # A resumed run may repeat iterations after its checkpoint: keep the last line for each.
     run.train = _dedupe(run.train)
     run.evals = _dedupe(run.evals)
-    for file in sorted((path / "eval").glob("*.json")) if (path / "eval").is_dir() else []:
-        try:
-            data = json.loads(file.read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            logger.warning("cannot read %s: %s", file, exc)
-            continue
-        if isinstance(data, dict):
-            run.eval_files[file.stem] = data
+    run.eval_files.update(read_eval_files(path / "eval"))
     last_logged = max((r["iteration"] for r in run.train + run.evals), default=0)
     run.reached = max(recorded_iteration(path), int(last_logged))
     train = run.config.get("train") if isinstance(run.config.get("train"), dict) else {}
@@ -122,6 +115,7 @@ def load_run(path: str | Path, levels: dict[str, str] | None = None) -> RunData:
 
 def load_runs(paths: Iterable[str | Path]) -> list[RunData]:
     """Runs from run directories, study directories (study.json) or folders holding runs."""
+    from ganzoo.studies.archive import GENERATORS_DIR
     from ganzoo.studies.runner import INDEX_FILE, find_run_dir, read_index
 
     runs: list[RunData] = []
@@ -147,6 +141,7 @@ def load_runs(paths: Iterable[str | Path]) -> list[RunData]:
                     logger.warning("study run %s has no run directory yet; skipped", name)
                     continue
                 add(run_dir, entry.get("levels"))
+                _add_kept_generator_scores(runs[-1], path / GENERATORS_DIR / name)
         else:
             found = sorted(p.parent for p in path.rglob("config.yaml") if is_run_record(p.parent))
             if not found:
@@ -159,6 +154,28 @@ def load_runs(paths: Iterable[str | Path]) -> list[RunData]:
     if not runs:
         raise GanzooError("no runs to report on")
     return runs
+
+
+def read_eval_files(folder: Path) -> dict[str, dict[str, Any]]:
+    """The evaluation results in ``folder`` (``eval/final.json`` ...) by file stem; an unreadable
+    file is skipped with a warning."""
+    found = {}
+    for file in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            data = json.loads(file.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            logger.warning("cannot read %s: %s", file, exc)
+            continue
+        if isinstance(data, dict):
+            found[file.stem] = data
+    return found
+
+
+def _add_kept_generator_scores(run: RunData, kept: Path) -> None:
+    """An archived run's final generator (``--keep-generators``) scored afterwards with
+    ``ganzoo eval KEPT --suite final`` holds its scores in ``KEPT/eval/``: the report reads
+    them as the run's own (the run's record wins where both have a file)."""
+    run.eval_files = {**read_eval_files(kept / "eval"), **run.eval_files}
 
 
 def _dedupe(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

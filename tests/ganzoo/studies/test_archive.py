@@ -112,3 +112,9 @@ def test_kept_generators_score_like_the_runs_they_come_from(tmp_path, write_stud
     # the record itself still holds no checkpoint, and the report still reads the archive
     assert not list((root / study.name / "runs").glob("*/*/checkpoints"))
     assert [r.name for r in load_runs([root / study.name])] == ["psf_seed0"]
+    # scored afterwards (`ganzoo eval KEPT --suite final` writes KEPT/eval/final.json), the
+    # kept generator's final scores are the archived run's in the report
+    (kept / "eval").mkdir()
+    (kept / "eval" / "final.json").write_text(json.dumps({"fid": 12.5, "num_generated": 5000}))
+    (run,) = load_runs([root / study.name])
+    assert run.eval_files["final"] == {"fid": 12.5, "num_generated": 5000}
