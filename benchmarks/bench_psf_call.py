@@ -10,7 +10,11 @@ For PSF as training builds it (``create_activation("psf")``: fused unless
   for a core is not counted), at a tiny shape (the per-call overhead) and at a DCGAN layer's
   shape, in interleaved rounds; the median PSF / LeakyReLU ratio and its range over rounds.
 
-    python benchmarks/bench_psf_call.py [--rounds 9] [--calls 300]
+Target (deterministic): PSF's call launches no more operators than LeakyReLU's plus one (its
+two operators where LeakyReLU has two kernels, and alpha's gradient handed over); ``--strict``
+exits 1 when it fails. The times are reported, with no target: see the spread.
+
+    python benchmarks/bench_psf_call.py [--rounds 9] [--calls 300] [--strict]
 
 To compare two versions of the plugin, run it once per version in the same session (e.g. with
 ``PYTHONPATH=<old checkout>/plugins/psf`` for the old one): the printed plugin path says which.
@@ -84,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds (median)")
     parser.add_argument("--calls", type=int, default=300, help="calls per contender per round")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when the target fails")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     torch.manual_seed(0)
@@ -92,8 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"PSF from {plugin}, torch {torch.__version__}, 1 thread, process CPU time")
     x, grad = torch.randn(2, 4), torch.randn(2, 4)
     call(psf, x, grad)  # loads the kernels
+    launched = {}
     for name, module in (("PSF", psf), ("LeakyReLU", lrelu)):
         ops, count = operators(module, x, grad), python_calls(module, x, grad)
+        launched[name] = ops
         print(f"  {name:<10} {count:3d} Python calls, {len(ops)} ops: {ops}")
     for label, shape in SHAPES.items():
         x, grad = torch.randn(shape), torch.randn(shape)
@@ -111,7 +118,9 @@ def main(argv: list[str] | None = None) -> int:
             f"median {statistics.median(ratios):.3f} (range {min(ratios):.3f} - "
             f"{max(ratios):.3f}, {args.rounds} rounds)"
         )
-    return 0
+    ok = len(launched["PSF"]) <= len(launched["LeakyReLU"]) + 1
+    print(f"{'PASS' if ok else 'FAIL'}  PSF's operators per call <= LeakyReLU's + 1")
+    return 1 if args.strict and not ok else 0
 
 
 if __name__ == "__main__":
