@@ -360,6 +360,10 @@ def validate(
 
     if build:
         build_checked_loss(config, source, overrides)
+    else:  # the name now; its options are checked where the run builds the loss
+        from ganzoo.losses import LOSSES
+
+        checked("train.loss", lambda: LOSSES.canonical(t.loss))
     policies = checked("train.augment", lambda: parse_policy(t.augment))
     info = checked("data.name", lambda: dataset_info(config.data.name))
     architecture = checked("architecture", lambda: get_architecture(config.architecture))

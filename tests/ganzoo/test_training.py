@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import signal
 from pathlib import Path
 
@@ -272,6 +273,16 @@ def test_a_bad_network_or_loss_is_refused_before_data_or_disk(
     monkeypatch.setattr(ganzoo.data, "build_dataset", no_data)
     with pytest.raises(ConfigError, match=words):
         ganzoo.train(TINY, overrides, out=tmp_path / "runs")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_bad_loss_in_the_file_is_blamed_on_the_file(tmp_path):
+    """An unknown loss named in the YAML file is refused in one line that starts with the
+    file, as when validation built the loss, and nothing is written."""
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(tiny(loss="nope")))
+    with pytest.raises(ConfigError, match=f"^{re.escape(str(path))}: unknown loss 'nope'"):
+        ganzoo.train(path, out=tmp_path / "runs")
     assert not (tmp_path / "runs").exists()
 
 
