@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -188,8 +189,9 @@ class Result:
 
 
 def run_check(name: str, argv: list[str], log_dir: Path, timeout: float, env: dict) -> Result:
-    """Run ``argv``, keep its output in ``log_dir/<name>.log``; PASS when it exits 0."""
-    log = log_dir / f"{name.replace(' ', '_')}.log"
+    """Run ``argv``, keep its output in ``log_dir/<name>.log`` (the name made a file name:
+    "activations fp32/bf16" -> ``activations_fp32_bf16.log``); PASS when it exits 0."""
+    log = log_dir / (re.sub(r"[^\w.-]+", "_", name) + ".log")
     started = time.perf_counter()
     try:
         done = subprocess.run(
