@@ -5,7 +5,7 @@ with a time limit, and prints one summary line, ``PASS``/``FAIL``, its name, its
 detail that matters; the full output of every check is kept in ``--log-dir``. The checks:
 
 1. ``gpu tests``: pytest on the tests marked ``gpu`` (ganzoo's and the PSF plugin's);
-2. ``psf triton vs portable``: PSF's fused path on CUDA (inductor's Triton kernels) against its
+2. ``psf triton vs portable``: PSF's operators on CUDA (its Triton kernels) against its
    portable path, forward and both gradients, per layer and per channel, float32 and float16;
 3. ``amp training``: ``ganzoo train`` for 50 iterations with ``train.amp=true`` (float16
    autocast with a GradScaler, whose state is checkpointed) and finite losses;
@@ -22,8 +22,9 @@ detail that matters; the full output of every check is kept in ``--log-dir``. Th
    host synchronisations of iterations that log nothing (0 expected).
 
 The exit status is 1 if any check failed. On a machine without CUDA it says so and exits 0.
-``--rehearse-on-cpu`` runs the same plumbing on the CPU (gloo for nccl, no AMP), to check this
-script itself where there is no GPU.
+``--rehearse-on-cpu`` runs the same plumbing on the CPU (gloo for nccl, no AMP, PSF's C++
+kernels, the benchmarks without their SNGAN and WGAN-GP rows, the no-sync check's steps without
+the CUDA sync counter), to check this script itself where there is no GPU.
 
 Usage: python benchmarks/gpu_check.py [--log-dir DIR] [--timeout 240] [--rehearse-on-cpu]
 """
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -166,13 +168,19 @@ training = create_training(config, __import__("pathlib").Path("{out}"), dataset,
 step, batches = training.step, iter(training.loader)
 for iteration in (1, 2, 3):  # warm-up (allocations, cuDNN choices)
     step.run(next(batches), iteration)
-torch.cuda.synchronize()
-torch.cuda.set_sync_debug_mode("warn")
+cuda = torch.cuda.is_available()  # False only in a CPU rehearsal: the steps run, uncounted
+if cuda:
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("warn")
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     for iteration in (7, 11, 13):  # not multiples of log_every: nothing is read
         step.run(next(batches), iteration)
-    torch.cuda.set_sync_debug_mode(0)
+    if cuda:
+        torch.cuda.set_sync_debug_mode(0)
+if not cuda:
+    print("3 iterations ran (CPU rehearsal: counting syncs needs CUDA)")
+    raise SystemExit(0)
 syncs = [str(w.message).splitlines()[0] for w in caught if "synchroniz" in str(w.message)]
 assert not syncs, f"{{len(syncs)}} host synchronisations in 3 iterations: {{syncs[:3]}}"
 print("3 iterations (DCGAN, n_critic 2, bf16, block loader): no host synchronisation")
@@ -188,8 +196,9 @@ class Result:
 
 
 def run_check(name: str, argv: list[str], log_dir: Path, timeout: float, env: dict) -> Result:
-    """Run ``argv``, keep its output in ``log_dir/<name>.log``; PASS when it exits 0."""
-    log = log_dir / f"{name.replace(' ', '_')}.log"
+    """Run ``argv``, keep its output in ``log_dir/<name>.log`` (the name made a file name:
+    "activations fp32/bf16" -> ``activations_fp32_bf16.log``); PASS when it exits 0."""
+    log = log_dir / (re.sub(r"[^\w.-]+", "_", name) + ".log")
     started = time.perf_counter()
     try:
         done = subprocess.run(
@@ -237,11 +246,10 @@ def checks(device: str, work: Path) -> list[tuple[str, list[str], dict]]:
     )
     dtypes = "torch.float32, torch.float16" if cuda else "torch.float32,"
     psf_env = {} if cuda else {"GANZOO_PSF_FUSED": "1"}
-    psf = PSF_CHECK.format(device=device, dtypes=dtypes)
-    if not cuda:  # rehearse inductor's path, CUDA's, on the CPU
-        psf = "from ganzoo_psf import _fused\n_fused.CPU_KERNELS = 'inductor'\n" + psf
+    psf = PSF_CHECK.format(device=device, dtypes=dtypes)  # on the CPU: its C++ kernels
     gpu_tests = ["-m", "gpu"] if cuda else ["-m", "gpu or not gpu", "-k", "ema and not amp"]
     bench_small = ["--device", device, "--rounds", "3"]
+    cpu_rows = [] if cuda else ["--no-sngan", "--no-wgan-gp"]  # minutes each on 2 CPU cores
     activations = ACTIVATIONS_CHECK.format(
         device=device, dtypes="torch.float32, torch.bfloat16" if cuda else "torch.float32,"
     )
@@ -324,7 +332,7 @@ def checks(device: str, work: Path) -> list[tuple[str, list[str], dict]]:
         ),
         (
             "bench_training",
-            [python, "benchmarks/bench_training.py", *bench_small, "--iters", "10"],
+            [python, "benchmarks/bench_training.py", *bench_small, "--iters", "10", *cpu_rows],
             {},
         ),
         ("activations fp32/bf16", [python, "-c", textwrap.dedent(activations)], {}),

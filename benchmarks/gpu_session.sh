@@ -5,7 +5,7 @@
 # The device machine has torch but no internet and not all of ganzoo's dependencies, so:
 #   1. here, once:      bash benchmarks/gpu_session.sh prepare
 #      builds wheels of ganzoo, its psf/pau plugins and the missing dependencies into .whl/
-#      (ignored by git: add `/.whl/` to .git/info/exclude) with `pip wheel --no-deps`;
+#      (ignored by git, so the device tool carries it only when asked) with `pip wheel --no-deps`;
 #   2. on the machine:  bash benchmarks/gpu_session.sh check   (the device tool, carry [".whl"])
 #                       bash benchmarks/gpu_session.sh bench
 #      each installs the wheels with `pip install --no-deps --target` into a scratch folder,

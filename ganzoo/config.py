@@ -123,9 +123,13 @@ class ExperimentConfig:
 
 
 def load_config(
-    path: str | Path | None = None, overrides: Sequence[str] = (), validate_values: bool = True
+    path: str | Path | None = None,
+    overrides: Sequence[str] = (),
+    validate_values: bool = True,
+    build: bool = True,
 ) -> ExperimentConfig:
-    """Load ``path`` (YAML) onto the schema and apply ``key=value`` overrides."""
+    """Load ``path`` (YAML) onto the schema and apply ``key=value`` overrides; ``build`` as in
+    :func:`validate`."""
     source = str(path) if path is not None else "the defaults"
     schema = OmegaConf.structured(ExperimentConfig)
     layers = [schema]
@@ -146,7 +150,7 @@ def load_config(
         stem = Path(path).stem if path is not None else "experiment"
         config.name = re.sub(r"[^\w.\-]+", "_", stem).strip("_") or "experiment"
     if validate_values:
-        validate(config, source, overrides)
+        validate(config, source, overrides, build=build)
         _canonical_names(config)
     return config
 
@@ -287,10 +291,18 @@ def _known_keys(section: str | None) -> list[str]:
 
 
 def validate(
-    config: ExperimentConfig, source: str = "the config", overrides: Sequence[str] = ()
+    config: ExperimentConfig,
+    source: str = "the config",
+    overrides: Sequence[str] = (),
+    build: bool = True,
 ) -> None:
     """Refuse impossible values before any work starts; messages name the key and the file, or
-    the override that set the key."""
+    the override that set the key.
+
+    ``build``: also build the loss and both networks (on the meta device: no memory, no
+    compute), for what only their constructors check. ``ganzoo.train`` passes False: a run
+    builds them for real once, before it reads data or writes anything
+    (:func:`ganzoo.engine.factories.build_run_models`), with the same messages."""
     from ganzoo.architectures import get_architecture
     from ganzoo.data import dataset_info
 
@@ -347,7 +359,6 @@ def validate(
 
     from evaluation import SuiteError, load_suite
     from ganzoo.augment import parse_policy
-    from ganzoo.losses import get_loss
 
     def checked(key: str, check: Callable[[], Any]) -> Any:
         """``check()``'s result; its error is blamed on the override that set ``key``, or the
@@ -357,11 +368,12 @@ def validate(
         except (GanzooError, SuiteError) as exc:
             raise ConfigError(f"{_blame(key, source, overrides)}: {exc}") from None
 
-    try:
-        get_loss(t.loss, t.loss_kwargs)
-    except GanzooError as exc:  # get_loss's words start with the key they are about
-        key = "train.loss_kwargs" if str(exc).startswith("train.loss_kwargs") else "train.loss"
-        raise ConfigError(f"{_blame(key, source, overrides)}: {exc}") from None
+    if build:
+        build_checked_loss(config, source, overrides)
+    else:  # the name now; its options are checked where the run builds the loss
+        from ganzoo.losses import LOSSES
+
+        checked("train.loss", lambda: LOSSES.canonical(t.loss))
     policies = checked("train.augment", lambda: parse_policy(t.augment))
     info = checked("data.name", lambda: dataset_info(config.data.name))
     architecture = checked("architecture", lambda: get_architecture(config.architecture))
@@ -392,20 +404,52 @@ def validate(
                 (set_by_override or _SHAPE_KEYS)[0],
                 f"for the {section} ({cls.__name__}), {exc}",
             )
-        section_source = _blame(section, source_file, overrides)
-        _check_constructor_keys(section, cls, kwargs, section_source)
-        try:
-            # Build once on the meta device (no memory, no compute): checks the activation
-            # names, each per-layer entry and its count, and the widths.
-            with torch.device("meta"):
-                cls(data_shape=shape, **kwargs)
-        except GanzooError as exc:
-            raise ConfigError(f"{section} in {section_source}: {exc}") from None
-        except (TypeError, ValueError, RuntimeError) as exc:
-            raise ConfigError(
-                f"cannot build the {section} ({cls.__name__}) from {section}: {kwargs} in "
-                f"{section_source}: {exc}"
-            ) from None
+        _check_constructor_keys(section, cls, kwargs, _blame(section, source_file, overrides))
+        if build:  # checks the activation names, each per-layer entry and the widths
+            with torch.device("meta"):  # no memory, no compute
+                build_network(config, section, shape, source_file, overrides)
+
+
+def build_network(
+    config: ExperimentConfig,
+    section: str,
+    shape: tuple[int, ...],
+    source: str = "the config",
+    overrides: Sequence[str] = (),
+) -> torch.nn.Module:
+    """The ``section`` (generator or discriminator) of ``config.architecture`` for data of
+    ``shape``, on torch's current default device. A failed build is a ConfigError naming the
+    section and the file or override that set it."""
+    from ganzoo.architectures import get_architecture
+
+    cls = getattr(get_architecture(config.architecture), section)
+    kwargs = getattr(config, section)
+    section_source = _blame(section, source, overrides)
+    try:
+        return cls(data_shape=shape, **kwargs)
+    except GanzooError as exc:
+        raise ConfigError(f"{section} in {section_source}: {exc}") from None
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise ConfigError(
+            f"cannot build the {section} ({cls.__name__}) from {section}: {kwargs} in "
+            f"{section_source}: {exc}"
+        ) from None
+
+
+def build_checked_loss(
+    config: ExperimentConfig, source: str = "the config", overrides: Sequence[str] = ()
+) -> Any:
+    """The run's loss (``train.loss`` with ``train.loss_kwargs``, plus R1 when
+    ``train.r1_gamma`` > 0); a failed build is a ConfigError naming the key and where it was
+    set."""
+    from ganzoo.losses import build_loss
+
+    t = config.train
+    try:
+        return build_loss(t.loss, t.loss_kwargs, t.r1_gamma)
+    except GanzooError as exc:  # get_loss's words start with the key they are about
+        key = "train.loss_kwargs" if str(exc).startswith("train.loss_kwargs") else "train.loss"
+        raise ConfigError(f"{_blame(key, source, overrides)}: {exc}") from None
 
 
 LR_SCHEDULES = ("none", "linear")

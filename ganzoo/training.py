@@ -37,10 +37,15 @@ class TrainingPlan:
 
 
 def prepare_training(
-    config: ConfigLike | None, overrides: Sequence[str] = (), *, resume: str | Path | None = None
+    config: ConfigLike | None,
+    overrides: Sequence[str] = (),
+    *,
+    resume: str | Path | None = None,
+    build: bool = True,
 ) -> TrainingPlan:
     """The config a run would train, checked: ``config`` with ``overrides`` for a new run, or
-    the run directory ``resume`` with the overrides a resume allows."""
+    the run directory ``resume`` with the overrides a resume allows. ``build``: check the
+    networks and loss by building them on ``meta`` (False where the run builds them next)."""
     overrides = [str(item) for item in overrides]
     if resume is not None:
         if config is not None:
@@ -48,12 +53,12 @@ def prepare_training(
                 f"a resumed run keeps its own config ({Path(resume) / 'config.yaml'}); give "
                 f"either a config or a run directory to resume, not both"
             )
-        plan = plan_resume(resume, overrides)
+        plan = plan_resume(resume, overrides, build=build)
         return TrainingPlan(plan.config, plan.source, plan)
     if config is None:
         raise ConfigError("give a config (a YAML file, a mapping or an ExperimentConfig)")
     if isinstance(config, str | os.PathLike):
-        return TrainingPlan(load_config(config, overrides), str(config))
+        return TrainingPlan(load_config(config, overrides, build=build), str(config))
     if isinstance(config, ExperimentConfig):
         data, source = to_dict(config), "the ExperimentConfig given"
     elif isinstance(config, Mapping):
@@ -66,7 +71,7 @@ def prepare_training(
     resolved = apply_overrides(data, overrides, source)
     if resolved.name is None:
         resolved.name = "experiment"
-    validate(resolved, source, overrides)
+    validate(resolved, source, overrides, build=build)
     return TrainingPlan(resolved, source)
 
 
@@ -131,12 +136,14 @@ def train(
     that started returns its :class:`RunResult`: ``finished``, ``interrupted`` (a signal; it
     resumes), ``failed`` (a NaN loss or a failed write) or ``nothing_to_do``.
     """
-    plan = prepare_training(config, overrides, resume=resume)
+    # The networks and loss are checked where the run builds them, once (run_job), not on meta.
+    plan = prepare_training(config, overrides, resume=resume, build=False)
     nproc = 1 if nproc_per_node is None else nproc_per_node
     world_size, suite = check_launch(plan.config, nproc, plan.source)
     level = logging.INFO if log_level is None else log_level  # what spawned processes log
     job = Job(plan.config, out=Path("runs" if out is None else out), log_level=level)
     job.progress, job.suite = progress, suite
+    job.source, job.overrides = plan.source, tuple(str(item) for item in overrides)
     if plan.resume is not None:
         resumed = plan.resume
         if resumed.nothing_to_do:

@@ -7,21 +7,27 @@ benchmarks and tests can build the very pieces ``ganzoo train`` uses.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import torch
 from ignite.engine.deterministic import ReproducibleBatchSampler
 from torch import nn
 from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler
 
-from ganzoo.architectures import get_architecture
 from ganzoo.architectures.protocol import check_network
 from ganzoo.augment import DiffAugment
-from ganzoo.config import ExperimentConfig, precision_of
+from ganzoo.config import (
+    ExperimentConfig,
+    build_checked_loss,
+    build_network,
+    data_shape,
+    precision_of,
+)
 from ganzoo.data.base import ImageTensorDataset
 from ganzoo.data.block_loader import InMemoryBlockLoader
 from ganzoo.errors import ConfigError, DataError
-from ganzoo.losses import GANLoss, build_loss
+from ganzoo.losses import GANLoss
 
 logger = logging.getLogger(__name__)
 
@@ -90,14 +96,48 @@ def per_process_batch_size(config: ExperimentConfig, world_size: int) -> int:
     return batch_size // world_size
 
 
-def build_models(config: ExperimentConfig, shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
-    """The generator and discriminator of ``config.architecture`` for data of ``shape``."""
-    architecture = get_architecture(config.architecture)
-    generator = architecture.generator(data_shape=shape, **config.generator)
-    discriminator = architecture.discriminator(data_shape=shape, **config.discriminator)
+def build_models(
+    config: ExperimentConfig,
+    shape: tuple[int, ...],
+    source: str = "the config",
+    overrides: Sequence[str] = (),
+) -> tuple[nn.Module, nn.Module]:
+    """The generator and discriminator of ``config.architecture`` for data of ``shape``; a
+    failed build is a ConfigError naming the section and where it was set (``source``, or
+    the override that set it)."""
+    generator = build_network(config, "generator", shape, source, overrides)
+    discriminator = build_network(config, "discriminator", shape, source, overrides)
     check_network("generator", generator)
     check_network("discriminator", discriminator)
     return generator, discriminator
+
+
+@dataclass
+class RunModels:
+    """What a run builds once from its config: the networks (on the CPU), the loss and the
+    augmentation, and the CPU generator's state right after the networks were initialised."""
+
+    generator: nn.Module
+    discriminator: nn.Module
+    loss: GANLoss
+    augment: DiffAugment
+    rng_state: torch.Tensor
+
+
+def build_run_models(
+    config: ExperimentConfig, source: str = "the config", overrides: Sequence[str] = ()
+) -> RunModels:
+    """A run's networks, from ``config.seed`` (every rank of a distributed run gets the same
+    weights), and its objective, each built once. Called before the run reads its data or
+    writes anything, so a bad config (an unknown activation, a bad loss option) is refused
+    first, in the words :func:`ganzoo.config.validate` used when it built them on ``meta``."""
+    from ganzoo.data import dataset_info
+
+    torch.manual_seed(config.seed)
+    shape = data_shape(config, dataset_info(config.data.name))
+    generator, discriminator = build_models(config, shape, source, overrides)
+    loss, augment = build_objective(config, source, overrides)
+    return RunModels(generator, discriminator, loss, augment, torch.get_rng_state())
 
 
 def network_summaries(config: ExperimentConfig) -> list[str]:
@@ -146,10 +186,11 @@ def build_optimizers(
     )
 
 
-def build_objective(config: ExperimentConfig) -> tuple[GANLoss, DiffAugment]:
+def build_objective(
+    config: ExperimentConfig, source: str = "the config", overrides: Sequence[str] = ()
+) -> tuple[GANLoss, DiffAugment]:
     """The loss (with R1 when ``train.r1_gamma`` > 0) and the augmentation D's inputs get."""
-    t = config.train
-    return build_loss(t.loss, t.loss_kwargs, t.r1_gamma), DiffAugment(t.augment)
+    return build_checked_loss(config, source, overrides), DiffAugment(config.train.augment)
 
 
 def check_labels(dataset: Dataset, num_classes: int) -> None:

@@ -53,12 +53,15 @@ def is_resumable_key(key: str) -> bool:
     return any(key == k or (k.endswith(".") and key.startswith(k)) for k in RESUMABLE_OVERRIDES)
 
 
-def plan_resume(run_dir: str | Path, overrides: Sequence[str] = ()) -> ResumePlan:
+def plan_resume(
+    run_dir: str | Path, overrides: Sequence[str] = (), build: bool = True
+) -> ResumePlan:
     """Check ``overrides`` against the run and load its newest checkpoint.
 
     An unknown key gets the config's unknown-key message (with the valid keys), a known key
     that would make another experiment gets "cannot change", and a length shorter than what
     was already trained is refused, since config.yaml would then describe a run that never was.
+    ``build`` as in :func:`ganzoo.config.validate`.
     """
     run_dir = require_run_dir(run_dir)
     overrides = [str(item) for item in overrides]
@@ -71,7 +74,7 @@ def plan_resume(run_dir: str | Path, overrides: Sequence[str] = ()) -> ResumePla
                 f"cannot change {key!r} when resuming: only {', '.join(RESUMABLE_OVERRIDES)} may "
                 f"change. Start a new run for a different experiment."
             )
-    validate(config, source, overrides)
+    validate(config, source, overrides, build=build)
     path, checkpoint = load_latest_checkpoint(run_dir)
     trained, end = _progress(config, checkpoint)
     plan = ResumePlan(run_dir, config, source, overrides, path, checkpoint, trained, end)

@@ -28,14 +28,15 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from ganzoo.architectures.protocol import num_classes_of
-from ganzoo.config import ExperimentConfig, compile_mode_of, data_shape, to_dict
+from ganzoo.config import ExperimentConfig, compile_mode_of, to_dict
 from ganzoo.engine.factories import (
+    RunModels,
     ShardedBatchSampler,
     autocast_dtype,
     build_loader,
     build_models,
-    build_objective,
     build_optimizers,
+    build_run_models,
     build_scaler,
     check_device,
     check_labels,
@@ -174,22 +175,25 @@ def create_training(
     dataset: Dataset,
     progress: bool | None = None,
     suite: Any = None,
+    models: RunModels | None = None,
 ) -> Training:
     """Build the models, optimizers, engine and handlers for ``config`` writing into ``run_dir``.
 
     ``dataset`` feeds the loader and the evaluation's reference; ``suite`` is the evaluation
-    suite already parsed (None: ``config.eval.suite`` is parsed here)."""
+    suite already parsed (None: ``config.eval.suite`` is parsed here); ``models`` the
+    networks and objective :func:`build_run_models` built for this run (None: built here)."""
     device = check_device(config)
     rank, world_size = idist.get_rank(), idist.get_world_size()
     if world_size > 1 and device.type == "cuda":
         device = idist.device()  # this process's own GPU
     # Every rank starts from the same seed: same initial weights, same engine seed, hence the
-    # same order of global batches; each rank then uses its own slice of data and noise.
-    torch.manual_seed(config.seed)
-    from ganzoo.data import dataset_info
-
-    shape = data_shape(config, dataset_info(config.data.name))
-    generator, discriminator = build_models(config, shape)
+    # same order of global batches; each rank then uses its own slice of data and noise. The
+    # random numbers go on from where the networks' initialisation left them, whatever ran
+    # between their build and here (the run's data, its directory).
+    if models is None:
+        models = build_run_models(config)
+    torch.set_rng_state(models.rng_state)
+    generator, discriminator = models.generator, models.discriminator
     set_tf32(config, device)
     channels_last = uses_channels_last(discriminator, device)
     memory = {"memory_format": torch.channels_last} if channels_last else {}
@@ -197,7 +201,7 @@ def create_training(
     discriminator.to(device, **memory)
     check_labels(dataset, num_classes_of(generator))
     optimizer_g, optimizer_d = build_optimizers(config, generator, discriminator)
-    loss, augment = build_objective(config)
+    loss, augment = models.loss, models.augment
     scaler = build_scaler(config, device)
     if world_size > 1:
         train_g, train_d = idist.auto_model(generator), idist.auto_model(discriminator)

@@ -46,6 +46,8 @@ class Job:
     progress: bool | None = None  # None: the config's train.progress
     suite: Any = None  # the evaluation suite, parsed once by the launcher
     result_file: Path | None = None  # where a spawned rank 0 leaves its result
+    source: str = "the config"  # where the config came from, and its overrides: what a bad
+    overrides: tuple[str, ...] = ()  # value's message names when the networks are built
     stopped_together: bool = False  # set when every rank stopped at once (a NaN loss)
 
 
@@ -58,10 +60,14 @@ def run_job(local_rank: int, job: Job) -> RunResult:
     """
     import ignite.distributed as idist
 
+    from ganzoo.engine.factories import build_run_models
     from ganzoo.engine.signals import RunInterrupted
     from ganzoo.engine.trainer import create_training, restore
 
-    dataset = build_run_dataset(job.config)  # once, before creating anything on disk
+    # Each once, before creating anything on disk; the networks and loss first, so a bad
+    # config is refused before the data are read.
+    models = build_run_models(job.config, job.source, job.overrides)
+    dataset = build_run_dataset(job.config)
     rank = idist.get_rank()
     run_dir = job.run_dir if job.run_dir is not None else _new_run_dir(job, rank)
     if job.run_dir is not None and rank == 0:
@@ -73,7 +79,7 @@ def run_job(local_rank: int, job: Job) -> RunResult:
     training = None
     try:
         training = create_training(
-            job.config, run_dir, dataset, progress=job.progress, suite=job.suite
+            job.config, run_dir, dataset, progress=job.progress, suite=job.suite, models=models
         )
         if checkpoint is not None:
             restore(training, checkpoint)

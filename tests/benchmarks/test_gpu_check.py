@@ -55,3 +55,15 @@ def test_every_check_the_issue_names_is_planned_for_cuda(tmp_path):
     assert "torch.bfloat16" in argv["activations fp32/bf16"]
     assert "train.compile=true train.precision=bf16" in argv["compile bf16 training"]
     assert "set_sync_debug_mode" in argv["no sync per D update"]
+
+
+def test_every_planned_check_logs_to_a_file_of_its_own(tmp_path):
+    """Each check's log is one file directly in the log folder, whatever its name holds (the
+    '/' of "activations fp32/bf16" once crashed gpu-check after its first seven checks)."""
+    gpu_check = _load()
+    names = [name for name, _, _ in gpu_check.checks("cuda", tmp_path)]
+    for name in names:
+        result = gpu_check.run_check(name, [sys.executable, "-c", "print('ok')"], tmp_path, 60, {})
+        assert result.ok, result
+    logs = sorted(path.name for path in tmp_path.glob("*.log"))
+    assert len(logs) == len(names) and "activations_fp32_bf16.log" in logs

@@ -4,7 +4,9 @@ data once, with the evaluation's reference taken from that dataset."""
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import signal
 from pathlib import Path
 
@@ -207,6 +209,81 @@ def test_a_run_builds_its_data_once_and_evaluates_against_it(
         assert torch.equal(labels, real("mnist5k", limit=200).labels)
     else:
         assert labels is None
+
+
+@pytest.fixture
+def builds(monkeypatch):
+    """Every construction of a DCGAN generator or discriminator and every loss built, in order."""
+    import ganzoo.losses
+    from ganzoo.architectures import get_architecture
+
+    built = []
+    architecture = get_architecture("dcgan")
+    for cls in (architecture.generator, architecture.discriminator):
+        original = cls.__init__
+
+        @functools.wraps(original)  # the config checks read the constructor's signature
+        def counted(self, *args, _original=original, _name=cls.__name__, **kwargs):
+            built.append(_name)
+            _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "__init__", counted)
+    real_loss = ganzoo.losses.get_loss
+
+    def counted_loss(*args, **kwargs):
+        built.append("loss")
+        return real_loss(*args, **kwargs)
+
+    monkeypatch.setattr(ganzoo.losses, "get_loss", counted_loss)
+    return built
+
+
+def test_a_run_builds_its_loss_and_networks_once(tmp_path, builds):
+    """One generator, one discriminator and one loss per run, new or resumed (before: each
+    twice, once on the meta device by the config's validation)."""
+    first = ganzoo.train(tiny(iterations=2), out=tmp_path / "runs")
+    assert first.status == "finished"
+    assert sorted(builds) == ["DCGANDiscriminator", "DCGANGenerator", "loss"]
+    builds.clear()
+    resumed = ganzoo.train(None, ["train.iterations=4"], resume=first.run_dir)
+    assert resumed.status == "finished" and resumed.iteration == 4
+    assert sorted(builds) == ["DCGANDiscriminator", "DCGANGenerator", "loss"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "words"),
+    [
+        (
+            ["generator.activation=nope"],
+            "generator in the override 'generator.activation=nope'.*unknown activation 'nope'",
+        ),
+        (["train.loss=nope"], "the override 'train.loss=nope'"),
+    ],
+)
+def test_a_bad_network_or_loss_is_refused_before_data_or_disk(
+    tmp_path, monkeypatch, builds, overrides, words
+):
+    """A bad activation or loss is still one ConfigError naming the override, raised before
+    the run reads its data or creates its directory."""
+    import ganzoo.data
+
+    def no_data(*args, **kwargs):
+        raise AssertionError("the data were read before the config was refused")
+
+    monkeypatch.setattr(ganzoo.data, "build_dataset", no_data)
+    with pytest.raises(ConfigError, match=words):
+        ganzoo.train(TINY, overrides, out=tmp_path / "runs")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_bad_loss_in_the_file_is_blamed_on_the_file(tmp_path):
+    """An unknown loss named in the YAML file is refused in one line that starts with the
+    file, as when validation built the loss, and nothing is written."""
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(tiny(loss="nope")))
+    with pytest.raises(ConfigError, match=f"^{re.escape(str(path))}: unknown loss 'nope'"):
+        ganzoo.train(path, out=tmp_path / "runs")
+    assert not (tmp_path / "runs").exists()
 
 
 def test_library_import_is_lazy():

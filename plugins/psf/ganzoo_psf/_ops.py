@@ -105,6 +105,29 @@ def _backward_gradient(
 
 psf_forward.register_autograd(_forward_gradient, setup_context=_save_inputs)
 psf_backward.register_autograd(_backward_gradient, setup_context=_save_inputs)
+
+
+def _decompose_only_for_triton(operator) -> None:
+    """Inside ``torch.compile``, ``triton_op`` replaces the operator by its implementation so
+    that inductor sees the Triton kernels. Where there are none (the CPU), that would put a
+    call of the C++ library's own operators (``torch.ops.ganzoo_psf.*``) into the compiled
+    code, which inductor caches on disk: a fresh process running the cached code before any
+    eager PSF call had loaded the library failed (AttributeError: no ``ganzoo_psf.forward``).
+    There the operator stays opaque, and its CPU implementation loads the library itself."""
+    from torch._subclasses.functional_tensor import FunctionalTensorMode
+
+    decompose = operator._torch_dispatch_fns[FunctionalTensorMode]
+
+    def functional(mode, op, types, args, kwargs):
+        if uses_triton(args[0]):
+            return decompose(mode, op, types, args, kwargs)
+        return mode.__torch_dispatch__(op, types, args, kwargs)
+
+    operator.register_torch_dispatch(FunctionalTensorMode, functional)
+
+
+_decompose_only_for_triton(psf_forward)
+_decompose_only_for_triton(psf_backward)
 # The dispatcher's handles (calling these skips a Python layer of the custom-op objects).
 FORWARD = torch.ops.ganzoo.psf_forward.default
 BACKWARD = torch.ops.ganzoo.psf_backward.default

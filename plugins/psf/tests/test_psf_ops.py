@@ -187,3 +187,32 @@ def test_inductor_compiles_the_operator() -> None:
     y.sum().backward()
     torch.testing.assert_close(y, expected)
     torch.testing.assert_close(model[1].alpha.grad, eager_grad)
+
+
+CACHED_COMPILE = """
+import torch
+from ganzoo_psf import ParametricSoftsign
+torch.manual_seed(0)
+model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), ParametricSoftsign(fused=True))
+x = torch.randn(2, 3, 8, 8, requires_grad=True)
+torch.compile(model)(x).sum().backward()
+print(repr(float(x.grad.abs().sum())))
+"""
+
+
+@pytest.mark.slow
+def test_a_fresh_process_runs_inductors_cached_cpu_code(tmp_path) -> None:
+    """Two fresh processes compile the same Conv + PSF model on the CPU with one inductor cache:
+    the second runs the cached code (which once called the C++ library's operators before
+    anything had loaded them: AttributeError) and gets the first one's gradient (slow: two
+    processes, C++ codegen)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "inductor")}
+    command = [sys.executable, "-c", CACHED_COMPILE]
+    runs = [subprocess.run(command, env=env, capture_output=True, text=True) for _ in range(2)]
+    for run in runs:
+        assert run.returncode == 0, run.stderr[-2000:]
+    assert runs[0].stdout.split()[-1] == runs[1].stdout.split()[-1]
