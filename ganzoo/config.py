@@ -134,7 +134,7 @@ def load_config(
     schema = OmegaConf.structured(ExperimentConfig)
     layers = [schema]
     if path is not None:
-        layers.append(_checked_layer(_read_yaml(Path(path)), lambda key: source))
+        layers.append(_checked_layer(read_yaml_mapping(Path(path)), lambda key: source))
     layers.append(
         _checked_layer(_parse_overrides(overrides), lambda key: _blame(key, source, overrides))
     )
@@ -224,22 +224,24 @@ def to_yaml(config: ExperimentConfig) -> str:
     return yaml.safe_dump(to_dict(config), sort_keys=False)
 
 
-def _read_yaml(path: Path) -> Any:
+def read_yaml_mapping(path: Path, kind: str = "config file", needs: str = "data:, train:") -> dict:
+    """The mapping a YAML file holds, or one ConfigError line saying what is wrong with the file
+    (a directory, missing, invalid YAML with where, empty, not a mapping) and what it ``needs``."""
     if path.is_dir():
         found = sorted(p.name for p in path.glob("*.yaml"))[:3]
         hint = f" such as {path / found[0]}" if found else ""
-        raise ConfigError(f"config file {path} is a directory; give the path of a YAML file{hint}")
+        raise ConfigError(f"{kind} {path} is a directory; give the path of a YAML file{hint}")
     if not path.is_file():
-        raise ConfigError(f"config file {path} does not exist; give the path of a YAML file")
+        raise ConfigError(f"{kind} {path} does not exist; give the path of a YAML file")
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {_yaml_problem(exc)}") from None
     if data is None:
-        raise ConfigError(f"{path} is empty; a config needs at least data: and train: sections")
+        raise ConfigError(f"{path} is empty; a {kind} needs at least {needs}")
     if not isinstance(data, dict):
         raise ConfigError(
-            f"{path} must hold a mapping of keys (data:, train:, ...), not a {type(data).__name__}"
+            f"{path} must hold a mapping of keys ({needs}, ...), not a {type(data).__name__}"
         )
     return data
 

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from evaluation.metrics import HIGHER_IS_BETTER, LOWER_IS_BETTER
+from ganzoo.config import read_yaml_mapping
 from ganzoo.errors import ConfigError
 from ganzoo.experiments import grid
 
@@ -101,16 +102,7 @@ class _Invalid(Exception):
 def load_study(path: str | Path, out: str | Path | None = None) -> Study:
     """Read and strictly validate a study YAML; ``out`` replaces its ``out:`` when given."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"study file {path} does not exist; give the path of a study YAML")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(
-            f"{path} must hold a mapping with {', '.join(REQUIRED_KEYS)} (see configs/studies/)"
-        )
+    data = read_yaml_mapping(path, "study file", ", ".join(f"{k}:" for k in REQUIRED_KEYS))
     try:
         return _parse(data, path, out)
     except _Invalid as exc:
