@@ -19,6 +19,7 @@ from types import ModuleType
 import torch
 from torch.library import triton_op
 
+from ganzoo.kernels import dense
 from ganzoo_pau import _math
 
 logger = logging.getLogger("ganzoo_pau")
@@ -46,16 +47,6 @@ def triton_kernels() -> ModuleType | None:
         )
         return None
     return _triton
-
-
-def dense(x: Tensor) -> tuple[Tensor, torch.memory_format]:
-    """``x`` dense in the layout the Triton kernels keep (contiguous, or channels-last for
-    4-D), copied to contiguous otherwise; with that layout."""
-    if x.is_contiguous():
-        return x, torch.contiguous_format
-    if x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last):
-        return x, torch.channels_last
-    return x.contiguous(), torch.contiguous_format
 
 
 def uses_triton(x: Tensor, denominator: Tensor) -> bool:

@@ -15,22 +15,13 @@ from __future__ import annotations
 import torch
 from torch.library import triton_op
 
+from ganzoo.kernels import dense
 from ganzoo_psf import _fused, _math
 
 Tensor = torch.Tensor
 
 # Run the Triton kernels on CPU tensors too (only meaningful under TRITON_INTERPRET=1: tests).
 TRITON_ON_CPU = False
-
-
-def dense(x: Tensor) -> tuple[Tensor, torch.memory_format]:
-    """``x`` dense in the layout the Triton kernels keep (contiguous, or channels-last for
-    4-D), copied to contiguous otherwise; with that layout."""
-    if x.is_contiguous():
-        return x, torch.contiguous_format
-    if x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last):
-        return x, torch.channels_last
-    return x.contiguous(), torch.contiguous_format
 
 
 def uses_triton(x: Tensor) -> bool:
