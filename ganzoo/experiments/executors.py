@@ -57,8 +57,7 @@ def sigterm_as_interrupt() -> Iterator[None]:
 def init_worker() -> None:
     """Each worker computes on one thread (the jobs share the cores) and, on Linux, receives
     SIGTERM when its parent dies, so a killed experiment leaves no orphaned worker."""
-    os.environ["OMP_NUM_THREADS"] = "1"
-    os.environ["MKL_NUM_THREADS"] = "1"
+    os.environ.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     import torch
