@@ -96,12 +96,10 @@ class LocalExecutor:
                         finished, _ = wait(running, return_when=FIRST_COMPLETED)
                         for future in finished:
                             index = running.pop(future)
-                            try:
-                                result = future.result()
-                            except BrokenProcessPool:
+                            if isinstance(future.exception(), BrokenProcessPool):
                                 broken.append(index)
-                                continue
-                            yield index, result
+                            else:
+                                yield index, future.result()
                     broken.extend(running.values())
             except BaseException:
                 stop_workers(pool)
