@@ -167,6 +167,8 @@ class SubmititExecutor:
 
     def map_unordered(self, function: Callable[..., Any], calls: Sequence[tuple]) -> Results:
         executor = self.executor()
+        from submitit.helpers import as_completed  # (importable: executor() checked)
+
         size = max(1, self.chunk)
         chunks = [list(range(i, min(i + size, len(calls)))) for i in range(0, len(calls), size)]
         jobs = {
@@ -176,17 +178,14 @@ class SubmititExecutor:
         logger.info("submitted %d job(s) to %s", len(jobs), self.cluster)
         try:
             with sigterm_as_interrupt():
-                while jobs:
-                    for job in [job for job in jobs if job.done()]:
-                        chunk = jobs.pop(job)
-                        try:
-                            results = job.result()
-                        except Exception as exc:  # a failed or timed-out job loses its chunk
-                            reason = f"the {self.cluster} job {job.job_id} failed: {exc}"
-                            results = [Lost(reason.splitlines()[0])] * len(chunk)
-                        yield from zip(chunk, results)
-                    if jobs:
-                        time.sleep(self.poll_s)
+                for job in as_completed(list(jobs), poll_frequency=self.poll_s):
+                    chunk = jobs.pop(job)
+                    try:
+                        results = job.result()
+                    except Exception as exc:  # a failed or timed-out job loses its chunk
+                        reason = f"the {self.cluster} job {job.job_id} failed: {exc}"
+                        results = [Lost(reason.splitlines()[0])] * len(chunk)
+                    yield from zip(chunk, results)
         except BaseException:
             for job in jobs:
                 with contextlib.suppress(Exception):
