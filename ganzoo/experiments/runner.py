@@ -23,6 +23,7 @@ from ganzoo.experiments.store import FAILED, RecordStore
 logger = logging.getLogger(__name__)
 
 RunFunction = Callable[[Any, Path], Mapping[str, Any]]  # (payload, work_dir) -> record
+Progress = Callable[[str], None]
 TRAINED, REUSED, BUSY = "trained", "reused", "busy"
 
 
@@ -103,9 +104,6 @@ def run_claimed(
         return TRAINED, record
 
 
-Progress = Callable[[str], None]
-
-
 def run_grid(
     cells: Sequence[Cell],
     store: RecordStore,
@@ -121,7 +119,6 @@ def run_grid(
     todo = [cell for cell in cells if not is_done(store.get(cell.group, cell.key), retry_failed)]
     summary = RunSummary(reused=len(cells) - len(todo))
     say(f"{len(todo)} cell(s) to run, {summary.reused} reused from {store.root}")
-    total = len(cells)  # the counter counts the cells reused before the run too
     while todo:
         busy = []
         calls = [(store.root, cell, run, retry_failed) for cell in todo]
@@ -143,7 +140,7 @@ def run_grid(
                     summary.failed += record["status"] == FAILED
                     text = "failed: " + record["error"] if record["status"] == FAILED else "ok"
                     text += f" ({record.get('seconds', 0):.0f} s)"
-                say(f"[{summary.trained + summary.reused}/{total}] {cell.label}: {text}")
+                say(f"[{summary.trained + summary.reused}/{len(cells)}] {cell.label}: {text}")
         todo = _wait_for_others(busy, store, say)
         summary.reused += len(busy) - len(todo)
     return summary
