@@ -51,11 +51,10 @@ class RunSummary:
 def grid(factors: Mapping[str, Iterable[Any]], seeds: Sequence[int]) -> list[dict[str, Any]]:
     """Every combination of the factors' levels, seed by seed (so an experiment stopped early
     still has complete sets per seed): ``[{factor: level, ..., "seed": s}, ...]``."""
-    names = list(factors)
     return [
-        {**dict(zip(names, levels)), "seed": seed}
+        {**dict(zip(factors, levels)), "seed": seed}
         for seed in seeds
-        for levels in itertools.product(*(factors[name] for name in names))
+        for levels in itertools.product(*factors.values())
     ]
 
 
