@@ -9,7 +9,6 @@ import contextlib
 import itertools
 import logging
 import time
-import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,7 +94,7 @@ def run_claimed(
         try:
             record = dict(run(cell.payload, store.work_dir(cell.group, cell.key)))
         except Exception as exc:
-            logger.debug("run failed:\n%s", traceback.format_exc())
+            logger.debug("run failed", exc_info=True)
             error = f"{type(exc).__name__}: {exc}".strip()
             record = failed_record(error, time.perf_counter() - start)
         record.setdefault("seconds", round(time.perf_counter() - start, 3))
