@@ -98,9 +98,7 @@ class RecordStore:
         """Create ``root`` and prove a file can be written there, or raise one clear error."""
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            handle, probe = tempfile.mkstemp(dir=self.root, prefix=".probe", suffix=".tmp")
-            os.close(handle)
-            os.remove(probe)
+            tempfile.TemporaryFile(dir=self.root).close()  # a probe that vanishes when closed
         except OSError as exc:
             raise WriteError(
                 f"cannot write to the results store {self.root}: "
