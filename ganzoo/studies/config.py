@@ -146,15 +146,8 @@ def _parse(data: dict[str, Any], source: Path, out: str | Path | None) -> Study:
             varied_by[key] = factor
         if factor == "seed":  # the grid's name for the seed
             raise _Invalid("no factor may be named 'seed'; use 'seeds' for seeds")
-    study = Study(
-        name=name,
-        source=source,
-        base=base,
-        out=Path(out if out is not None else data.get("out", "runs/studies")),
-        seeds=seeds,
-        factors=factors,
-        overrides=overrides,
-    )
+    out = Path(out if out is not None else data.get("out", "runs/studies"))
+    study = Study(name, source, base, out, seeds, factors, overrides)
     if data.get("headline") is not None:
         variants = list(dict.fromkeys(run.variant for run in study.runs()))
         study.headline = _headline(data["headline"], variants)
