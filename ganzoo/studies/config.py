@@ -199,13 +199,11 @@ def _headline(spec: Any, variants: list[str]) -> Headline:
 def _overrides(value: Any) -> dict[str, Any]:
     """Overrides from a mapping or a list of ``key=value`` strings, keys checked."""
     if isinstance(value, list):
-        items = value
-        value = {}
-        for item in items:
+        for item in value:
             if not isinstance(item, str) or "=" not in item or item.startswith("="):
                 raise _Invalid(f"override {item!r} must look like key=value")
-            key, raw = item.split("=", 1)
-            value[key.strip()] = yaml.safe_load(raw) if raw else ""
+        pairs = (item.split("=", 1) for item in value)
+        value = {key.strip(): yaml.safe_load(raw) if raw else "" for key, raw in pairs}
     if not isinstance(value, dict):
         raise _Invalid(f"'overrides' must be a mapping or a list of key=value, got {value!r}")
     return {_key(k): v for k, v in value.items()}
