@@ -114,8 +114,7 @@ class LocalExecutor:
 
 
 def stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Stop every worker of ``pool``: SIGTERM (a training run checkpoints and stops), then
-    SIGKILL for any still alive after STOP_GRACE_S; nothing is left running or hung."""
+    """SIGTERM each worker of ``pool`` (a training checkpoints), then SIGKILL after STOP_GRACE_S."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
     for process in processes:
         with contextlib.suppress(OSError, ValueError):
@@ -194,9 +193,8 @@ class SubmititExecutor:
 
 
 def make_executor(name: str, jobs: int = 1, folder: Path | None = None, **options: Any) -> Executor:
-    """The executor a command line asks for: ``local`` (``jobs`` processes) or ``slurm`` /
-    ``submitit-local`` (submitit jobs whose files go to ``folder``; ``options`` are
-    :class:`SubmititExecutor`'s)."""
+    """The executor a command line asks for: ``local`` (``jobs`` processes), ``slurm`` or
+    ``submitit-local`` (submitit jobs, files in ``folder``, ``options`` of SubmititExecutor)."""
     if name == "local":
         return InlineExecutor() if jobs <= 1 else LocalExecutor(jobs)
     if name in ("slurm", "submitit-local"):

@@ -39,8 +39,7 @@ class Cell:
 
 @dataclass
 class RunSummary:
-    """What a run did: cells trained here, reused from the store (or from a concurrent
-    runner), and how many of the trained ones failed."""
+    """Cells trained here, reused (from the store or a concurrent runner), failed (of trained)."""
 
     trained: int = 0
     reused: int = 0
@@ -79,10 +78,8 @@ def require_finished(result: RunResult) -> RunResult:
 def run_claimed(
     store_root: Path, cell: Cell, run: RunFunction, retry_failed: bool
 ) -> tuple[str, dict[str, Any] | None]:
-    """In a worker: claim ``cell``, run it unless a record is there by now, store its record: a
-    failed one with the error for any Exception ``run`` raises (a plugin may raise anything;
-    KeyboardInterrupt escapes, storing nothing). Returns (TRAINED, record), (REUSED, record) or
-    (BUSY, None) when another runner holds the cell."""
+    """In a worker: claim ``cell``, run it unless recorded by now, store its record (failed for
+    any Exception; KeyboardInterrupt stores nothing). (TRAINED|REUSED, record) or (BUSY, None)."""
     store = RecordStore(store_root)
     with store.claim(cell.group, cell.key) as mine:
         if not mine:
