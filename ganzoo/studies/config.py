@@ -66,8 +66,7 @@ class Study:
         return self.out / self.name
 
     def runs(self) -> list[StudyRun]:
-        """Every combination of levels with every seed, seed by seed (all variants of the first
-        seed, then of the next...), so a study stopped early still has complete pairs."""
+        """Every combination of levels with every seed, seed by seed (see :func:`grid`)."""
         runs = []
         for levels in grid(self.factors, self.seeds):  # {factor: label, ..., "seed": s}
             seed = levels.pop("seed")

@@ -143,10 +143,9 @@ def study_cell(directory: Path, base: Path, plan: PlannedRun) -> Cell:
 
 
 def train_study_run(payload: StudyCell, work_dir: Path) -> dict[str, Any]:
-    """In the executor's worker, under the cell's lock: plan the run again (another command
-    may have trained it meanwhile), train or resume it through :func:`ganzoo.train` with its
-    output in ``logs/<run>.log``, and return its record. An interrupted training raises
-    KeyboardInterrupt, so it is not stored and the next ``ganzoo study`` resumes it."""
+    """In the worker, under the cell's lock: plan the run again (another command may have run
+    it), train or resume it through :func:`ganzoo.train` (output in ``logs/<run>.log``), return
+    its record. An interrupted training raises KeyboardInterrupt: not stored, resumed next time."""
     import ganzoo
 
     directory = payload.directory
@@ -175,9 +174,8 @@ def train_study_run(payload: StudyCell, work_dir: Path) -> dict[str, Any]:
 
 
 def run_record(directory: Path, run_dir: Path, end: int | None) -> dict[str, Any]:
-    """The store record of a finished run: its eval curve, the final protocol's scores and
-    protocol (``eval/final.json``, written at the end of training or by ``ganzoo eval --suite
-    final``; else the curve's last point), and where it is."""
+    """A finished run's store record: its eval curve, the final protocol's scores and protocol
+    (``eval/final.json``, from training or ``ganzoo eval``; else the last point), where it is."""
     from ganzoo.engine.handlers.evaluation import FINAL_EVAL_FILE  # (torch, ignite: lazily)
 
     curve = read_eval_curve(run_dir / METRICS_FILE)
@@ -223,9 +221,8 @@ def _output_to(log: Path) -> Iterator[Any]:
 def run_study(
     study: Study, executor: Executor | None = None, run: RunFunction = train_study_run
 ) -> list[PlannedRun]:
-    """Train what is missing on ``executor`` (default: here, one run after the other).
-    Failures are recorded, never raised; Ctrl-C or SIGTERM leaves the runs in flight
-    interrupted (checkpointed, not stored), to be resumed by the same command."""
+    """Train what is missing on ``executor`` (default: here); failures are recorded, not raised;
+    an interrupt leaves the runs in flight checkpointed, not stored, for the same command."""
     plans = plan_study(study)
     refuse_conflicts(study, plans)
     store = RecordStore(study.directory.absolute())
