@@ -1,7 +1,6 @@
 """The results store of experiments: one JSON record per finished run, found by its key, at
-``ROOT/cells/<group>/<sha of the key>.json``; written atomically (mode 0644) and claimed with a
-``flock`` on ``ROOT/locks/<group>/<sha>.lock`` while a run trains, so many writers (two
-leaderboards, Slurm jobs on a shared disk) never train a cell twice (docs/experiments.md).
+``ROOT/cells/<group>/<sha of the key>.json``, written atomically; a run holds its cell's ``flock``
+while it trains, so many writers never train a cell twice (docs/experiments.md).
 """
 
 from __future__ import annotations

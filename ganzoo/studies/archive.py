@@ -1,7 +1,6 @@
-"""Archive a study's finished runs as small records without checkpoints (config, metrics,
-evaluations, the last sample grid, progress.json), in a study directory of their own that
-``ganzoo report`` reads and ``ganzoo study`` skips as finished; optionally with each run's final
-generator, so a protocol declared later can still score it.
+"""Archive a study's finished runs as records without checkpoints (config, metrics, evaluations,
+the last sample grid, progress.json; optionally the final generator, for a later protocol) in a
+study directory of their own that ``ganzoo report`` reads and ``ganzoo study`` skips as finished.
 """
 
 from __future__ import annotations

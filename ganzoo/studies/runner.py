@@ -1,7 +1,6 @@
-"""Run a study as a grid of :mod:`ganzoo.experiments` whose store is the study directory: each
-run is a cell, trained or resumed through :func:`ganzoo.train` in the executor's worker. Beside
-``cells/`` and ``locks/`` it holds ``study.json`` (the index), ``runs/<run>/<stamp>/`` and
-``logs/<run>.log``; a study directory from before the grid (no cells/) is read as it is.
+"""Run a study as a grid of :mod:`ganzoo.experiments` whose store is the study directory, each
+run a cell trained or resumed through :func:`ganzoo.train`; the directory's layout (study.json,
+runs/, logs/) and the older one it still reads are in docs/experiments.md.
 """
 
 from __future__ import annotations
