@@ -124,11 +124,10 @@ class RecordStore:
         except OSError as exc:
             raise StoreError(f"cannot read the record {path}: {exc.strerror or exc}") from None
         try:
-            record = json.loads(text)
+            record = check_record(json.loads(text), path)
         except json.JSONDecodeError as exc:
             logger.warning("%s is unreadable (%s); its cell will run again", path, exc)
             return None
-        record = check_record(record, path)
         if record["key"] != plain(key):
             logger.warning("%s holds another cell's result; its cell will run again", path)
             return None
