@@ -46,28 +46,26 @@ def plain(key: Mapping[str, Any]) -> Any:
 def check_record(record: Any, path: Path) -> dict[str, Any]:
     """``record`` if it has a record's shape, else a one-line :class:`StoreError` naming
     ``path`` and how to fix it."""
-
-    def refuse(problem: str) -> StoreError:
-        return StoreError(
-            f"{path} is not a results record ({problem}); delete the file and run again to "
-            "retrain that cell"
-        )
-
+    curve = record.get("curve") if isinstance(record, dict) else None
+    points = isinstance(curve, list) and all(
+        isinstance(point, dict) and isinstance(point.get("iteration"), int) for point in curve
+    )
     if not isinstance(record, dict):
-        raise refuse(f"it holds a JSON {type(record).__name__}, not an object")
-    if not isinstance(record.get("key"), dict):
-        raise refuse("'key' is missing or not an object")
-    if record.get("status") not in (OK, FAILED):
-        raise refuse(f"'status' is {record.get('status')!r}, not 'ok' or 'failed'")
-    if record["status"] == OK:
-        curve = record.get("curve")
-        if not isinstance(curve, list) or not all(
-            isinstance(point, dict) and isinstance(point.get("iteration"), int) for point in curve
-        ):
-            raise refuse("'curve' is not a list of {'iteration': N, ...} points")
-        if not isinstance(record.get("final", {}), dict):
-            raise refuse("'final' is not an object")
-    return record
+        problem = f"it holds a JSON {type(record).__name__}, not an object"
+    elif not isinstance(record.get("key"), dict):
+        problem = "'key' is missing or not an object"
+    elif record.get("status") not in (OK, FAILED):
+        problem = f"'status' is {record.get('status')!r}, not 'ok' or 'failed'"
+    elif record["status"] == OK and not points:
+        problem = "'curve' is not a list of {'iteration': N, ...} points"
+    elif record["status"] == OK and not isinstance(record.get("final", {}), dict):
+        problem = "'final' is not an object"
+    else:
+        return record
+    raise StoreError(
+        f"{path} is not a results record ({problem}); delete the file and run again to retrain "
+        "that cell"
+    )
 
 
 def write_json_atomic(path: Path, payload: Any) -> None:
