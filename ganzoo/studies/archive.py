@@ -79,8 +79,7 @@ def archive_study(study: Study, root: str | Path, keep_generators: bool = False)
             f"Free space or choose another --archive ROOT{kept}"
         ) from None
     logger.info("archived %d finished runs in %s", len(archived), target)
-    left_out = [p for p in plans if p not in finished]
-    return ArchiveResult(directory=target, archived=archived, left_out=left_out)
+    return ArchiveResult(target, archived, left_out=[p for p in plans if p not in finished])
 
 
 def _copy_record(run_dir: Path, record: Path, iteration: int, end: int | None) -> None:
