@@ -71,14 +71,13 @@ class Study:
         for levels in grid(self.factors, self.seeds):  # {factor: label, ..., "seed": s}
             seed = levels.pop("seed")
             variant = "__".join(levels.values())
+            name = f"{variant}_seed{seed}"
             merged = dict(self.overrides)
             for factor, label in levels.items():
                 merged.update(self.factors[factor][label])
-            name = f"{variant}_seed{seed}"
+            merged.update(seed=seed, name=name)  # last: no override or level may set them
             overrides = [f"{k}={dotlist_value(v)}" for k, v in merged.items()]
-            runs.append(
-                StudyRun(name, variant, seed, levels, [*overrides, f"seed={seed}", f"name={name}"])
-            )
+            runs.append(StudyRun(name, variant, seed, levels, overrides))
         return runs
 
     def to_dict(self) -> dict[str, Any]:
