@@ -73,12 +73,12 @@ class InlineExecutor:
             yield index, function(*args)
 
 
+@dataclass
 class LocalExecutor:
     """Keeps ``jobs`` spawned worker processes busy. A worker that dies (killed, out of memory)
     breaks the pool: its calls are tried once more in a new pool, then yielded as Lost."""
 
-    def __init__(self, jobs: int) -> None:
-        self.jobs = jobs
+    jobs: int
 
     def map_unordered(self, function: Callable[..., Any], calls: Sequence[tuple]) -> Results:
         context = multiprocessing.get_context("spawn")  # no fork of a process with torch threads
