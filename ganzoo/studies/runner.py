@@ -186,12 +186,7 @@ def run_record(directory: Path, run_dir: Path, end: int | None) -> dict[str, Any
         "iteration": recorded_iteration(run_dir),
         "end": end,
     }
-    path = run_dir / "eval" / FINAL_EVAL_FILE
-    try:
-        final = json.loads(path.read_text()) if path.is_file() else None
-    except (OSError, json.JSONDecodeError) as exc:
-        logger.warning("ignoring unreadable %s: %s", path, exc)
-        final = None
+    final = _read_json(run_dir / "eval" / FINAL_EVAL_FILE)
     if isinstance(final, dict):
         scores = {k: final[k] for k in result_keys() if isinstance(final.get(k), int | float)}
         record.update(final=scores, protocol=final.get("protocol"))
@@ -287,14 +282,16 @@ def refuse_conflicts(study: Study, plans: Sequence[PlannedRun]) -> None:
 
 def read_index(directory: Path) -> dict[str, Any]:
     """A study directory's study.json; {} when it has none or it is unreadable."""
-    path = Path(directory) / INDEX_FILE
-    if not path.is_file():
-        return {}
+    return _read_json(Path(directory) / INDEX_FILE, "; run directories are found by name") or {}
+
+
+def _read_json(path: Path, consequence: str = "") -> Any:
+    """``path``'s JSON; None when it is missing or unreadable (with a warning)."""
     try:
-        return json.loads(path.read_text())
+        return json.loads(path.read_text()) if path.is_file() else None
     except (OSError, json.JSONDecodeError) as exc:
-        logger.warning("ignoring unreadable %s (%s); run directories are found by name", path, exc)
-        return {}
+        logger.warning("ignoring unreadable %s (%s)%s", path, exc, consequence)
+        return None
 
 
 def write_index(directory: Path, study: Study, plans: Sequence[PlannedRun]) -> None:
