@@ -111,9 +111,8 @@ class RecordStore:
         return self.root / WORK_DIR / group / key_digest(key)
 
     def get(self, group: str, key: Mapping[str, Any]) -> dict[str, Any] | None:
-        """The stored record for ``key``, or None. A file cut short (a kill before atomic
-        writes existed) is treated as missing, so its cell runs again; valid JSON of the wrong
-        shape is a :class:`StoreError` (someone else's file: never silently overwritten)."""
+        """The stored record for ``key``, or None (also for a file cut short: its cell runs
+        again); valid JSON of the wrong shape is a :class:`StoreError`, never overwritten."""
         path = self.path(group, key)
         try:
             text = path.read_text(encoding="utf-8")

@@ -41,8 +41,7 @@ class StudyRun:
 
 @dataclass(frozen=True)
 class Headline:
-    """The study's declared claim: a metric at an evaluation point (never a minimum over
-    training) against a baseline level."""
+    """The declared claim: a metric at an evaluation point (never a minimum) against a baseline."""
 
     metric: str
     point: str  # "final" or "last_k"
@@ -214,8 +213,7 @@ def _key(key: Any) -> str:
 
 
 def _factor(name: str, spec: Any) -> dict[str, dict[str, Any]]:
-    """One factor's levels (label -> overrides) from its three forms: values of a key, zipped
-    keys, or named levels."""
+    """One factor's levels (label -> overrides) from a key's values, tied keys or named levels."""
     if isinstance(spec, list):  # generator.activation: [psf, leaky_relu]
         if not spec:
             raise _Invalid(f"factor {name!r} has no values")
