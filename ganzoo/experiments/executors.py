@@ -44,7 +44,7 @@ def sigterm_as_interrupt() -> Iterator[None]:
     """Within the block SIGTERM raises KeyboardInterrupt (as Ctrl-C does), so the cleanup
     that stops workers runs; outside the main thread this does nothing."""
     try:
-        previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+        previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     except ValueError:  # not the main thread
         yield
         return
@@ -54,15 +54,10 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _raise_interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def init_worker() -> None:
     """Each worker computes on one thread (the jobs share the cores) and, on Linux, receives
     SIGTERM when its parent dies, so a killed experiment leaves no orphaned worker."""
-    os.environ["OMP_NUM_THREADS"] = "1"
-    os.environ["MKL_NUM_THREADS"] = "1"
+    os.environ.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     import torch
@@ -78,12 +73,12 @@ class InlineExecutor:
             yield index, function(*args)
 
 
+@dataclass
 class LocalExecutor:
     """Keeps ``jobs`` spawned worker processes busy. A worker that dies (killed, out of memory)
     breaks the pool: its calls are tried once more in a new pool, then yielded as Lost."""
 
-    def __init__(self, jobs: int) -> None:
-        self.jobs = jobs
+    jobs: int
 
     def map_unordered(self, function: Callable[..., Any], calls: Sequence[tuple]) -> Results:
         context = multiprocessing.get_context("spawn")  # no fork of a process with torch threads
@@ -101,12 +96,10 @@ class LocalExecutor:
                         finished, _ = wait(running, return_when=FIRST_COMPLETED)
                         for future in finished:
                             index = running.pop(future)
-                            try:
-                                result = future.result()
-                            except BrokenProcessPool:
+                            if isinstance(future.exception(), BrokenProcessPool):
                                 broken.append(index)
-                                continue
-                            yield index, result
+                            else:
+                                yield index, future.result()
                     broken.extend(running.values())
             except BaseException:
                 stop_workers(pool)
@@ -121,8 +114,7 @@ class LocalExecutor:
 
 
 def stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Stop every worker of ``pool``: SIGTERM (a training run checkpoints and stops), then
-    SIGKILL for any still alive after STOP_GRACE_S; nothing is left running or hung."""
+    """SIGTERM each worker of ``pool`` (a training checkpoints), then SIGKILL after STOP_GRACE_S."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
     for process in processes:
         with contextlib.suppress(OSError, ValueError):
@@ -174,6 +166,8 @@ class SubmititExecutor:
 
     def map_unordered(self, function: Callable[..., Any], calls: Sequence[tuple]) -> Results:
         executor = self.executor()
+        from submitit.helpers import as_completed  # (importable: executor() checked)
+
         size = max(1, self.chunk)
         chunks = [list(range(i, min(i + size, len(calls)))) for i in range(0, len(calls), size)]
         jobs = {
@@ -183,17 +177,14 @@ class SubmititExecutor:
         logger.info("submitted %d job(s) to %s", len(jobs), self.cluster)
         try:
             with sigterm_as_interrupt():
-                while jobs:
-                    for job in [job for job in jobs if job.done()]:
-                        chunk = jobs.pop(job)
-                        try:
-                            results = job.result()
-                        except Exception as exc:  # a failed or timed-out job loses its chunk
-                            reason = f"the {self.cluster} job {job.job_id} failed: {exc}"
-                            results = [Lost(reason.splitlines()[0])] * len(chunk)
-                        yield from zip(chunk, results)
-                    if jobs:
-                        time.sleep(self.poll_s)
+                for job in as_completed(list(jobs), poll_frequency=self.poll_s):
+                    chunk = jobs.pop(job)
+                    try:
+                        results = job.result()
+                    except Exception as exc:  # a failed or timed-out job loses its chunk
+                        reason = f"the {self.cluster} job {job.job_id} failed: {exc}"
+                        results = [Lost(reason.splitlines()[0])] * len(chunk)
+                    yield from zip(chunk, results)
         except BaseException:
             for job in jobs:
                 with contextlib.suppress(Exception):
@@ -202,9 +193,8 @@ class SubmititExecutor:
 
 
 def make_executor(name: str, jobs: int = 1, folder: Path | None = None, **options: Any) -> Executor:
-    """The executor a command line asks for: ``local`` (``jobs`` processes) or ``slurm`` /
-    ``submitit-local`` (submitit jobs whose files go to ``folder``; ``options`` are
-    :class:`SubmititExecutor`'s)."""
+    """The executor a command line asks for: ``local`` (``jobs`` processes), ``slurm`` or
+    ``submitit-local`` (submitit jobs, files in ``folder``, ``options`` of SubmititExecutor)."""
     if name == "local":
         return InlineExecutor() if jobs <= 1 else LocalExecutor(jobs)
     if name in ("slurm", "submitit-local"):

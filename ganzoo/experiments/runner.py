@@ -9,7 +9,6 @@ import contextlib
 import itertools
 import logging
 import time
-import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from ganzoo.experiments.store import FAILED, RecordStore
 logger = logging.getLogger(__name__)
 
 RunFunction = Callable[[Any, Path], Mapping[str, Any]]  # (payload, work_dir) -> record
+Progress = Callable[[str], None]
 TRAINED, REUSED, BUSY = "trained", "reused", "busy"
 
 
@@ -39,8 +39,7 @@ class Cell:
 
 @dataclass
 class RunSummary:
-    """What a run did: cells trained here, reused from the store (or from a concurrent
-    runner), and how many of the trained ones failed."""
+    """Cells trained here, reused (from the store or a concurrent runner), failed (of trained)."""
 
     trained: int = 0
     reused: int = 0
@@ -50,11 +49,10 @@ class RunSummary:
 def grid(factors: Mapping[str, Iterable[Any]], seeds: Sequence[int]) -> list[dict[str, Any]]:
     """Every combination of the factors' levels, seed by seed (so an experiment stopped early
     still has complete sets per seed): ``[{factor: level, ..., "seed": s}, ...]``."""
-    names = list(factors)
     return [
-        {**dict(zip(names, levels)), "seed": seed}
+        {**dict(zip(factors, levels)), "seed": seed}
         for seed in seeds
-        for levels in itertools.product(*(factors[name] for name in names))
+        for levels in itertools.product(*factors.values())
     ]
 
 
@@ -80,10 +78,8 @@ def require_finished(result: RunResult) -> RunResult:
 def run_claimed(
     store_root: Path, cell: Cell, run: RunFunction, retry_failed: bool
 ) -> tuple[str, dict[str, Any] | None]:
-    """In a worker: claim ``cell``, run it unless a record is there by now, store its record: a
-    failed one with the error for any Exception ``run`` raises (a plugin may raise anything;
-    KeyboardInterrupt escapes, storing nothing). Returns (TRAINED, record), (REUSED, record) or
-    (BUSY, None) when another runner holds the cell."""
+    """In a worker: claim ``cell``, run it unless recorded by now, store its record (failed for
+    any Exception; KeyboardInterrupt stores nothing). (TRAINED|REUSED, record) or (BUSY, None)."""
     store = RecordStore(store_root)
     with store.claim(cell.group, cell.key) as mine:
         if not mine:
@@ -95,15 +91,12 @@ def run_claimed(
         try:
             record = dict(run(cell.payload, store.work_dir(cell.group, cell.key)))
         except Exception as exc:
-            logger.debug("run failed:\n%s", traceback.format_exc())
+            logger.debug("run failed", exc_info=True)
             error = f"{type(exc).__name__}: {exc}".strip()
             record = failed_record(error, time.perf_counter() - start)
         record.setdefault("seconds", round(time.perf_counter() - start, 3))
         store.put(cell.group, cell.key, record)
         return TRAINED, record
-
-
-Progress = Callable[[str], None]
 
 
 def run_grid(
@@ -121,7 +114,6 @@ def run_grid(
     todo = [cell for cell in cells if not is_done(store.get(cell.group, cell.key), retry_failed)]
     summary = RunSummary(reused=len(cells) - len(todo))
     say(f"{len(todo)} cell(s) to run, {summary.reused} reused from {store.root}")
-    total = len(cells)  # the counter counts the cells reused before the run too
     while todo:
         busy = []
         calls = [(store.root, cell, run, retry_failed) for cell in todo]
@@ -143,7 +135,7 @@ def run_grid(
                     summary.failed += record["status"] == FAILED
                     text = "failed: " + record["error"] if record["status"] == FAILED else "ok"
                     text += f" ({record.get('seconds', 0):.0f} s)"
-                say(f"[{summary.trained + summary.reused}/{total}] {cell.label}: {text}")
+                say(f"[{summary.trained + summary.reused}/{len(cells)}] {cell.label}: {text}")
         todo = _wait_for_others(busy, store, say)
         summary.reused += len(busy) - len(todo)
     return summary

@@ -1,7 +1,6 @@
 """The results store of experiments: one JSON record per finished run, found by its key, at
-``ROOT/cells/<group>/<sha of the key>.json``; written atomically (mode 0644) and claimed with a
-``flock`` on ``ROOT/locks/<group>/<sha>.lock`` while a run trains, so many writers (two
-leaderboards, Slurm jobs on a shared disk) never train a cell twice (docs/experiments.md).
+``ROOT/cells/<group>/<sha of the key>.json``, written atomically; a run holds its cell's ``flock``
+while it trains, so many writers never train a cell twice (docs/experiments.md).
 """
 
 from __future__ import annotations
@@ -47,28 +46,26 @@ def plain(key: Mapping[str, Any]) -> Any:
 def check_record(record: Any, path: Path) -> dict[str, Any]:
     """``record`` if it has a record's shape, else a one-line :class:`StoreError` naming
     ``path`` and how to fix it."""
-
-    def refuse(problem: str) -> StoreError:
-        return StoreError(
-            f"{path} is not a results record ({problem}); delete the file and run again to "
-            "retrain that cell"
-        )
-
+    curve = record.get("curve") if isinstance(record, dict) else None
+    points = isinstance(curve, list) and all(
+        isinstance(point, dict) and isinstance(point.get("iteration"), int) for point in curve
+    )
     if not isinstance(record, dict):
-        raise refuse(f"it holds a JSON {type(record).__name__}, not an object")
-    if not isinstance(record.get("key"), dict):
-        raise refuse("'key' is missing or not an object")
-    if record.get("status") not in (OK, FAILED):
-        raise refuse(f"'status' is {record.get('status')!r}, not 'ok' or 'failed'")
-    if record["status"] == OK:
-        curve = record.get("curve")
-        if not isinstance(curve, list) or not all(
-            isinstance(point, dict) and isinstance(point.get("iteration"), int) for point in curve
-        ):
-            raise refuse("'curve' is not a list of {'iteration': N, ...} points")
-        if not isinstance(record.get("final", {}), dict):
-            raise refuse("'final' is not an object")
-    return record
+        problem = f"it holds a JSON {type(record).__name__}, not an object"
+    elif not isinstance(record.get("key"), dict):
+        problem = "'key' is missing or not an object"
+    elif record.get("status") not in (OK, FAILED):
+        problem = f"'status' is {record.get('status')!r}, not 'ok' or 'failed'"
+    elif record["status"] == OK and not points:
+        problem = "'curve' is not a list of {'iteration': N, ...} points"
+    elif record["status"] == OK and not isinstance(record.get("final", {}), dict):
+        problem = "'final' is not an object"
+    else:
+        return record
+    raise StoreError(
+        f"{path} is not a results record ({problem}); delete the file and run again to retrain "
+        "that cell"
+    )
 
 
 def write_json_atomic(path: Path, payload: Any) -> None:
@@ -98,9 +95,7 @@ class RecordStore:
         """Create ``root`` and prove a file can be written there, or raise one clear error."""
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            handle, probe = tempfile.mkstemp(dir=self.root, prefix=".probe", suffix=".tmp")
-            os.close(handle)
-            os.remove(probe)
+            tempfile.TemporaryFile(dir=self.root).close()  # a probe that vanishes when closed
         except OSError as exc:
             raise WriteError(
                 f"cannot write to the results store {self.root}: "
@@ -116,9 +111,8 @@ class RecordStore:
         return self.root / WORK_DIR / group / key_digest(key)
 
     def get(self, group: str, key: Mapping[str, Any]) -> dict[str, Any] | None:
-        """The stored record for ``key``, or None. A file cut short (a kill before atomic
-        writes existed) is treated as missing, so its cell runs again; valid JSON of the wrong
-        shape is a :class:`StoreError` (someone else's file: never silently overwritten)."""
+        """The stored record for ``key``, or None (also for a file cut short: its cell runs
+        again); valid JSON of the wrong shape is a :class:`StoreError`, never overwritten."""
         path = self.path(group, key)
         try:
             text = path.read_text(encoding="utf-8")
@@ -127,11 +121,10 @@ class RecordStore:
         except OSError as exc:
             raise StoreError(f"cannot read the record {path}: {exc.strerror or exc}") from None
         try:
-            record = json.loads(text)
+            record = check_record(json.loads(text), path)
         except json.JSONDecodeError as exc:
             logger.warning("%s is unreadable (%s); its cell will run again", path, exc)
             return None
-        record = check_record(record, path)
         if record["key"] != plain(key):
             logger.warning("%s holds another cell's result; its cell will run again", path)
             return None

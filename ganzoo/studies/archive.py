@@ -1,7 +1,6 @@
-"""Archive a study's finished runs as small records without checkpoints (config, metrics,
-evaluations, the last sample grid, progress.json), in a study directory of their own that
-``ganzoo report`` reads and ``ganzoo study`` skips as finished; optionally with each run's final
-generator, so a protocol declared later can still score it.
+"""Archive a study's finished runs as records without checkpoints (config, metrics, evaluations,
+the last sample grid, progress.json; optionally the final generator, for a later protocol) in a
+study directory of their own that ``ganzoo report`` reads and ``ganzoo study`` skips as finished.
 """
 
 from __future__ import annotations
@@ -48,10 +47,8 @@ class ArchiveResult:
 
 
 def archive_study(study: Study, root: str | Path, keep_generators: bool = False) -> ArchiveResult:
-    """Copy the record of every finished run of ``study`` to ``root/<study name>``; unfinished
-    and untrained runs are left out (a record cannot be resumed). Existing records there are
-    refreshed; nothing in the study itself is changed. ``keep_generators``: also keep each
-    finished run's final generator under ``root/<study name>/generators/<run name>/``."""
+    """Copy each finished run's record (with ``keep_generators``, its final generator too) to
+    ``root/<study name>``, refreshing what is there; unfinished runs and the study are untouched."""
     plans = plan_study(study)
     refuse_conflicts(study, plans)
     target = Path(root) / study.name
@@ -82,8 +79,7 @@ def archive_study(study: Study, root: str | Path, keep_generators: bool = False)
             f"Free space or choose another --archive ROOT{kept}"
         ) from None
     logger.info("archived %d finished runs in %s", len(archived), target)
-    left_out = [p for p in plans if p not in finished]
-    return ArchiveResult(directory=target, archived=archived, left_out=left_out)
+    return ArchiveResult(target, archived, left_out=[p for p in plans if p not in finished])
 
 
 def _copy_record(run_dir: Path, record: Path, iteration: int, end: int | None) -> None:
@@ -101,9 +97,8 @@ def _copy_record(run_dir: Path, record: Path, iteration: int, end: int | None) -
 
 
 def keep_generator(run_dir: Path, destination: Path) -> Path:
-    """Write ``run_dir``'s newest checkpoint's generator (and EMA generator, config, iteration)
-    as ``destination/checkpoints/<same name>`` beside a copy of its config.yaml: about the
-    generator's size, and a run directory that ``ganzoo eval`` reads. Returns the checkpoint."""
+    """Save ``run_dir``'s newest generator (EMA, config, iteration too) and config.yaml under
+    ``destination``, a run directory that ``ganzoo eval`` reads; returns the checkpoint."""
     import torch
 
     source, data = load_latest_checkpoint(run_dir)

@@ -41,8 +41,7 @@ class StudyRun:
 
 @dataclass(frozen=True)
 class Headline:
-    """The study's declared claim: a metric at an evaluation point (never a minimum over
-    training) against a baseline level."""
+    """The declared claim: a metric at an evaluation point (never a minimum) against a baseline."""
 
     metric: str
     point: str  # "final" or "last_k"
@@ -66,20 +65,18 @@ class Study:
         return self.out / self.name
 
     def runs(self) -> list[StudyRun]:
-        """Every combination of levels with every seed, seed by seed (all variants of the first
-        seed, then of the next...), so a study stopped early still has complete pairs."""
+        """Every combination of levels with every seed, seed by seed (see :func:`grid`)."""
         runs = []
         for levels in grid(self.factors, self.seeds):  # {factor: label, ..., "seed": s}
             seed = levels.pop("seed")
             variant = "__".join(levels.values())
+            name = f"{variant}_seed{seed}"
             merged = dict(self.overrides)
             for factor, label in levels.items():
                 merged.update(self.factors[factor][label])
-            name = f"{variant}_seed{seed}"
+            merged.update(seed=seed, name=name)  # last: no override or level may set them
             overrides = [f"{k}={dotlist_value(v)}" for k, v in merged.items()]
-            runs.append(
-                StudyRun(name, variant, seed, levels, [*overrides, f"seed={seed}", f"name={name}"])
-            )
+            runs.append(StudyRun(name, variant, seed, levels, overrides))
         return runs
 
     def to_dict(self) -> dict[str, Any]:
@@ -146,15 +143,8 @@ def _parse(data: dict[str, Any], source: Path, out: str | Path | None) -> Study:
             varied_by[key] = factor
         if factor == "seed":  # the grid's name for the seed
             raise _Invalid("no factor may be named 'seed'; use 'seeds' for seeds")
-    study = Study(
-        name=name,
-        source=source,
-        base=base,
-        out=Path(out if out is not None else data.get("out", "runs/studies")),
-        seeds=seeds,
-        factors=factors,
-        overrides=overrides,
-    )
+    out = Path(out if out is not None else data.get("out", "runs/studies"))
+    study = Study(name, source, base, out, seeds, factors, overrides)
     if data.get("headline") is not None:
         variants = list(dict.fromkeys(run.variant for run in study.runs()))
         study.headline = _headline(data["headline"], variants)
@@ -206,13 +196,11 @@ def _headline(spec: Any, variants: list[str]) -> Headline:
 def _overrides(value: Any) -> dict[str, Any]:
     """Overrides from a mapping or a list of ``key=value`` strings, keys checked."""
     if isinstance(value, list):
-        items = value
-        value = {}
-        for item in items:
+        for item in value:
             if not isinstance(item, str) or "=" not in item or item.startswith("="):
                 raise _Invalid(f"override {item!r} must look like key=value")
-            key, raw = item.split("=", 1)
-            value[key.strip()] = yaml.safe_load(raw) if raw else ""
+        pairs = (item.split("=", 1) for item in value)
+        value = {key.strip(): yaml.safe_load(raw) if raw else "" for key, raw in pairs}
     if not isinstance(value, dict):
         raise _Invalid(f"'overrides' must be a mapping or a list of key=value, got {value!r}")
     return {_key(k): v for k, v in value.items()}
@@ -225,8 +213,7 @@ def _key(key: Any) -> str:
 
 
 def _factor(name: str, spec: Any) -> dict[str, dict[str, Any]]:
-    """One factor's levels (label -> overrides) from its three forms: values of a key, zipped
-    keys, or named levels."""
+    """One factor's levels (label -> overrides) from a key's values, tied keys or named levels."""
     if isinstance(spec, list):  # generator.activation: [psf, leaky_relu]
         if not spec:
             raise _Invalid(f"factor {name!r} has no values")

@@ -1,7 +1,6 @@
-"""Run a study as a grid of :mod:`ganzoo.experiments` whose store is the study directory: each
-run is a cell, trained or resumed through :func:`ganzoo.train` in the executor's worker. Beside
-``cells/`` and ``locks/`` it holds ``study.json`` (the index), ``runs/<run>/<stamp>/`` and
-``logs/<run>.log``; a study directory from before the grid (no cells/) is read as it is.
+"""Run a study as a grid of :mod:`ganzoo.experiments` whose store is the study directory, each
+run a cell trained or resumed through :func:`ganzoo.train`; the directory's layout (study.json,
+runs/, logs/) and the older one it still reads are in docs/experiments.md.
 """
 
 from __future__ import annotations
@@ -143,10 +142,9 @@ def study_cell(directory: Path, base: Path, plan: PlannedRun) -> Cell:
 
 
 def train_study_run(payload: StudyCell, work_dir: Path) -> dict[str, Any]:
-    """In the executor's worker, under the cell's lock: plan the run again (another command
-    may have trained it meanwhile), train or resume it through :func:`ganzoo.train` with its
-    output in ``logs/<run>.log``, and return its record. An interrupted training raises
-    KeyboardInterrupt, so it is not stored and the next ``ganzoo study`` resumes it."""
+    """In the worker, under the cell's lock: plan the run again (another command may have run
+    it), train or resume it through :func:`ganzoo.train` (output in ``logs/<run>.log``), return
+    its record. An interrupted training raises KeyboardInterrupt: not stored, resumed next time."""
     import ganzoo
 
     directory = payload.directory
@@ -175,9 +173,8 @@ def train_study_run(payload: StudyCell, work_dir: Path) -> dict[str, Any]:
 
 
 def run_record(directory: Path, run_dir: Path, end: int | None) -> dict[str, Any]:
-    """The store record of a finished run: its eval curve, the final protocol's scores and
-    protocol (``eval/final.json``, written at the end of training or by ``ganzoo eval --suite
-    final``; else the curve's last point), and where it is."""
+    """A finished run's store record: its eval curve, the final protocol's scores and protocol
+    (``eval/final.json``, from training or ``ganzoo eval``; else the last point), where it is."""
     from ganzoo.engine.handlers.evaluation import FINAL_EVAL_FILE  # (torch, ignite: lazily)
 
     curve = read_eval_curve(run_dir / METRICS_FILE)
@@ -189,12 +186,7 @@ def run_record(directory: Path, run_dir: Path, end: int | None) -> dict[str, Any
         "iteration": recorded_iteration(run_dir),
         "end": end,
     }
-    path = run_dir / "eval" / FINAL_EVAL_FILE
-    try:
-        final = json.loads(path.read_text()) if path.is_file() else None
-    except (OSError, json.JSONDecodeError) as exc:
-        logger.warning("ignoring unreadable %s: %s", path, exc)
-        final = None
+    final = _read_json(run_dir / "eval" / FINAL_EVAL_FILE)
     if isinstance(final, dict):
         scores = {k: final[k] for k in result_keys() if isinstance(final.get(k), int | float)}
         record.update(final=scores, protocol=final.get("protocol"))
@@ -223,9 +215,8 @@ def _output_to(log: Path) -> Iterator[Any]:
 def run_study(
     study: Study, executor: Executor | None = None, run: RunFunction = train_study_run
 ) -> list[PlannedRun]:
-    """Train what is missing on ``executor`` (default: here, one run after the other).
-    Failures are recorded, never raised; Ctrl-C or SIGTERM leaves the runs in flight
-    interrupted (checkpointed, not stored), to be resumed by the same command."""
+    """Train what is missing on ``executor`` (default: here); failures are recorded, not raised;
+    an interrupt leaves the runs in flight checkpointed, not stored, for the same command."""
     plans = plan_study(study)
     refuse_conflicts(study, plans)
     store = RecordStore(study.directory.absolute())
@@ -291,14 +282,16 @@ def refuse_conflicts(study: Study, plans: Sequence[PlannedRun]) -> None:
 
 def read_index(directory: Path) -> dict[str, Any]:
     """A study directory's study.json; {} when it has none or it is unreadable."""
-    path = Path(directory) / INDEX_FILE
-    if not path.is_file():
-        return {}
+    return _read_json(Path(directory) / INDEX_FILE, "; run directories are found by name") or {}
+
+
+def _read_json(path: Path, consequence: str = "") -> Any:
+    """``path``'s JSON; None when it is missing or unreadable (with a warning)."""
     try:
-        return json.loads(path.read_text())
+        return json.loads(path.read_text()) if path.is_file() else None
     except (OSError, json.JSONDecodeError) as exc:
-        logger.warning("ignoring unreadable %s (%s); run directories are found by name", path, exc)
-        return {}
+        logger.warning("ignoring unreadable %s (%s)%s", path, exc, consequence)
+        return None
 
 
 def write_index(directory: Path, study: Study, plans: Sequence[PlannedRun]) -> None:
