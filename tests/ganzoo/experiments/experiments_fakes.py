@@ -19,6 +19,9 @@ def run_fake(payload: dict, work_dir: Path) -> dict:
     with open(payload["log"], "a", encoding="utf-8") as log:
         log.write(f"{payload['label']} {os.getpid()}\n")
     time.sleep(payload.get("seconds", 0.0))
+    deadline = time.monotonic() + 60  # wait for the other workers to start (busy machines)
+    while _pids(payload["log"]) < payload.get("peers", 1) and time.monotonic() < deadline:
+        time.sleep(0.05)
     if payload.get("fail"):
         raise ValueError(f"fake failure in {payload['label']}")
     score = payload["seed"] + 10 * payload["index"]
@@ -26,14 +29,23 @@ def run_fake(payload: dict, work_dir: Path) -> dict:
     return {"status": "ok", "curve": curve, "final": curve[-1]}
 
 
-def fake_cells(log: Path, count: int, seconds: float = 0.0, fail: tuple = ()) -> list[Cell]:
-    """``count`` cells (index 0.., seeds 0 and 1) in group "fake"."""
+def _pids(log: str) -> int:
+    """How many distinct processes have logged a call."""
+    with open(log, encoding="utf-8") as lines:
+        return len({line.split()[1] for line in lines})
+
+
+def fake_cells(
+    log: Path, count: int, seconds: float = 0.0, fail: tuple = (), peers: int = 1
+) -> list[Cell]:
+    """``count`` cells (index 0.., seeds 0 and 1) in group "fake"; with ``peers``, each call
+    waits until that many processes have logged one."""
     cells = []
     for number in range(count):
         index, seed = divmod(number, 2)
         label = f"cell{index}-seed{seed}"
         payload = {"log": str(log), "label": label, "index": index, "seed": seed}
-        payload.update(seconds=seconds, fail=label in fail)
+        payload.update(seconds=seconds, fail=label in fail, peers=peers)
         cells.append(Cell("fake", {"index": index, "seed": seed}, label, payload))
     return cells
 

@@ -32,11 +32,13 @@ def test_the_executor_a_command_line_asks_for():
 
 
 def test_local_worker_processes_store_what_one_process_stores(tmp_path):
-    """--jobs 2: four cells in two worker processes (two distinct pids), and every record
-    equals the one an in-process run writes for the same cell."""
+    """--jobs 2: four cells in two worker processes (two distinct pids: each call waits until
+    both workers have started, so a slow start cannot leave one worker all the cells), and
+    every record equals the one an in-process run writes for the same cell."""
     log = tmp_path / "calls.log"
     parallel, serial = RecordStore(tmp_path / "a"), RecordStore(tmp_path / "b")
-    summary = run_grid(fake_cells(log, 4, 0.2), parallel, run_fake, executor=LocalExecutor(2))
+    cells = fake_cells(log, 4, 0.2, peers=2)
+    summary = run_grid(cells, parallel, run_fake, executor=LocalExecutor(2))
     assert (summary.trained, summary.failed) == (4, 0)
     pids = {line.split()[1] for line in log.read_text().splitlines()}
     assert len(pids) == 2 and str(os.getpid()) not in pids
