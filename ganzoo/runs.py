@@ -16,6 +16,7 @@ import os
 import pickle
 import re
 import shutil
+import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from ganzoo.errors import CheckpointError
 
 logger = logging.getLogger(__name__)
 
+FILE_MODE = 0o644  # of files written atomically (mkstemp would leave them 0600)
 CONFIG_FILE = "config.yaml"
 CHECKPOINT_DIR = "checkpoints"
 SAMPLES_DIR = "samples"
@@ -266,7 +268,17 @@ def planned_end(iterations: int | None, epochs: int | None, run_dir: Path) -> in
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    """Write ``text`` to ``path`` through a synced temporary file (mode 0644) and a rename, so
+    a reader sees the old or the new content, never a part; a failed write leaves no file."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(temporary, FILE_MODE)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
+        raise

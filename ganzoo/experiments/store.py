@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ganzoo.errors import GanzooError, WriteError, describe_os_error
+from ganzoo.runs import FILE_MODE, atomic_write_text
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,6 @@ LOCKS_DIR = "locks"
 WORK_DIR = "work"
 OK = "ok"
 FAILED = "failed"
-RECORD_MODE = 0o644
 
 
 class StoreError(GanzooError):
@@ -66,23 +66,6 @@ def check_record(record: Any, path: Path) -> dict[str, Any]:
         f"{path} is not a results record ({problem}); delete the file and run again to retrain "
         "that cell"
     )
-
-
-def write_json_atomic(path: Path, payload: Any) -> None:
-    """Write ``payload`` to ``path`` through a renamed temporary file, mode 0644."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as f:
-            json.dump(payload, f, indent=1, sort_keys=True, default=str)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(temporary, RECORD_MODE)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(temporary)
-        raise
 
 
 class RecordStore:
@@ -134,7 +117,9 @@ class RecordStore:
         """Write ``record`` with its key atomically; returns its path."""
         path = self.path(group, key)
         try:
-            write_json_atomic(path, {**record, "key": plain(key)})
+            path.parent.mkdir(parents=True, exist_ok=True)
+            text = json.dumps({**record, "key": plain(key)}, indent=1, sort_keys=True, default=str)
+            atomic_write_text(path, text)
         except OSError as exc:
             raise WriteError(
                 f"cannot write the result {path}: {describe_os_error(path, exc)}. Free space "
@@ -150,7 +135,7 @@ class RecordStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "a", encoding="utf-8") as handle:
             with contextlib.suppress(OSError):
-                os.chmod(path, RECORD_MODE)
+                os.chmod(path, FILE_MODE)
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -124,6 +125,18 @@ def test_atomic_write_replaces_and_leaves_no_temporary_file(tmp_path):
     atomic_write_text(target, "new")
     assert target.read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["config.yaml"]
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644  # readable by others, as write_text
+
+
+def test_failed_atomic_write_keeps_the_old_file_and_no_temporary(tmp_path):
+    """A write that fails half-way (text that cannot be encoded) leaves the old content and
+    no temporary file behind."""
+    target = tmp_path / "progress.json"
+    target.write_text("old")
+    with pytest.raises(UnicodeEncodeError):
+        atomic_write_text(target, "half \ud800 written")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["progress.json"]
 
 
 def test_partial_checkpoint_writes_are_removed(tmp_path):
