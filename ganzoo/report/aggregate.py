@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy import stats
+
+from evaluation import metric_direction
+from evaluation.errors import RegistryError
 
 ALPHA = 0.05  # two-sided level of "beyond noise" (on adjusted p-values)
 CONFIDENCE = 1 - ALPHA  # of every interval
@@ -38,9 +42,6 @@ def finite_or_none(value: float | None) -> float | None:
 def direction(key: str) -> str | None:
     """``"lower"`` or ``"higher"``: which way a result key is better, from the metric registry
     (plugins included); None for a number with no direction (a spread, a loss, an unknown)."""
-    from evaluation import metric_direction
-    from evaluation.errors import RegistryError
-
     try:
         return metric_direction(key)
     except RegistryError:
@@ -90,8 +91,6 @@ class PairedTest:
 
 def paired_test(baseline: Mapping[int, float], other: Mapping[int, float]) -> PairedTest:
     """Paired by seed: t-test and Wilcoxon signed-rank on (other - baseline)."""
-    from scipy import stats
-
     seeds = sorted(set(baseline) & set(other))
     a = np.array([baseline[s] for s in seeds], dtype=float)
     b = np.array([other[s] for s in seeds], dtype=float)
@@ -132,8 +131,6 @@ def paired_test(baseline: Mapping[int, float], other: Mapping[int, float]) -> Pa
 def paired_interval(differences: Sequence[float]) -> tuple[float, float]:
     """t-interval of the mean of paired ``differences``: mean +- t(n-1) * sd / sqrt(n);
     (nan, nan) below 2 differences."""
-    from scipy import stats
-
     d = np.asarray(differences, dtype=float)
     if d.size < 2:
         return math.nan, math.nan
@@ -159,8 +156,6 @@ class WelchTest:
 def welch_test(baseline: Values, other: Values) -> WelchTest:
     """Welch's t-test and t-interval of mean(other) - mean(baseline); nan where a group has
     fewer than 2 values or both have no spread."""
-    from scipy import stats
-
     a = np.asarray(list(baseline.values()) if isinstance(baseline, Mapping) else baseline, float)
     b = np.asarray(list(other.values()) if isinstance(other, Mapping) else other, float)
     diff = float(np.mean(b) - np.mean(a)) if a.size and b.size else math.nan
@@ -336,11 +331,9 @@ def rank_table(
 
 def _rank_rows(means: np.ndarray, higher_is_better: bool) -> np.ndarray:
     """Ranks within every row of a (draws, labels) array: 1 = best, ties averaged, nan last."""
-    from scipy.stats import rankdata
-
     worst = -np.inf if higher_is_better else np.inf
     keys = np.where(np.isfinite(means), means, worst)
-    return rankdata(-keys if higher_is_better else keys, method="average", axis=1)
+    return stats.rankdata(-keys if higher_is_better else keys, method="average", axis=1)
 
 
 def is_number(value: Any) -> bool:
