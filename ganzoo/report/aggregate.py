@@ -240,28 +240,25 @@ def adjust_family(pvalues: Mapping[Any, float], family: str) -> dict[Any, Adjust
 def holm(pvalues: Sequence[float]) -> list[float]:
     """Holm's step-down adjusted p-values (family-wise error), in the input order: p_(i) sorted
     ascending gets max_{j<=i} min(1, (m - j + 1) p_(j)); nan stays nan, not counted in m."""
-    p, order = _sorted_finite(pvalues)
-    out = np.full(p.shape, np.nan)
-    scaled = (order.size - np.arange(order.size)) * p[order]
-    out[order] = np.minimum(1.0, np.maximum.accumulate(scaled))
-    return out.tolist()
+    return _adjust(pvalues, lambda p, m: np.maximum.accumulate((m - np.arange(m)) * p))
 
 
 def benjamini_hochberg(pvalues: Sequence[float]) -> list[float]:
     """Benjamini-Hochberg adjusted p-values (false discovery rate), in the input order: p_(i)
     sorted ascending gets min_{j>=i} min(1, m p_(j) / j); nan stays nan, not counted in m."""
-    p, order = _sorted_finite(pvalues)
-    out = np.full(p.shape, np.nan)
-    scaled = order.size * p[order] / np.arange(1, order.size + 1)
-    out[order] = np.minimum(1.0, np.minimum.accumulate(scaled[::-1])[::-1])
-    return out.tolist()
+    return _adjust(
+        pvalues, lambda p, m: np.minimum.accumulate((m * p / np.arange(1, m + 1))[::-1])[::-1]
+    )
 
 
-def _sorted_finite(pvalues: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
-    """The p-values as an array and the indices of its finite ones, smallest first."""
+def _adjust(pvalues: Sequence[float], step) -> list[float]:
+    """``step(sorted finite p-values, m)`` capped at 1, in the input order; nan stays nan."""
     p = np.asarray(pvalues, dtype=float)
     index = np.flatnonzero(np.isfinite(p))
-    return p, index[np.argsort(p[index], kind="stable")]
+    order = index[np.argsort(p[index], kind="stable")]
+    out = np.full(p.shape, np.nan)
+    out[order] = np.minimum(1.0, step(p[order], order.size))
+    return out.tolist()
 
 
 @dataclass(frozen=True)
