@@ -229,11 +229,11 @@ def adjust_comparisons(comparisons: Mapping[Any, Comparison], family: str) -> No
 def adjust_family(pvalues: Mapping[Any, float], family: str) -> dict[Any, Adjusted]:
     """Holm and Benjamini-Hochberg adjustments of every p-value in one family (nan: untested,
     left out of the family's size)."""
-    keys = list(pvalues)
-    raw = [pvalues[k] for k in keys]
-    size = int(np.sum(np.isfinite(np.asarray(raw, dtype=float)))) if raw else 0
+    raw = list(pvalues.values())
+    size = sum(math.isfinite(p) for p in raw)
     return {
-        k: Adjusted(family, size, h, b) for k, h, b in zip(keys, holm(raw), benjamini_hochberg(raw))
+        k: Adjusted(family, size, h, b)
+        for k, h, b in zip(pvalues, holm(raw), benjamini_hochberg(raw))
     }
 
 
@@ -279,7 +279,6 @@ def rank_table(
     by_group: Mapping[str, Mapping[str, Values]],
     higher_is_better: Mapping[str, bool],
     samples: int = BOOTSTRAP_SAMPLES,
-    seed: int = BOOTSTRAP_SEED,
 ) -> tuple[dict[str, dict[str, RankInterval]], dict[str, RankInterval]]:
     """Ranks per group (a leaderboard task; ``by_group[group][label]``: one value per seed) and
     the overall mean rank, each with a bootstrap interval: each draw resamples every (group,
@@ -298,7 +297,7 @@ def rank_table(
         )
         for g in groups
     }
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
     drawn: dict[str, np.ndarray] = {}  # group -> (samples, labels) bootstrap ranks
     for g in groups:
         means = np.full((samples, len(labels)), np.nan)
@@ -310,8 +309,6 @@ def rank_table(
     overall_draws = np.mean([drawn[g] for g in groups], axis=0) if groups else None
 
     def interval(value: float, draws: np.ndarray) -> RankInterval:
-        if draws.size == 0:
-            return RankInterval(value, value, value)
         low, high = np.quantile(draws, [ALPHA / 2, 1 - ALPHA / 2])
         return RankInterval(value, float(low), float(high))
 
