@@ -13,6 +13,7 @@ import numpy as np
 
 from evaluation.metrics import REPORT_KEYS
 from ganzoo.config import flatten
+from ganzoo.errors import ConfigError
 from ganzoo.report.aggregate import Comparison, Describe, adjust_comparisons, compare, describe
 from ganzoo.report.aggregate import direction as metric_direction
 from ganzoo.report.runs import RunData
@@ -33,15 +34,13 @@ class Group:
 def varied_keys(runs: Sequence[RunData]) -> list[str]:
     """Config keys (dotted) whose values differ between runs, except seeds and bookkeeping."""
     flat = [flatten(r.config) for r in runs]
-    keys = sorted({k for f in flat for k in f})
-    out = []
-    for key in keys:
-        if key in IGNORED_KEYS or any(key.startswith(k + ".") for k in IGNORED_KEYS):
-            continue
-        values = {repr(f.get(key, "<unset>")) for f in flat}
-        if len(values) > 1:
-            out.append(key)
-    return out
+    ignored = tuple(k + "." for k in IGNORED_KEYS)  # a key or anything under it
+    return [
+        key
+        for key in sorted({k for f in flat for k in f})
+        if not (key + ".").startswith(ignored)
+        and len({repr(f.get(key, "<unset>")) for f in flat}) > 1
+    ]
 
 
 def group_runs(runs: Sequence[RunData], by: Sequence[str] | None = None) -> list[Group]:
@@ -52,51 +51,38 @@ def group_runs(runs: Sequence[RunData], by: Sequence[str] | None = None) -> list
     ``activation`` first, then the shortest. A single tie is labelled by its values alone.
     """
     if by is None and all(r.levels for r in runs):
-        factor_names = list(runs[0].levels)
-        if all(list(r.levels) == factor_names for r in runs):
-            return _make_groups(runs, lambda r: "__".join(r.levels[f] for f in factor_names))
+        factors = list(runs[0].levels)
+        if all(list(r.levels) == factors for r in runs):
+            return _make_groups(runs, ["__".join(r.levels[f] for f in factors) for r in runs])
     keys = list(by) if by else varied_keys(runs)
     if not keys:
         return [Group("all", list(runs))]
     flat = [flatten(r.config) for r in runs]
     unknown = [k for k in keys if not any(k in f for f in flat)]
     if unknown:
-        from ganzoo.errors import ConfigError
-
         varying = varied_keys(runs)
         raise ConfigError(
             f"--group-by {', '.join(unknown)}: no run has this config key. Keys that differ "
             f"between the runs: {', '.join(varying) if varying else 'none (one group)'}"
         )
-    ties: dict[tuple, list[str]] = {}
+    ties: dict[tuple, list[str]] = {}  # a split of the runs -> the keys that split them so
     for key in keys:
-        partition = _partition([repr(f.get(key, "<unset>")) for f in flat])
-        ties.setdefault(partition, []).append(key)
-    representatives = [
-        sorted(tied, key=lambda k: (not k.endswith("activation"), len(k), k))[0]
-        for tied in ties.values()
+        values = [repr(f.get(key, "<unset>")) for f in flat]
+        ties.setdefault(tuple(map(values.index, values)), []).append(key)
+    names = [min(t, key=lambda k: (not k.endswith("activation"), len(k), k)) for t in ties.values()]
+    single = len(names) == 1
+    labels = [
+        ", ".join(str(f.get(k, "unset")) if single else f"{k}={f.get(k)}" for k in names)
+        for f in flat
     ]
-    single = len(representatives) == 1
-
-    def label(run: RunData) -> str:
-        f = flatten(run.config)
-        parts = [str(f.get(k, "unset")) if single else f"{k}={f.get(k)}" for k in representatives]
-        return ", ".join(parts)
-
-    return _make_groups(runs, label)
+    return _make_groups(runs, labels)
 
 
-def _make_groups(runs: Sequence[RunData], label) -> list[Group]:
+def _make_groups(runs: Sequence[RunData], labels: Sequence[str]) -> list[Group]:
     groups: dict[str, Group] = {}
-    for run in runs:
-        name = label(run)
-        groups.setdefault(name, Group(name)).runs.append(run)
+    for run, label in zip(runs, labels):
+        groups.setdefault(label, Group(label)).runs.append(run)
     return list(groups.values())
-
-
-def _partition(values: list[str]) -> tuple:
-    first: dict[str, int] = {}
-    return tuple(first.setdefault(v, len(first)) for v in values)
 
 
 def run_summary(run: RunData, last_k: int | None = None) -> dict[str, float]:
