@@ -4,17 +4,22 @@ adjusted within a family (:func:`comparison_family`)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from evaluation.metrics import REPORT_KEYS
 from ganzoo.config import flatten
 from ganzoo.errors import ConfigError
-from ganzoo.report.aggregate import Comparison, Describe, adjust_comparisons, compare, describe
+from ganzoo.report.aggregate import (
+    Comparison,
+    Describe,
+    adjust_comparisons,
+    compare,
+    describe,
+    finite,
+)
 from ganzoo.report.aggregate import direction as metric_direction
 from ganzoo.report.runs import RunData
 
@@ -95,31 +100,28 @@ def run_summary(run: RunData, last_k: int | None = None) -> dict[str, float]:
     if run.train:
         last = run.train[-1]
         out["last logged iteration"] = float(last["iteration"])
-        for key in ("avg_loss_d", "avg_loss_g", "avg_d_real", "avg_d_fake"):
-            if _finite(last.get(key)):
-                out[f"final {key[4:]} (running avg)"] = float(last[key])
+        averages = ("avg_loss_d", "avg_loss_g", "avg_d_real", "avg_d_fake")
+        for key, value in finite({k: last.get(k) for k in averages}).items():
+            out[f"final {key[4:]} (running avg)"] = value
         for key in run.parameter_keys():
             values = run.series(key)[1]
             if values:
                 out[f"final {key}"] = values[-1]
     if run.evals:
-        last = run.evals[-1]
-        for key in EVAL_METRICS:
-            if _finite(last.get(key)):
-                out[f"{key} (last periodic eval)"] = float(last[key])
+        for key, value in finite({k: run.evals[-1].get(k) for k in EVAL_METRICS}).items():
+            out[f"{key} (last periodic eval)"] = value
         if last_k:
             for key in EVAL_METRICS:
-                values = [float(e[key]) for e in run.evals[-last_k:] if _finite(e.get(key))]
+                values = list(finite([e.get(key) for e in run.evals[-last_k:]]).values())
                 if len(values) == min(last_k, len(run.evals)):
                     out[f"{key} (mean of last {last_k} periodic evals)"] = float(np.mean(values))
-        fids = [float(e["fid"]) for e in run.evals if _finite(e.get("fid"))]
+        fids = list(finite([e.get("fid") for e in run.evals]).values())
         if len(fids) > 1:
             out["fid (best periodic eval)"] = min(fids)
     for suite, data in run.eval_files.items():
         metrics = data.get("metrics") if isinstance(data.get("metrics"), dict) else data
-        for key in EVAL_METRICS:
-            if _finite(metrics.get(key)):
-                out[f"{key} (eval {suite})"] = float(metrics[key])
+        for key, value in finite({k: metrics.get(k) for k in EVAL_METRICS}).items():
+            out[f"{key} (eval {suite})"] = value
     collapse = first_collapse(run)
     if collapse is not None:
         out["collapse iteration"] = float(collapse)
@@ -194,7 +196,3 @@ def summary_table(
     for family, comparisons in families.items():
         adjust_comparisons(comparisons, family)
     return table
-
-
-def _finite(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
