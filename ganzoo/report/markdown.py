@@ -71,23 +71,22 @@ def render(
     title: str | None = None,
     baseline: str = "",
 ) -> str:
-    lines = [f"# {title or 'Activation comparison'}", ""]
     total = sum(len(g.runs) for g in groups)
-    lines += [
-        f"{total} runs in {len(groups)} groups: "
-        + "; ".join(f"**{g.label}** (seeds {_seeds(g)})" for g in groups)
-        + ".",
-        "",
-    ]
-    unfinished = [r for g in groups for r in sorted(g.runs, key=lambda r: r.seed) if r.unfinished]
+    listed = "; ".join(
+        f"**{g.label}** (seeds {', '.join(str(s) for s in sorted(r.seed for r in g.runs))})"
+        for g in groups
+    )
+    lines = [f"# {title or 'Activation comparison'}", ""]
+    lines += [f"{total} runs in {len(groups)} groups: {listed}.", ""]
+    by_seed = [(g, r) for g in groups for r in sorted(g.runs, key=lambda r: r.seed)]
+    unfinished = [r for _, r in by_seed if r.unfinished]
     if unfinished:
+        stopped = ", ".join(f"{r.name} at {r.reached} of {r.end}" for r in unfinished)
         lines += [
             f"**Unfinished: {len(unfinished)} of {total} runs stopped before their planned end** "
-            + "("
-            + ", ".join(f"{r.name} at {r.reached} of {r.end}" for r in unfinished)
-            + "). Their values below are the last they logged, not their final ones, so they do "
-            "not compare with the finished runs' yet. Resume them (`ganzoo study STUDY.yaml` or "
-            "`ganzoo train --resume RUN_DIR`) and write this report again.",
+            f"({stopped}). Their values below are the last they logged, not their final ones, so "
+            "they do not compare with the finished runs' yet. Resume them (`ganzoo study "
+            "STUDY.yaml` or `ganzoo train --resume RUN_DIR`) and write this report again.",
             "",
         ]
     lines += [
@@ -142,22 +141,12 @@ def render(
             )
         header = ["group", "seed", "iteration", "epoch", "metric", "peak → value"]
         lines += [*formatting.table(header, body), ""]
-    body = [
-        [
-            group.label,
-            str(run.seed),
-            f"{run.reached} of {run.end}" if run.unfinished else str(run.reached),
-            f"`{run.path}`",
-        ]
-        for group in groups
-        for run in sorted(group.runs, key=lambda r: r.seed)
-    ]
-    lines += [
-        "## Runs",
-        "",
-        *formatting.table(["group", "seed", "iterations", "run directory"], body),
-    ]
-    lines.append("")
+    body = []
+    for group, run in by_seed:
+        reached = f"{run.reached} of {run.end}" if run.unfinished else str(run.reached)
+        body.append([group.label, str(run.seed), reached, f"`{run.path}`"])
+    header = ["group", "seed", "iterations", "run directory"]
+    lines += ["## Runs", "", *formatting.table(header, body), ""]
     return "\n".join(lines)
 
 
@@ -352,7 +341,3 @@ def _comparison_json(comparison: Comparison) -> dict:
             out[f"{kind}_p_bh"] = clean(a.bh)
         out["beyond_noise"] = comparison.beyond_noise
     return out
-
-
-def _seeds(group: Group) -> str:
-    return ", ".join(str(seed) for seed in sorted(r.seed for r in group.runs))
