@@ -18,6 +18,13 @@ from ganzoo.report.stats import Group, SummaryRow, first_collapse, group_runs, s
 logger = logging.getLogger(__name__)
 
 REPORT_FILE = "report.md"
+FIGURE_SECTIONS = [  # (the figure's key in write_report, heading, caption)
+    ("activations", "Activation functions (Fig. 1)", ""),
+    ("losses", "Losses over training (Fig. 5, 6, 9, 10)", "Line: mean over seeds; band: ± std."),
+    ("eval", "Evaluation metrics over training", "Dotted lines: collapse points flagged."),
+    ("samples", "Final sample grids (Fig. 3, 4, 7, 8)", "Fixed noise, last grid of each run."),
+    ("params", "Learnable activation parameters over training", "E.g. each PSF layer's alpha."),
+]
 
 
 def write_report(
@@ -104,18 +111,7 @@ def render(
         *evaluation_lines(groups),
     ]
     lines += summary_markdown(groups, table, baseline)
-    sections = [
-        ("activations", "Activation functions (Fig. 1)", ""),
-        (
-            "losses",
-            "Losses over training (Fig. 5, 6, 9, 10)",
-            "Line: mean over seeds; band: ± std.",
-        ),
-        ("eval", "Evaluation metrics over training", "Dotted lines: collapse points flagged."),
-        ("samples", "Final sample grids (Fig. 3, 4, 7, 8)", "Fixed noise, last grid of each run."),
-        ("params", "Learnable activation parameters over training", "E.g. each PSF layer's alpha."),
-    ]
-    for key, heading, caption in sections:
+    for key, heading, caption in FIGURE_SECTIONS:
         lines += [f"## {heading}", ""]
         if made.get(key) is None:
             lines += ["No data for this figure in these runs.", ""]
@@ -273,12 +269,8 @@ def evaluation_lines(groups: Sequence[Group]) -> list[str]:
     from evaluation import EvaluationError
     from evaluation.suite import suite_label
 
-    names = {
-        str((r.config.get("eval") or {}).get("suite"))
-        for g in groups
-        for r in g.runs
-        if (r.config.get("eval") or {}).get("every")
-    }
+    evals = [r.config.get("eval") or {} for g in groups for r in g.runs]
+    names = {str(e.get("suite")) for e in evals if e.get("every")}
     if not names:
         return []
     labels = []
