@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ganzoo.errors import GanzooError, WriteError
+from ganzoo.plotting import plot_activations, save_figure
 from ganzoo.report.runs import RunData
 from ganzoo.report.stats import EVAL_METRICS, Group, first_collapse
 
@@ -27,13 +29,11 @@ def pyplot():
 
 def aligned(series: Sequence[tuple[list[int], list[float]]]) -> tuple[np.ndarray, np.ndarray]:
     """Iterations (union) and a (runs, iterations) array with nan where a run has no value."""
-    iterations = sorted({i for its, _ in series for i in its})
-    position = {it: k for k, it in enumerate(iterations)}
-    values = np.full((len(series), len(iterations)), np.nan)
+    iterations = np.unique(np.concatenate([its for its, _ in series]))
+    values = np.full((len(series), iterations.size), np.nan)
     for row, (its, vals) in enumerate(series):
-        for it, v in zip(its, vals):
-            values[row, position[it]] = v
-    return np.asarray(iterations), values
+        values[row, np.searchsorted(iterations, its)] = vals
+    return iterations, values
 
 
 def _band(ax, groups: Sequence[Group], get, colors: dict[str, str], marker: str = "") -> bool:
@@ -151,8 +151,7 @@ def plot_final_samples(groups: Sequence[Group], output: Path) -> Path | None:
     for i, (group, runs) in enumerate(rows):
         for j in range(cols):
             ax = axes[i][j]
-            ax.set_xticks([])
-            ax.set_yticks([])
+            ax.set(xticks=[], yticks=[])
             if j >= len(runs) or runs[j].final_sample is None:
                 ax.axis("off")
                 continue
@@ -172,8 +171,6 @@ def save(fig, output: Path, drew: bool = True, rect=None, **savefig) -> Path | N
     if not drew:
         plt.close(fig)
         return None
-    from ganzoo.plotting import save_figure
-
     fig.tight_layout(rect=rect)
     try:
         return save_figure(fig, output, dpi=110, **savefig)
@@ -184,9 +181,6 @@ def save(fig, output: Path, drew: bool = True, rect=None, **savefig) -> Path | N
 def plot_used_activations(runs: Sequence[RunData], output: Path) -> Path | None:
     """The curves of the activations the runs use (the paper's Fig. 1); None when an activation
     cannot be built here (its plugin is not installed: a warning says so)."""
-    from ganzoo.errors import GanzooError, WriteError
-    from ganzoo.plotting import plot_activations
-
     names = used_activations(runs)
     if not names:
         return None
@@ -201,11 +195,6 @@ def plot_used_activations(runs: Sequence[RunData], output: Path) -> Path | None:
 
 def used_activations(runs: Sequence[RunData]) -> list[str]:
     """Activation names the runs' generators and discriminators use (per-layer lists too)."""
-    names: dict[str, None] = {}
-    for run in runs:
-        for section in ("generator", "discriminator"):
-            spec = run.config.get(section) or {}
-            for value in [spec.get("activation"), *(spec.get("layer_activations") or [])]:
-                if isinstance(value, str):
-                    names[value] = None
-    return list(names)
+    specs = [r.config.get(s) or {} for r in runs for s in ("generator", "discriminator")]
+    values = [v for s in specs for v in [s.get("activation"), *(s.get("layer_activations") or [])]]
+    return list(dict.fromkeys(v for v in values if isinstance(v, str)))
