@@ -192,15 +192,12 @@ def summary_markdown(
 
 def declared_headline(paths: Sequence[str | Path]) -> dict | None:
     """The ``headline`` a study declared (its study.json), when one path is such a study."""
+    from ganzoo.studies.runner import read_index
+
     for path in paths:
-        index = Path(path) / "study.json"
-        if index.is_file():
-            try:
-                study = json.loads(index.read_text()).get("study") or {}
-            except (OSError, json.JSONDecodeError):
-                continue
-            if isinstance(study.get("headline"), dict):
-                return study["headline"]
+        headline = (read_index(Path(path)).get("study") or {}).get("headline")
+        if isinstance(headline, dict):
+            return headline
     return None
 
 
