@@ -227,15 +227,10 @@ def headline_lines(headline: dict, table: Sequence[SummaryRow]) -> list[str]:
             body.append([*cells, "baseline", "", "", ""])
             continue
         holm = {k: p_value(a.holm) for k, a in comparison.adjusted.items()}
-        body.append(
-            [
-                *cells,
-                difference(comparison, marked=False),
-                f"{p_value(comparison.paired.t_p)} ({holm.get('paired', MISSING)})",
-                f"{p_value(comparison.welch.p)} ({holm.get('welch', MISSING)})",
-                "yes" if comparison.beyond_noise else "no",
-            ]
-        )
+        paired = f"{p_value(comparison.paired.t_p)} ({holm.get('paired', MISSING)})"
+        welch = f"{p_value(comparison.welch.p)} ({holm.get('welch', MISSING)})"
+        noise = "yes" if comparison.beyond_noise else "no"
+        body.append([*cells, difference(comparison, marked=False), paired, welch, noise])
     header = ["group", "mean ± std (n)", "− baseline [95% CI]", "paired p (Holm)"]
     header += ["Welch p (Holm)", "beyond noise"]
     return lines + formatting.table(header, body) + [""]
