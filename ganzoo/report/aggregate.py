@@ -286,26 +286,18 @@ def rank_table(
     in a group ranks last there."""
     groups = list(by_group)
     labels = sorted({label for table in by_group.values() for label in table})
-    values = {
-        g: {label: np.array(list(finite(by_group[g].get(label, {})).values())) for label in labels}
-        for g in groups
-    }
-    point = {
-        g: rank_means(
-            {label: float(np.mean(v)) if v.size else math.nan for label, v in values[g].items()},
-            higher_is_better[g],
-        )
-        for g in groups
-    }
     rng = np.random.default_rng(BOOTSTRAP_SEED)
+    point: dict[str, dict[str, float]] = {}  # group -> label -> rank of its mean
     drawn: dict[str, np.ndarray] = {}  # group -> (samples, labels) bootstrap ranks
     for g in groups:
-        means = np.full((samples, len(labels)), np.nan)
-        for column, label in enumerate(labels):
-            v = values[g][label]
+        values = [np.array(list(finite(by_group[g].get(label, {})).values())) for label in labels]
+        means = [float(np.mean(v)) if v.size else math.nan for v in values]
+        point[g] = rank_means(dict(zip(labels, means)), higher_is_better[g])
+        draws = np.full((samples, len(labels)), np.nan)
+        for column, v in enumerate(values):
             if v.size:
-                means[:, column] = v[rng.integers(0, v.size, (samples, v.size))].mean(axis=1)
-        drawn[g] = _rank_rows(means, higher_is_better[g])
+                draws[:, column] = v[rng.integers(0, v.size, (samples, v.size))].mean(axis=1)
+        drawn[g] = _rank_rows(draws, higher_is_better[g])
     overall_draws = np.mean([drawn[g] for g in groups], axis=0) if groups else None
 
     def interval(value: float, draws: np.ndarray) -> RankInterval:
