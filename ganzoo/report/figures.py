@@ -17,6 +17,8 @@ from ganzoo.report.stats import EVAL_METRICS, Group, first_collapse
 
 logger = logging.getLogger(__name__)
 
+PALETTE = ["C0", "C3", "C2", "C1", "C4", "C5", "C6", "C7", "C8", "C9"]  # the groups' colours
+
 
 def pyplot():
     import matplotlib
@@ -40,8 +42,7 @@ def _band(ax, groups: Sequence[Group], get, colors: dict[str, str], marker: str 
     """Mean line and +-1 std band (over seeds) per group; False when nothing was drawn."""
     drew = False
     for group in groups:
-        series = [get(run) for run in group.runs]
-        series = [s for s in series if s[0]]
+        series = [s for s in map(get, group.runs) if s[0]]
         if not series:
             continue
         x, values = aligned(series)
@@ -62,11 +63,6 @@ def line_band(ax, x, mean, std, color, label: str, linewidth: float = 1.2, **lin
     ax.plot(x, mean, color=color, label=label, linewidth=linewidth, **line)
     if std is not None:
         ax.fill_between(x, mean - std, mean + std, color=color, alpha=0.2)
-
-
-def group_colors(groups: Sequence[Group]) -> dict[str, str]:
-    palette = ["C0", "C3", "C2", "C1", "C4", "C5", "C6", "C7", "C8", "C9"]
-    return {g.label: palette[i % len(palette)] for i, g in enumerate(groups)}
 
 
 def plot_losses(groups: Sequence[Group], output: Path) -> Path | None:
@@ -118,7 +114,7 @@ def _panels(
     if not panels:
         return None
     plt = pyplot()
-    colors = group_colors(groups)
+    colors = {g.label: PALETTE[i % len(PALETTE)] for i, g in enumerate(groups)}
     cols = min(cols, len(panels))
     rows = -(-len(panels) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(size[0] * cols, size[1] * rows), squeeze=False)
