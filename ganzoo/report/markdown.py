@@ -120,8 +120,7 @@ def render(
         if caption:
             lines += [caption, ""]
     lines += ["## Collapse points", ""]
-    flagged = [(g, r, first_collapse(r)) for g in groups for r in g.runs]
-    flagged = [item for item in flagged if item[2] is not None]
+    flagged = [(g, r, i) for g in groups for r in g.runs if (i := first_collapse(r)) is not None]
     if not any(r.evals for g in groups for r in g.runs):
         lines += ["No periodic evaluation in these runs, so no collapse signal.", ""]
     elif not flagged:
@@ -238,12 +237,8 @@ def headline_lines(headline: dict, table: Sequence[SummaryRow]) -> list[str]:
 
 def family_lines(table: Sequence[SummaryRow]) -> list[str]:
     """Which tests were adjusted together (:func:`ganzoo.report.stats.comparison_family`)."""
-    families: dict[str, int] = {}
-    for row in table:
-        for comparison in row.comparisons.values():
-            paired = comparison.adjusted.get("paired")
-            if paired is not None:
-                families[paired.family] = paired.family_size
+    paired = [c.adjusted["paired"] for r in table for c in r.comparisons.values() if c.adjusted]
+    families = {a.family: a.family_size for a in paired}
     if not families:
         return []
     listed = "; ".join(f"*{name}*: {size} paired tests" for name, size in families.items())
