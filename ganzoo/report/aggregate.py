@@ -102,8 +102,7 @@ def paired_test(baseline: Mapping[int, float], other: Mapping[int, float]) -> Pa
     if n < 2:
         return PairedTest(n, diff, math.nan, math.nan, "n too small for a test (needs 2 pairs)")
     notes = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings(action="ignore"):
         t_p = float(stats.ttest_rel(b, a).pvalue)
         if np.ptp(differences) == 0 and np.any(differences != 0):
             # Every pair differs by the same amount (common with counts such as modes): the
@@ -111,14 +110,13 @@ def paired_test(baseline: Mapping[int, float], other: Mapping[int, float]) -> Pa
             # a certainty three seeds cannot give.
             t_p = math.nan
             notes.append("every pair differs by the same amount: no t-test (zero spread)")
+        w_p = math.nan
         if np.all(differences == 0):
-            w_p = math.nan
             notes.append("all differences are 0")
         else:
             try:
                 w_p = float(stats.wilcoxon(b, a).pvalue)
             except ValueError as exc:
-                w_p = math.nan
                 notes.append(f"Wilcoxon: {exc}")
     if n < WILCOXON_MIN_PAIRS:
         notes.append(f"n={n}: Wilcoxon cannot reach p<0.05 (needs {WILCOXON_MIN_PAIRS} pairs)")
@@ -167,8 +165,7 @@ def welch_test(baseline: Values, other: Values) -> WelchTest:
         return WelchTest(a.size, b.size, diff, *[math.nan] * 4, note)
     df = float((va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1)))
     half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, df) * math.sqrt(va + vb))
-    with warnings.catch_warnings():  # nearly equal values: scipy's precision warning
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings(action="ignore"):  # nearly equal values: a precision warning
         p = float(stats.ttest_ind(b, a, equal_var=False).pvalue)
     return WelchTest(a.size, b.size, diff, diff - half, diff + half, df, p)
 
