@@ -141,18 +141,15 @@ def plot_final_samples(groups: Sequence[Group], output: Path) -> Path | None:
     if not any(r.final_sample for _, runs in rows for r in runs):
         return None
     plt = pyplot()
-    from matplotlib.image import imread
-
     fig, axes = plt.subplots(len(rows), cols, figsize=(3.2 * cols, 3.8 * len(rows)), squeeze=False)
     for i, (group, runs) in enumerate(rows):
-        for j in range(cols):
-            ax = axes[i][j]
+        for j, ax in enumerate(axes[i]):
             ax.set(xticks=[], yticks=[])
             if j >= len(runs) or runs[j].final_sample is None:
                 ax.axis("off")
                 continue
             run = runs[j]
-            image = imread(run.final_sample)
+            image = plt.imread(run.final_sample)
             ax.imshow(image, cmap="gray" if image.ndim == 2 else None)
             ax.set_title(
                 f"{group.label}, seed {run.seed}\niteration {run.samples[-1][0]}", fontsize="small"
