@@ -128,12 +128,10 @@ def render(
     else:
         body = []
         for group, run, iteration in flagged:
-            e = (run.collapses[0]["collapse"].get("events") or [{}])[0]
-            change = f"{number(e.get('peak_value'))} → {number(e.get('value'))}"
-            epoch = str(run.epoch_at(iteration) or MISSING)
-            body.append(
-                [group.label, str(run.seed), str(iteration), epoch, e.get("metric", "?"), change]
-            )
+            event = (run.collapses[0]["collapse"].get("events") or [{}])[0]
+            change = f"{number(event.get('peak_value'))} → {number(event.get('value'))}"
+            at = [str(iteration), str(run.epoch_at(iteration) or MISSING)]
+            body.append([group.label, str(run.seed), *at, event.get("metric", "?"), change])
         header = ["group", "seed", "iteration", "epoch", "metric", "peak → value"]
         lines += [*formatting.table(header, body), ""]
     body = []
