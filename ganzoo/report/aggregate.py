@@ -127,8 +127,7 @@ def paired_test(baseline: Mapping[int, float], other: Mapping[int, float]) -> Pa
 
 
 def paired_interval(differences: Sequence[float]) -> tuple[float, float]:
-    """t-interval of the mean of paired ``differences``: mean +- t(n-1) * sd / sqrt(n);
-    (nan, nan) below 2 differences."""
+    """95% t-interval of the mean of paired ``differences``; (nan, nan) below 2 of them."""
     d = np.asarray(differences, dtype=float)
     if d.size < 2:
         return math.nan, math.nan
@@ -224,8 +223,7 @@ def adjust_comparisons(comparisons: Mapping[Any, Comparison], family: str) -> No
 
 
 def adjust_family(pvalues: Mapping[Any, float], family: str) -> dict[Any, Adjusted]:
-    """Holm and Benjamini-Hochberg adjustments of every p-value in one family (nan: untested,
-    left out of the family's size)."""
+    """Holm and Benjamini-Hochberg adjustments within one family (nan: untested, not counted)."""
     raw = list(pvalues.values())
     size = sum(math.isfinite(p) for p in raw)
     return {
