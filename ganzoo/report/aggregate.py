@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy import stats
+
+from evaluation import metric_direction
+from evaluation.errors import RegistryError
 
 ALPHA = 0.05  # two-sided level of "beyond noise" (on adjusted p-values)
 CONFIDENCE = 1 - ALPHA  # of every interval
@@ -38,9 +42,6 @@ def finite_or_none(value: float | None) -> float | None:
 def direction(key: str) -> str | None:
     """``"lower"`` or ``"higher"``: which way a result key is better, from the metric registry
     (plugins included); None for a number with no direction (a spread, a loss, an unknown)."""
-    from evaluation import metric_direction
-    from evaluation.errors import RegistryError
-
     try:
         return metric_direction(key)
     except RegistryError:
@@ -90,8 +91,6 @@ class PairedTest:
 
 def paired_test(baseline: Mapping[int, float], other: Mapping[int, float]) -> PairedTest:
     """Paired by seed: t-test and Wilcoxon signed-rank on (other - baseline)."""
-    from scipy import stats
-
     seeds = sorted(set(baseline) & set(other))
     a = np.array([baseline[s] for s in seeds], dtype=float)
     b = np.array([other[s] for s in seeds], dtype=float)
@@ -103,8 +102,7 @@ def paired_test(baseline: Mapping[int, float], other: Mapping[int, float]) -> Pa
     if n < 2:
         return PairedTest(n, diff, math.nan, math.nan, "n too small for a test (needs 2 pairs)")
     notes = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings(action="ignore"):
         t_p = float(stats.ttest_rel(b, a).pvalue)
         if np.ptp(differences) == 0 and np.any(differences != 0):
             # Every pair differs by the same amount (common with counts such as modes): the
@@ -112,14 +110,13 @@ def paired_test(baseline: Mapping[int, float], other: Mapping[int, float]) -> Pa
             # a certainty three seeds cannot give.
             t_p = math.nan
             notes.append("every pair differs by the same amount: no t-test (zero spread)")
+        w_p = math.nan
         if np.all(differences == 0):
-            w_p = math.nan
             notes.append("all differences are 0")
         else:
             try:
                 w_p = float(stats.wilcoxon(b, a).pvalue)
             except ValueError as exc:
-                w_p = math.nan
                 notes.append(f"Wilcoxon: {exc}")
     if n < WILCOXON_MIN_PAIRS:
         notes.append(f"n={n}: Wilcoxon cannot reach p<0.05 (needs {WILCOXON_MIN_PAIRS} pairs)")
@@ -130,10 +127,7 @@ def paired_test(baseline: Mapping[int, float], other: Mapping[int, float]) -> Pa
 
 
 def paired_interval(differences: Sequence[float]) -> tuple[float, float]:
-    """t-interval of the mean of paired ``differences``: mean +- t(n-1) * sd / sqrt(n);
-    (nan, nan) below 2 differences."""
-    from scipy import stats
-
+    """95% t-interval of the mean of paired ``differences``; (nan, nan) below 2 of them."""
     d = np.asarray(differences, dtype=float)
     if d.size < 2:
         return math.nan, math.nan
@@ -159,8 +153,6 @@ class WelchTest:
 def welch_test(baseline: Values, other: Values) -> WelchTest:
     """Welch's t-test and t-interval of mean(other) - mean(baseline); nan where a group has
     fewer than 2 values or both have no spread."""
-    from scipy import stats
-
     a = np.asarray(list(baseline.values()) if isinstance(baseline, Mapping) else baseline, float)
     b = np.asarray(list(other.values()) if isinstance(other, Mapping) else other, float)
     diff = float(np.mean(b) - np.mean(a)) if a.size and b.size else math.nan
@@ -172,8 +164,7 @@ def welch_test(baseline: Values, other: Values) -> WelchTest:
         return WelchTest(a.size, b.size, diff, *[math.nan] * 4, note)
     df = float((va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1)))
     half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, df) * math.sqrt(va + vb))
-    with warnings.catch_warnings():  # nearly equal values: scipy's precision warning
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings(action="ignore"):  # nearly equal values: a precision warning
         p = float(stats.ttest_ind(b, a, equal_var=False).pvalue)
     return WelchTest(a.size, b.size, diff, diff - half, diff + half, df, p)
 
@@ -232,41 +223,37 @@ def adjust_comparisons(comparisons: Mapping[Any, Comparison], family: str) -> No
 
 
 def adjust_family(pvalues: Mapping[Any, float], family: str) -> dict[Any, Adjusted]:
-    """Holm and Benjamini-Hochberg adjustments of every p-value in one family (nan: untested,
-    left out of the family's size)."""
-    keys = list(pvalues)
-    raw = [pvalues[k] for k in keys]
-    size = int(np.sum(np.isfinite(np.asarray(raw, dtype=float)))) if raw else 0
+    """Holm and Benjamini-Hochberg adjustments within one family (nan: untested, not counted)."""
+    raw = list(pvalues.values())
+    size = sum(math.isfinite(p) for p in raw)
     return {
-        k: Adjusted(family, size, h, b) for k, h, b in zip(keys, holm(raw), benjamini_hochberg(raw))
+        k: Adjusted(family, size, h, b)
+        for k, h, b in zip(pvalues, holm(raw), benjamini_hochberg(raw))
     }
 
 
 def holm(pvalues: Sequence[float]) -> list[float]:
     """Holm's step-down adjusted p-values (family-wise error), in the input order: p_(i) sorted
     ascending gets max_{j<=i} min(1, (m - j + 1) p_(j)); nan stays nan, not counted in m."""
-    p, order = _sorted_finite(pvalues)
-    out = np.full(p.shape, np.nan)
-    scaled = (order.size - np.arange(order.size)) * p[order]
-    out[order] = np.minimum(1.0, np.maximum.accumulate(scaled))
-    return out.tolist()
+    return _adjust(pvalues, lambda p, m: np.maximum.accumulate((m - np.arange(m)) * p))
 
 
 def benjamini_hochberg(pvalues: Sequence[float]) -> list[float]:
     """Benjamini-Hochberg adjusted p-values (false discovery rate), in the input order: p_(i)
     sorted ascending gets min_{j>=i} min(1, m p_(j) / j); nan stays nan, not counted in m."""
-    p, order = _sorted_finite(pvalues)
-    out = np.full(p.shape, np.nan)
-    scaled = order.size * p[order] / np.arange(1, order.size + 1)
-    out[order] = np.minimum(1.0, np.minimum.accumulate(scaled[::-1])[::-1])
-    return out.tolist()
+    return _adjust(
+        pvalues, lambda p, m: np.minimum.accumulate((m * p / np.arange(1, m + 1))[::-1])[::-1]
+    )
 
 
-def _sorted_finite(pvalues: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
-    """The p-values as an array and the indices of its finite ones, smallest first."""
+def _adjust(pvalues: Sequence[float], step) -> list[float]:
+    """``step(sorted finite p-values, m)`` capped at 1, in the input order; nan stays nan."""
     p = np.asarray(pvalues, dtype=float)
     index = np.flatnonzero(np.isfinite(p))
-    return p, index[np.argsort(p[index], kind="stable")]
+    order = index[np.argsort(p[index], kind="stable")]
+    out = np.full(p.shape, np.nan)
+    out[order] = np.minimum(1.0, step(p[order], order.size))
+    return out.tolist()
 
 
 @dataclass(frozen=True)
@@ -287,7 +274,6 @@ def rank_table(
     by_group: Mapping[str, Mapping[str, Values]],
     higher_is_better: Mapping[str, bool],
     samples: int = BOOTSTRAP_SAMPLES,
-    seed: int = BOOTSTRAP_SEED,
 ) -> tuple[dict[str, dict[str, RankInterval]], dict[str, RankInterval]]:
     """Ranks per group (a leaderboard task; ``by_group[group][label]``: one value per seed) and
     the overall mean rank, each with a bootstrap interval: each draw resamples every (group,
@@ -295,31 +281,21 @@ def rank_table(
     in a group ranks last there."""
     groups = list(by_group)
     labels = sorted({label for table in by_group.values() for label in table})
-    values = {
-        g: {label: np.array(list(finite(by_group[g].get(label, {})).values())) for label in labels}
-        for g in groups
-    }
-    point = {
-        g: rank_means(
-            {label: float(np.mean(v)) if v.size else math.nan for label, v in values[g].items()},
-            higher_is_better[g],
-        )
-        for g in groups
-    }
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    point: dict[str, dict[str, float]] = {}  # group -> label -> rank of its mean
     drawn: dict[str, np.ndarray] = {}  # group -> (samples, labels) bootstrap ranks
     for g in groups:
-        means = np.full((samples, len(labels)), np.nan)
-        for column, label in enumerate(labels):
-            v = values[g][label]
+        values = [np.array(list(finite(by_group[g].get(label, {})).values())) for label in labels]
+        means = [float(np.mean(v)) if v.size else math.nan for v in values]
+        point[g] = rank_means(dict(zip(labels, means)), higher_is_better[g])
+        draws = np.full((samples, len(labels)), np.nan)
+        for column, v in enumerate(values):
             if v.size:
-                means[:, column] = v[rng.integers(0, v.size, (samples, v.size))].mean(axis=1)
-        drawn[g] = _rank_rows(means, higher_is_better[g])
+                draws[:, column] = v[rng.integers(0, v.size, (samples, v.size))].mean(axis=1)
+        drawn[g] = _rank_rows(draws, higher_is_better[g])
     overall_draws = np.mean([drawn[g] for g in groups], axis=0) if groups else None
 
     def interval(value: float, draws: np.ndarray) -> RankInterval:
-        if draws.size == 0:
-            return RankInterval(value, value, value)
         low, high = np.quantile(draws, [ALPHA / 2, 1 - ALPHA / 2])
         return RankInterval(value, float(low), float(high))
 
@@ -336,11 +312,9 @@ def rank_table(
 
 def _rank_rows(means: np.ndarray, higher_is_better: bool) -> np.ndarray:
     """Ranks within every row of a (draws, labels) array: 1 = best, ties averaged, nan last."""
-    from scipy.stats import rankdata
-
     worst = -np.inf if higher_is_better else np.inf
     keys = np.where(np.isfinite(means), means, worst)
-    return rankdata(-keys if higher_is_better else keys, method="average", axis=1)
+    return stats.rankdata(-keys if higher_is_better else keys, method="average", axis=1)
 
 
 def is_number(value: Any) -> bool:

@@ -10,10 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ganzoo.errors import GanzooError, WriteError
+from ganzoo.plotting import plot_activations, save_figure
 from ganzoo.report.runs import RunData
 from ganzoo.report.stats import EVAL_METRICS, Group, first_collapse
 
 logger = logging.getLogger(__name__)
+
+PALETTE = ["C0", "C3", "C2", "C1", "C4", "C5", "C6", "C7", "C8", "C9"]  # the groups' colours
 
 
 def pyplot():
@@ -27,21 +31,18 @@ def pyplot():
 
 def aligned(series: Sequence[tuple[list[int], list[float]]]) -> tuple[np.ndarray, np.ndarray]:
     """Iterations (union) and a (runs, iterations) array with nan where a run has no value."""
-    iterations = sorted({i for its, _ in series for i in its})
-    position = {it: k for k, it in enumerate(iterations)}
-    values = np.full((len(series), len(iterations)), np.nan)
+    iterations = np.unique(np.concatenate([its for its, _ in series]))
+    values = np.full((len(series), iterations.size), np.nan)
     for row, (its, vals) in enumerate(series):
-        for it, v in zip(its, vals):
-            values[row, position[it]] = v
-    return np.asarray(iterations), values
+        values[row, np.searchsorted(iterations, its)] = vals
+    return iterations, values
 
 
 def _band(ax, groups: Sequence[Group], get, colors: dict[str, str], marker: str = "") -> bool:
     """Mean line and +-1 std band (over seeds) per group; False when nothing was drawn."""
     drew = False
     for group in groups:
-        series = [get(run) for run in group.runs]
-        series = [s for s in series if s[0]]
+        series = [s for s in map(get, group.runs) if s[0]]
         if not series:
             continue
         x, values = aligned(series)
@@ -62,11 +63,6 @@ def line_band(ax, x, mean, std, color, label: str, linewidth: float = 1.2, **lin
     ax.plot(x, mean, color=color, label=label, linewidth=linewidth, **line)
     if std is not None:
         ax.fill_between(x, mean - std, mean + std, color=color, alpha=0.2)
-
-
-def group_colors(groups: Sequence[Group]) -> dict[str, str]:
-    palette = ["C0", "C3", "C2", "C1", "C4", "C5", "C6", "C7", "C8", "C9"]
-    return {g.label: palette[i % len(palette)] for i, g in enumerate(groups)}
 
 
 def plot_losses(groups: Sequence[Group], output: Path) -> Path | None:
@@ -118,7 +114,7 @@ def _panels(
     if not panels:
         return None
     plt = pyplot()
-    colors = group_colors(groups)
+    colors = {g.label: PALETTE[i % len(PALETTE)] for i, g in enumerate(groups)}
     cols = min(cols, len(panels))
     rows = -(-len(panels) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(size[0] * cols, size[1] * rows), squeeze=False)
@@ -145,19 +141,15 @@ def plot_final_samples(groups: Sequence[Group], output: Path) -> Path | None:
     if not any(r.final_sample for _, runs in rows for r in runs):
         return None
     plt = pyplot()
-    from matplotlib.image import imread
-
     fig, axes = plt.subplots(len(rows), cols, figsize=(3.2 * cols, 3.8 * len(rows)), squeeze=False)
     for i, (group, runs) in enumerate(rows):
-        for j in range(cols):
-            ax = axes[i][j]
-            ax.set_xticks([])
-            ax.set_yticks([])
+        for j, ax in enumerate(axes[i]):
+            ax.set(xticks=[], yticks=[])
             if j >= len(runs) or runs[j].final_sample is None:
                 ax.axis("off")
                 continue
             run = runs[j]
-            image = imread(run.final_sample)
+            image = plt.imread(run.final_sample)
             ax.imshow(image, cmap="gray" if image.ndim == 2 else None)
             ax.set_title(
                 f"{group.label}, seed {run.seed}\niteration {run.samples[-1][0]}", fontsize="small"
@@ -172,8 +164,6 @@ def save(fig, output: Path, drew: bool = True, rect=None, **savefig) -> Path | N
     if not drew:
         plt.close(fig)
         return None
-    from ganzoo.plotting import save_figure
-
     fig.tight_layout(rect=rect)
     try:
         return save_figure(fig, output, dpi=110, **savefig)
@@ -184,9 +174,6 @@ def save(fig, output: Path, drew: bool = True, rect=None, **savefig) -> Path | N
 def plot_used_activations(runs: Sequence[RunData], output: Path) -> Path | None:
     """The curves of the activations the runs use (the paper's Fig. 1); None when an activation
     cannot be built here (its plugin is not installed: a warning says so)."""
-    from ganzoo.errors import GanzooError, WriteError
-    from ganzoo.plotting import plot_activations
-
     names = used_activations(runs)
     if not names:
         return None
@@ -201,11 +188,6 @@ def plot_used_activations(runs: Sequence[RunData], output: Path) -> Path | None:
 
 def used_activations(runs: Sequence[RunData]) -> list[str]:
     """Activation names the runs' generators and discriminators use (per-layer lists too)."""
-    names: dict[str, None] = {}
-    for run in runs:
-        for section in ("generator", "discriminator"):
-            spec = run.config.get(section) or {}
-            for value in [spec.get("activation"), *(spec.get("layer_activations") or [])]:
-                if isinstance(value, str):
-                    names[value] = None
-    return list(names)
+    specs = [r.config.get(s) or {} for r in runs for s in ("generator", "discriminator")]
+    values = [v for s in specs for v in [s.get("activation"), *(s.get("layer_activations") or [])]]
+    return list(dict.fromkeys(v for v in values if isinstance(v, str)))

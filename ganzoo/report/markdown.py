@@ -18,6 +18,13 @@ from ganzoo.report.stats import Group, SummaryRow, first_collapse, group_runs, s
 logger = logging.getLogger(__name__)
 
 REPORT_FILE = "report.md"
+FIGURE_SECTIONS = [  # (the figure's key in write_report, heading, caption)
+    ("activations", "Activation functions (Fig. 1)", ""),
+    ("losses", "Losses over training (Fig. 5, 6, 9, 10)", "Line: mean over seeds; band: ± std."),
+    ("eval", "Evaluation metrics over training", "Dotted lines: collapse points flagged."),
+    ("samples", "Final sample grids (Fig. 3, 4, 7, 8)", "Fixed noise, last grid of each run."),
+    ("params", "Learnable activation parameters over training", "E.g. each PSF layer's alpha."),
+]
 
 
 def write_report(
@@ -71,23 +78,22 @@ def render(
     title: str | None = None,
     baseline: str = "",
 ) -> str:
-    lines = [f"# {title or 'Activation comparison'}", ""]
     total = sum(len(g.runs) for g in groups)
-    lines += [
-        f"{total} runs in {len(groups)} groups: "
-        + "; ".join(f"**{g.label}** (seeds {_seeds(g)})" for g in groups)
-        + ".",
-        "",
-    ]
-    unfinished = [r for g in groups for r in sorted(g.runs, key=lambda r: r.seed) if r.unfinished]
+    listed = "; ".join(
+        f"**{g.label}** (seeds {', '.join(str(s) for s in sorted(r.seed for r in g.runs))})"
+        for g in groups
+    )
+    lines = [f"# {title or 'Activation comparison'}", ""]
+    lines += [f"{total} runs in {len(groups)} groups: {listed}.", ""]
+    by_seed = [(g, r) for g in groups for r in sorted(g.runs, key=lambda r: r.seed)]
+    unfinished = [r for _, r in by_seed if r.unfinished]
     if unfinished:
+        stopped = ", ".join(f"{r.name} at {r.reached} of {r.end}" for r in unfinished)
         lines += [
             f"**Unfinished: {len(unfinished)} of {total} runs stopped before their planned end** "
-            + "("
-            + ", ".join(f"{r.name} at {r.reached} of {r.end}" for r in unfinished)
-            + "). Their values below are the last they logged, not their final ones, so they do "
-            "not compare with the finished runs' yet. Resume them (`ganzoo study STUDY.yaml` or "
-            "`ganzoo train --resume RUN_DIR`) and write this report again.",
+            f"({stopped}). Their values below are the last they logged, not their final ones, so "
+            "they do not compare with the finished runs' yet. Resume them (`ganzoo study "
+            "STUDY.yaml` or `ganzoo train --resume RUN_DIR`) and write this report again.",
             "",
         ]
     lines += [
@@ -105,18 +111,7 @@ def render(
         *evaluation_lines(groups),
     ]
     lines += summary_markdown(groups, table, baseline)
-    sections = [
-        ("activations", "Activation functions (Fig. 1)", ""),
-        (
-            "losses",
-            "Losses over training (Fig. 5, 6, 9, 10)",
-            "Line: mean over seeds; band: ± std.",
-        ),
-        ("eval", "Evaluation metrics over training", "Dotted lines: collapse points flagged."),
-        ("samples", "Final sample grids (Fig. 3, 4, 7, 8)", "Fixed noise, last grid of each run."),
-        ("params", "Learnable activation parameters over training", "E.g. each PSF layer's alpha."),
-    ]
-    for key, heading, caption in sections:
+    for key, heading, caption in FIGURE_SECTIONS:
         lines += [f"## {heading}", ""]
         if made.get(key) is None:
             lines += ["No data for this figure in these runs.", ""]
@@ -125,8 +120,7 @@ def render(
         if caption:
             lines += [caption, ""]
     lines += ["## Collapse points", ""]
-    flagged = [(g, r, first_collapse(r)) for g in groups for r in g.runs]
-    flagged = [item for item in flagged if item[2] is not None]
+    flagged = [(g, r, i) for g in groups for r in g.runs if (i := first_collapse(r)) is not None]
     if not any(r.evals for g in groups for r in g.runs):
         lines += ["No periodic evaluation in these runs, so no collapse signal.", ""]
     elif not flagged:
@@ -134,30 +128,18 @@ def render(
     else:
         body = []
         for group, run, iteration in flagged:
-            e = (run.collapses[0]["collapse"].get("events") or [{}])[0]
-            change = f"{number(e.get('peak_value'))} → {number(e.get('value'))}"
-            epoch = str(run.epoch_at(iteration) or MISSING)
-            body.append(
-                [group.label, str(run.seed), str(iteration), epoch, e.get("metric", "?"), change]
-            )
+            event = (run.collapses[0]["collapse"].get("events") or [{}])[0]
+            change = f"{number(event.get('peak_value'))} → {number(event.get('value'))}"
+            at = [str(iteration), str(run.epoch_at(iteration) or MISSING)]
+            body.append([group.label, str(run.seed), *at, event.get("metric", "?"), change])
         header = ["group", "seed", "iteration", "epoch", "metric", "peak → value"]
         lines += [*formatting.table(header, body), ""]
-    body = [
-        [
-            group.label,
-            str(run.seed),
-            f"{run.reached} of {run.end}" if run.unfinished else str(run.reached),
-            f"`{run.path}`",
-        ]
-        for group in groups
-        for run in sorted(group.runs, key=lambda r: r.seed)
-    ]
-    lines += [
-        "## Runs",
-        "",
-        *formatting.table(["group", "seed", "iterations", "run directory"], body),
-    ]
-    lines.append("")
+    body = []
+    for group, run in by_seed:
+        reached = f"{run.reached} of {run.end}" if run.unfinished else str(run.reached)
+        body.append([group.label, str(run.seed), reached, f"`{run.path}`"])
+    header = ["group", "seed", "iterations", "run directory"]
+    lines += ["## Runs", "", *formatting.table(header, body), ""]
     return "\n".join(lines)
 
 
@@ -207,15 +189,12 @@ def summary_markdown(
 
 def declared_headline(paths: Sequence[str | Path]) -> dict | None:
     """The ``headline`` a study declared (its study.json), when one path is such a study."""
+    from ganzoo.studies.runner import read_index
+
     for path in paths:
-        index = Path(path) / "study.json"
-        if index.is_file():
-            try:
-                study = json.loads(index.read_text()).get("study") or {}
-            except (OSError, json.JSONDecodeError):
-                continue
-            if isinstance(study.get("headline"), dict):
-                return study["headline"]
+        headline = (read_index(Path(path)).get("study") or {}).get("headline")
+        if isinstance(headline, dict):
+            return headline
     return None
 
 
@@ -245,15 +224,10 @@ def headline_lines(headline: dict, table: Sequence[SummaryRow]) -> list[str]:
             body.append([*cells, "baseline", "", "", ""])
             continue
         holm = {k: p_value(a.holm) for k, a in comparison.adjusted.items()}
-        body.append(
-            [
-                *cells,
-                difference(comparison, marked=False),
-                f"{p_value(comparison.paired.t_p)} ({holm.get('paired', MISSING)})",
-                f"{p_value(comparison.welch.p)} ({holm.get('welch', MISSING)})",
-                "yes" if comparison.beyond_noise else "no",
-            ]
-        )
+        paired = f"{p_value(comparison.paired.t_p)} ({holm.get('paired', MISSING)})"
+        welch = f"{p_value(comparison.welch.p)} ({holm.get('welch', MISSING)})"
+        noise = "yes" if comparison.beyond_noise else "no"
+        body.append([*cells, difference(comparison, marked=False), paired, welch, noise])
     header = ["group", "mean ± std (n)", "− baseline [95% CI]", "paired p (Holm)"]
     header += ["Welch p (Holm)", "beyond noise"]
     return lines + formatting.table(header, body) + [""]
@@ -261,12 +235,8 @@ def headline_lines(headline: dict, table: Sequence[SummaryRow]) -> list[str]:
 
 def family_lines(table: Sequence[SummaryRow]) -> list[str]:
     """Which tests were adjusted together (:func:`ganzoo.report.stats.comparison_family`)."""
-    families: dict[str, int] = {}
-    for row in table:
-        for comparison in row.comparisons.values():
-            paired = comparison.adjusted.get("paired")
-            if paired is not None:
-                families[paired.family] = paired.family_size
+    paired = [c.adjusted["paired"] for r in table for c in r.comparisons.values() if c.adjusted]
+    families = {a.family: a.family_size for a in paired}
     if not families:
         return []
     listed = "; ".join(f"*{name}*: {size} paired tests" for name, size in families.items())
@@ -284,12 +254,8 @@ def evaluation_lines(groups: Sequence[Group]) -> list[str]:
     from evaluation import EvaluationError
     from evaluation.suite import suite_label
 
-    names = {
-        str((r.config.get("eval") or {}).get("suite"))
-        for g in groups
-        for r in g.runs
-        if (r.config.get("eval") or {}).get("every")
-    }
+    evals = [r.config.get("eval") or {} for g in groups for r in g.runs]
+    names = {str(e.get("suite")) for e in evals if e.get("every")}
     if not names:
         return []
     labels = []
@@ -352,7 +318,3 @@ def _comparison_json(comparison: Comparison) -> dict:
             out[f"{kind}_p_bh"] = clean(a.bh)
         out["beyond_noise"] = comparison.beyond_noise
     return out
-
-
-def _seeds(group: Group) -> str:
-    return ", ".join(str(seed) for seed in sorted(r.seed for r in group.runs))

@@ -74,12 +74,8 @@ class RunData:
 
     def parameter_keys(self) -> list[str]:
         """Learnable activation scalars logged per layer, e.g. generator/blocks.0.act/alpha."""
-        keys: dict[str, None] = {}
-        for record in self.train:
-            for key in record:
-                if key.startswith(("generator/", "discriminator/")):
-                    keys[key] = None
-        return list(keys)
+        prefixes = ("generator/", "discriminator/")
+        return list(dict.fromkeys(k for r in self.train for k in r if k.startswith(prefixes)))
 
     @property
     def final_sample(self) -> Path | None:
@@ -141,7 +137,10 @@ def load_runs(paths: Iterable[str | Path]) -> list[RunData]:
                     logger.warning("study run %s has no run directory yet; skipped", name)
                     continue
                 add(run_dir, entry.get("levels"))
-                _add_kept_generator_scores(runs[-1], path / GENERATORS_DIR / name)
+                # Its final generator kept by --archive --keep-generators and scored afterwards
+                # (`ganzoo eval`) has its own eval/: read as the run's (the run's files win).
+                kept = read_eval_files(path / GENERATORS_DIR / name / "eval")
+                runs[-1].eval_files = {**kept, **runs[-1].eval_files}
         else:
             found = sorted(p.parent for p in path.rglob("config.yaml") if is_run_record(p.parent))
             if not found:
@@ -169,13 +168,6 @@ def read_eval_files(folder: Path) -> dict[str, dict[str, Any]]:
         if isinstance(data, dict):
             found[file.stem] = data
     return found
-
-
-def _add_kept_generator_scores(run: RunData, kept: Path) -> None:
-    """An archived run's final generator (``--keep-generators``) scored afterwards with
-    ``ganzoo eval KEPT --suite final`` holds its scores in ``KEPT/eval/``: the report reads
-    them as the run's own (the run's record wins where both have a file)."""
-    run.eval_files = {**read_eval_files(kept / "eval"), **run.eval_files}
 
 
 def _dedupe(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -4,16 +4,22 @@ adjusted within a family (:func:`comparison_family`)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from evaluation.metrics import REPORT_KEYS
 from ganzoo.config import flatten
-from ganzoo.report.aggregate import Comparison, Describe, adjust_comparisons, compare, describe
+from ganzoo.errors import ConfigError
+from ganzoo.report.aggregate import (
+    Comparison,
+    Describe,
+    adjust_comparisons,
+    compare,
+    describe,
+    finite,
+)
 from ganzoo.report.aggregate import direction as metric_direction
 from ganzoo.report.runs import RunData
 
@@ -33,15 +39,13 @@ class Group:
 def varied_keys(runs: Sequence[RunData]) -> list[str]:
     """Config keys (dotted) whose values differ between runs, except seeds and bookkeeping."""
     flat = [flatten(r.config) for r in runs]
-    keys = sorted({k for f in flat for k in f})
-    out = []
-    for key in keys:
-        if key in IGNORED_KEYS or any(key.startswith(k + ".") for k in IGNORED_KEYS):
-            continue
-        values = {repr(f.get(key, "<unset>")) for f in flat}
-        if len(values) > 1:
-            out.append(key)
-    return out
+    ignored = tuple(k + "." for k in IGNORED_KEYS)  # a key or anything under it
+    return [
+        key
+        for key in sorted({k for f in flat for k in f})
+        if not (key + ".").startswith(ignored)
+        and len({repr(f.get(key, "<unset>")) for f in flat}) > 1
+    ]
 
 
 def group_runs(runs: Sequence[RunData], by: Sequence[str] | None = None) -> list[Group]:
@@ -52,51 +56,38 @@ def group_runs(runs: Sequence[RunData], by: Sequence[str] | None = None) -> list
     ``activation`` first, then the shortest. A single tie is labelled by its values alone.
     """
     if by is None and all(r.levels for r in runs):
-        factor_names = list(runs[0].levels)
-        if all(list(r.levels) == factor_names for r in runs):
-            return _make_groups(runs, lambda r: "__".join(r.levels[f] for f in factor_names))
+        factors = list(runs[0].levels)
+        if all(list(r.levels) == factors for r in runs):
+            return _make_groups(runs, ["__".join(r.levels[f] for f in factors) for r in runs])
     keys = list(by) if by else varied_keys(runs)
     if not keys:
         return [Group("all", list(runs))]
     flat = [flatten(r.config) for r in runs]
     unknown = [k for k in keys if not any(k in f for f in flat)]
     if unknown:
-        from ganzoo.errors import ConfigError
-
         varying = varied_keys(runs)
         raise ConfigError(
             f"--group-by {', '.join(unknown)}: no run has this config key. Keys that differ "
             f"between the runs: {', '.join(varying) if varying else 'none (one group)'}"
         )
-    ties: dict[tuple, list[str]] = {}
+    ties: dict[tuple, list[str]] = {}  # a split of the runs -> the keys that split them so
     for key in keys:
-        partition = _partition([repr(f.get(key, "<unset>")) for f in flat])
-        ties.setdefault(partition, []).append(key)
-    representatives = [
-        sorted(tied, key=lambda k: (not k.endswith("activation"), len(k), k))[0]
-        for tied in ties.values()
+        values = [repr(f.get(key, "<unset>")) for f in flat]
+        ties.setdefault(tuple(map(values.index, values)), []).append(key)
+    names = [min(t, key=lambda k: (not k.endswith("activation"), len(k), k)) for t in ties.values()]
+    single = len(names) == 1
+    labels = [
+        ", ".join(str(f.get(k, "unset")) if single else f"{k}={f.get(k)}" for k in names)
+        for f in flat
     ]
-    single = len(representatives) == 1
-
-    def label(run: RunData) -> str:
-        f = flatten(run.config)
-        parts = [str(f.get(k, "unset")) if single else f"{k}={f.get(k)}" for k in representatives]
-        return ", ".join(parts)
-
-    return _make_groups(runs, label)
+    return _make_groups(runs, labels)
 
 
-def _make_groups(runs: Sequence[RunData], label) -> list[Group]:
+def _make_groups(runs: Sequence[RunData], labels: Sequence[str]) -> list[Group]:
     groups: dict[str, Group] = {}
-    for run in runs:
-        name = label(run)
-        groups.setdefault(name, Group(name)).runs.append(run)
+    for run, label in zip(runs, labels):
+        groups.setdefault(label, Group(label)).runs.append(run)
     return list(groups.values())
-
-
-def _partition(values: list[str]) -> tuple:
-    first: dict[str, int] = {}
-    return tuple(first.setdefault(v, len(first)) for v in values)
 
 
 def run_summary(run: RunData, last_k: int | None = None) -> dict[str, float]:
@@ -109,31 +100,28 @@ def run_summary(run: RunData, last_k: int | None = None) -> dict[str, float]:
     if run.train:
         last = run.train[-1]
         out["last logged iteration"] = float(last["iteration"])
-        for key in ("avg_loss_d", "avg_loss_g", "avg_d_real", "avg_d_fake"):
-            if _finite(last.get(key)):
-                out[f"final {key[4:]} (running avg)"] = float(last[key])
+        averages = ("avg_loss_d", "avg_loss_g", "avg_d_real", "avg_d_fake")
+        for key, value in finite({k: last.get(k) for k in averages}).items():
+            out[f"final {key[4:]} (running avg)"] = value
         for key in run.parameter_keys():
             values = run.series(key)[1]
             if values:
                 out[f"final {key}"] = values[-1]
     if run.evals:
-        last = run.evals[-1]
-        for key in EVAL_METRICS:
-            if _finite(last.get(key)):
-                out[f"{key} (last periodic eval)"] = float(last[key])
+        for key, value in finite({k: run.evals[-1].get(k) for k in EVAL_METRICS}).items():
+            out[f"{key} (last periodic eval)"] = value
         if last_k:
             for key in EVAL_METRICS:
-                values = [float(e[key]) for e in run.evals[-last_k:] if _finite(e.get(key))]
+                values = list(finite([e.get(key) for e in run.evals[-last_k:]]).values())
                 if len(values) == min(last_k, len(run.evals)):
                     out[f"{key} (mean of last {last_k} periodic evals)"] = float(np.mean(values))
-        fids = [float(e["fid"]) for e in run.evals if _finite(e.get("fid"))]
+        fids = list(finite([e.get("fid") for e in run.evals]).values())
         if len(fids) > 1:
             out["fid (best periodic eval)"] = min(fids)
     for suite, data in run.eval_files.items():
         metrics = data.get("metrics") if isinstance(data.get("metrics"), dict) else data
-        for key in EVAL_METRICS:
-            if _finite(metrics.get(key)):
-                out[f"{key} (eval {suite})"] = float(metrics[key])
+        for key, value in finite({k: metrics.get(k) for k in EVAL_METRICS}).items():
+            out[f"{key} (eval {suite})"] = value
     collapse = first_collapse(run)
     if collapse is not None:
         out["collapse iteration"] = float(collapse)
@@ -208,7 +196,3 @@ def summary_table(
     for family, comparisons in families.items():
         adjust_comparisons(comparisons, family)
     return table
-
-
-def _finite(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
