@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ganzoo import __version__
 from ganzoo.experiments import Cell as GridCell
 from ganzoo.experiments import RecordStore, run_grid
 from ganzoo.experiments.executors import Executor
@@ -22,12 +23,6 @@ from ganzoo.leaderboard.tasks import Cell, Task, activation_label
 logger = logging.getLogger(__name__)
 
 
-def ganzoo_version() -> str:
-    from ganzoo import __version__
-
-    return __version__
-
-
 def cell_key(cell: Cell, task: Task, version: str | None = None) -> dict[str, Any]:
     """Everything a cell's result depends on, as a JSON-able dict (ganzoo 0.1's key)."""
     return {
@@ -36,7 +31,7 @@ def cell_key(cell: Cell, task: Task, version: str | None = None) -> dict[str, An
         "origin": cell.origin,  # a new plugin version runs its rows again
         **task.fingerprint(),
         "seed": int(cell.seed),
-        "ganzoo_version": version or ganzoo_version(),
+        "ganzoo_version": version or __version__,
     }
 
 
@@ -131,10 +126,8 @@ def run_leaderboard(
     from ganzoo.activations import ACTIVATIONS
     from ganzoo.leaderboard.board import build_board
 
-    version = ganzoo_version()
     store.check_writable()  # before any cell trains, not after the first one
-    stale = stale_count(store, {t.name: t for t in tasks}, version)
-    if stale:
+    if stale := stale_count(store, {t.name: t for t in tasks}, __version__):
         logger.warning(
             "%d stored result(s) of other task settings or versions are kept in %s, not used",
             stale,
@@ -146,7 +139,7 @@ def run_leaderboard(
         for name, kwargs in activations
         for seed in seeds
     ]
-    cells = grid_cells(pairs, version)
+    cells = grid_cells(pairs)
     if prepare is not None:
         prepare(cells)
     summary = run_grid(
@@ -154,4 +147,4 @@ def run_leaderboard(
     )
     labels = [activation_label(name, kwargs) for name, kwargs in activations]
     records = stored_records(store, cells)
-    return build_board(tasks, labels, list(seeds), records, baseline, version), summary
+    return build_board(tasks, labels, list(seeds), records, baseline, __version__), summary
