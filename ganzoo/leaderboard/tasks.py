@@ -134,8 +134,6 @@ def _options(task: Task, cell: Cell, settings: Any) -> dict[str, Any]:
 
 # -- image tasks: a short training run through ganzoo.train, scored by its periodic evaluation --
 
-RUN_SUBDIR = "run"
-
 
 def run_training(task: Task, cell: Cell, work_dir: Path) -> Mapping[str, Any]:
     """Train through :func:`ganzoo.train` in ``work_dir/run`` (in the cell's worker process);
@@ -143,8 +141,8 @@ def run_training(task: Task, cell: Cell, work_dir: Path) -> Mapping[str, Any]:
     interrupted leaderboard is resumed from its last checkpoint rather than started again."""
     import ganzoo
 
-    root = work_dir / RUN_SUBDIR
-    existing = _run_dirs(root)
+    root = work_dir / "run"
+    existing = sorted(p.parent for p in root.glob(f"*/*/{CONFIG_FILE}") if is_run_dir(p.parent))
     if existing and list_checkpoints(existing[-1]):
         result = ganzoo.train(None, resume=existing[-1], progress=False)
     else:
@@ -169,12 +167,6 @@ def training_overrides(task: Task, cell: Cell) -> list[str]:
         f"generator.activation_kwargs={kwargs}",
         f"discriminator.activation_kwargs={kwargs}",
     ]
-
-
-def _run_dirs(root: Path) -> list[Path]:
-    if not root.is_dir():
-        return []
-    return sorted(p.parent for p in root.glob(f"*/*/{CONFIG_FILE}") if is_run_dir(p.parent))
 
 
 # -- the suite ---------------------------------------------------------------------------------
