@@ -338,11 +338,10 @@ def _builtin_tasks() -> dict[str, Task]:
 TASKS: dict[str, Task] = _builtin_tasks()
 
 
-def get_task(name: str, tasks: Mapping[str, Task] | None = None) -> Task:
+def get_task(name: str) -> Task:
     """The task called ``name``; an unknown name is a ConfigError naming the closest one."""
-    tasks = TASKS if tasks is None else tasks
-    if name in tasks:
-        return tasks[name]
-    close = difflib.get_close_matches(name, list(tasks), n=1, cutoff=0.4)
+    if name in TASKS:
+        return TASKS[name]
+    close = difflib.get_close_matches(name, list(TASKS), n=1, cutoff=0.4)
     hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise ConfigError(f"unknown leaderboard task {name!r}.{hint} Tasks: {', '.join(tasks)}.")
+    raise ConfigError(f"unknown leaderboard task {name!r}.{hint} Tasks: {', '.join(TASKS)}.")
