@@ -101,10 +101,8 @@ def run_mixture(
     eval point; ``mixture`` names the dataset when it is not the task's name (ring8_converged)."""
     from ganzoo.leaderboard import mode_collapse as mc
 
-    settings = mc.MixtureSettings(**{**task.settings, "iterations": task.budget})
-    return mc.run_mixture_benchmark(
-        mixture or task.name, cell.activation, **_options(task, cell, settings)
-    )
+    options = _benchmark_options(task, cell, mc.MixtureSettings)
+    return mc.run_mixture_benchmark(mixture or task.name, cell.activation, **options)
 
 
 CLASSIFIER_ACCURACY = "classifier_accuracy"
@@ -118,15 +116,14 @@ def run_stacked_mnist(task: Task, cell: Cell, work_dir: Path) -> Mapping[str, An
     from ganzoo.leaderboard import mode_collapse as mc
 
     classify, accuracy = mc.digit_classifier()
-    settings = mc.StackedSettings(**{**task.settings, "iterations": task.budget})
-    result = mc.run_stacked_mnist_benchmark(
-        cell.activation, classify=classify, **_options(task, cell, settings)
-    )
+    options = _benchmark_options(task, cell, mc.StackedSettings)
+    result = mc.run_stacked_mnist_benchmark(cell.activation, classify=classify, **options)
     curve = [{**point, CLASSIFIER_ACCURACY: accuracy} for point in result.get("curve", [])]
     return {**result, "curve": curve}
 
 
-def _options(task: Task, cell: Cell, settings: Any) -> dict[str, Any]:
+def _benchmark_options(task: Task, cell: Cell, settings_type: type) -> dict[str, Any]:
+    settings = settings_type(**{**task.settings, "iterations": task.budget})
     kwargs = dict(cell.kwargs) or None
     eval_at = list(task.eval_points)
     return dict(seed=cell.seed, settings=settings, activation_kwargs=kwargs, eval_at=eval_at)
