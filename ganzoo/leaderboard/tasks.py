@@ -7,7 +7,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -186,29 +186,6 @@ QUARTERS = (0.25, 0.5, 1.0)
 HALVES = (0.5, 1.0)
 
 
-def _dcgan_config(data: dict[str, Any], batch_size: int, width: int, budget: int) -> dict[str, Any]:
-    """A short DCGAN run: checkpoints at every evaluation (so an interrupted cell resumes from
-    there), one sample grid at the end."""
-    return {
-        "architecture": "dcgan",
-        "data": data,
-        "train": {
-            "batch_size": batch_size,
-            "lr_g": 0.0002,
-            "lr_d": 0.0002,
-            "beta1": 0.5,
-            "log_every": 100,
-            "sample_every": budget,
-            "checkpoint_every": budget // 2,
-            "keep_checkpoints": 1,
-            "progress": False,
-        },
-        "generator": {"latent_dim": 64, "width": width},
-        "discriminator": {"width": width},
-        "eval": {"suite": "smoke"},
-    }
-
-
 SHORT_MIXTURE = {"batch_size": 128, "lr": 1e-3, "hidden_dim": 128, "depth": 2}
 # ring8 with PacGAN's learning rate and batch (1e-4, 100) on the same networks: LeakyReLU(0.2)
 # covers every mode with most samples high-quality; at 1e-3 it oscillates between 14% and 62%
@@ -243,7 +220,26 @@ def _image_task(
     name: str, description: str, *, data: dict[str, Any], batch_size: int, budget: int, cost: str
 ) -> Task:
     """A short width-16 DCGAN run through ``ganzoo.train``, scored by the smoke suite at half
-    and all of its budget."""
+    and all of its budget; it checkpoints at every evaluation (so an interrupted cell resumes
+    from there) and draws one sample grid at the end."""
+    config = {
+        "architecture": "dcgan",
+        "data": data,
+        "train": {
+            "batch_size": batch_size,
+            "lr_g": 0.0002,
+            "lr_d": 0.0002,
+            "beta1": 0.5,
+            "log_every": 100,
+            "sample_every": budget,
+            "checkpoint_every": budget // 2,
+            "keep_checkpoints": 1,
+            "progress": False,
+        },
+        "generator": {"latent_dim": 64, "width": 16},
+        "discriminator": {"width": 16},
+        "eval": {"suite": "smoke"},
+    }
     return Task(
         name=name,
         version=1,
@@ -252,37 +248,35 @@ def _image_task(
         eval_points=points(budget, HALVES),
         metrics=IMAGE_METRICS,
         run=run_training,
-        settings={"config": _dcgan_config(data, batch_size, 16, budget)},
+        settings={"config": config},
         cost=cost,
     )
 
 
 def _builtin_tasks() -> dict[str, Task]:
-    mnist_budget = 900
-    fashion_budget = 900
-    stacked_budget = 1000
+    stacked = Task(
+        name="stacked_mnist",
+        version=1,
+        description="DCGAN (width 16) on Stacked MNIST from mnist5k: modes of 1,000 and KL, "
+        "counted on 26,000 samples (PacGAN, VEEGAN)",
+        budget=1000,
+        eval_points=points(1000, QUARTERS),
+        metrics=STACKED_METRICS,
+        run=run_stacked_mnist,
+        settings={"batch_size": 64, "width": 16, "num_samples": 26000},
+        cost="about 90 s of one core per cell (training 47 s, 14 s per 26,000-sample count)",
+    )
     tasks = [
         _mixture_task("ring8", "mlp GAN on 8 Gaussians in a ring (VEEGAN, PacGAN), 2,500 samples"),
         _mixture_task("grid25", "mlp GAN on a 5x5 grid of 25 Gaussians (PacGAN), 2,500 samples"),
-        Task(
-            name="stacked_mnist",
-            version=1,
-            description="DCGAN (width 16) on Stacked MNIST from mnist5k: modes of 1,000 and KL, "
-            "counted on 26,000 samples (PacGAN, VEEGAN)",
-            budget=stacked_budget,
-            eval_points=points(stacked_budget, QUARTERS),
-            metrics=STACKED_METRICS,
-            run=run_stacked_mnist,
-            settings={"batch_size": 64, "width": 16, "num_samples": 26000},
-            cost="about 90 s of one core per cell (training 47 s, 14 s per 26,000-sample count)",
-        ),
+        stacked,
         _image_task(
             "mnist_dcgan",
             "DCGAN (width 16) on the 5,000 mnist5k digits, batch 64; FID/KID/coverage of the "
             "smoke suite (200 vs 200 images)",
             data={"name": "mnist5k", "image_size": 28},
             batch_size=64,
-            budget=mnist_budget,
+            budget=900,
             cost="about 150 s of one core per cell (training 51 s, 45 s per evaluation)",
         ),
         _image_task(
@@ -291,7 +285,7 @@ def _builtin_tasks() -> dict[str, Task]:
             "for the PSF paper's 5,000 CIFAR-10 cars); FID/KID/coverage of the smoke suite",
             data={"name": "fashion_mnist", "classes": ["Sneaker"], "limit": 5000, "image_size": 28},
             batch_size=32,
-            budget=fashion_budget,
+            budget=900,
             cost="about 130 s of one core per cell (training about 30 s, 45 s per evaluation)",
         ),
         # issue 24: the mixtures at convergence and Stacked MNIST at 5,000 updates
@@ -315,16 +309,13 @@ def _builtin_tasks() -> dict[str, Task]:
             mixture="grid25",
             cost="about 75-80 s of one core per cell with LeakyReLU (1.9 ms per update)",
         ),
-        Task(
+        replace(
+            stacked,
             name="stacked_mnist_5k",
-            version=1,
             description="stacked_mnist trained five times longer (5,000 updates), scored at "
             "1,000, 2,500 and 5,000: where the runs end, not only how fast modes are found",
-            budget=5 * stacked_budget,
-            eval_points=(stacked_budget, 5 * stacked_budget // 2, 5 * stacked_budget),
-            metrics=STACKED_METRICS,
-            run=run_stacked_mnist,
-            settings={"batch_size": 64, "width": 16, "num_samples": 26000},
+            budget=5000,
+            eval_points=(1000, 2500, 5000),
             cost="about 280 s of one core per cell (estimated from stacked_mnist: 47 s of training "
             "per 1,000 updates, 14 s per count)",
         ),
