@@ -175,15 +175,10 @@ def _mean_curve(
     curves: Mapping[int, list[dict[str, Any]]], eval_points: Sequence[int], metric: str
 ) -> list[dict[str, float]]:
     """Mean and std over successful seeds at each eval point."""
+    by_seed = {s: {int(p["iteration"]): p.get(metric) for p in c} for s, c in curves.items()}
     out = []
     for iteration in eval_points:
-        at = {
-            s: p.get(metric)
-            for s, c in curves.items()
-            for p in c
-            if int(p["iteration"]) == iteration
-        }
-        stats = describe(at)
+        stats = describe({s: values.get(iteration) for s, values in by_seed.items()})
         out.append({"iteration": iteration, "mean": _clean(stats.mean), "std": _clean(stats.std)})
     return out
 
