@@ -90,9 +90,7 @@ def build_board(
             row: dict[str, Any] = {"activation": label, "metrics": {}, "seeds_ok": len(mine)}
             row["seeds_failed"] = len(bad)
             for metric in task.metrics:
-                entry = {
-                    view: _stats(describe(seed_values(mine, metric.name, view))) for view in VIEWS
-                }
+                entry = {v: _stats(describe(seed_values(mine, metric.name, v))) for v in VIEWS}
                 entry["curve"] = _mean_curve(mine, task.eval_points, metric.name)
                 row["metrics"][metric.name] = entry
             for view in VIEWS:
@@ -114,16 +112,10 @@ def build_board(
             ],
             "rows": rows,
         }
-    overall = {
-        view: sorted(
-            (
-                {"activation": label, **asdict(interval)}
-                for label, interval in ranks[view][1].items()
-            ),
-            key=lambda e: (e["rank"], e["activation"]),
-        )
-        for view in VIEWS
-    }
+    overall = {}
+    for view in VIEWS:
+        entries = [{"activation": label, **asdict(i)} for label, i in ranks[view][1].items()]
+        overall[view] = sorted(entries, key=lambda e: (e["rank"], e["activation"]))
     return {
         "ganzoo_version": version,
         "seeds": list(seeds),
