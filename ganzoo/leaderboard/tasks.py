@@ -55,9 +55,6 @@ def activation_label(activation: str, kwargs: Mapping[str, Any]) -> str:
     return f"{activation}({inner})"
 
 
-RunFunction = Callable[["Task", Cell, Path], Mapping[str, Any]]
-
-
 @dataclass(frozen=True)
 class Task:
     """A leaderboard task. ``run(task, cell, work_dir)`` trains one cell and returns at least
@@ -70,7 +67,7 @@ class Task:
     budget: int  # generator updates
     eval_points: tuple[int, ...]  # generator updates at which the run is scored; last = budget
     metrics: tuple[Metric, ...]  # the first ranks the task
-    run: RunFunction
+    run: Callable[[Task, Cell, Path], Mapping[str, Any]]
     settings: Mapping[str, Any] = field(default_factory=dict)
     cost: str = ""  # measured cost of one cell, for people
 
