@@ -5,7 +5,6 @@ ranked (:func:`run_leaderboard`)."""
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -17,7 +16,7 @@ from ganzoo.experiments import Cell as GridCell
 from ganzoo.experiments import RecordStore, run_grid
 from ganzoo.experiments.executors import Executor
 from ganzoo.experiments.runner import Progress, RunSummary
-from ganzoo.experiments.store import FAILED, OK
+from ganzoo.experiments.store import FAILED, OK, plain
 from ganzoo.leaderboard.tasks import Cell, Task, activation_label
 
 logger = logging.getLogger(__name__)
@@ -82,7 +81,7 @@ def run_cell(payload: tuple[Task, Cell], work_dir: Path) -> dict[str, Any]:
 
 def stale_count(store: RecordStore, tasks: Mapping[str, Task], version: str) -> int:
     """How many stored records belong to another version of a task or of ganzoo."""
-    current = {name: json.loads(json.dumps(task.fingerprint())) for name, task in tasks.items()}
+    current = {name: plain(task.fingerprint()) for name, task in tasks.items()}
     stale = 0
     for record in store.records():
         key = record["key"]
