@@ -5,7 +5,6 @@ thread count on the CPU). docs/experiments.md gives the settings' sources."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -116,13 +115,13 @@ def run_stacked_mnist_benchmark(
     return train_and_score(arch, kwargs, sample, measure, settings, seed, threads, eval_at)
 
 
-def digit_classifier(cache_dir: str | os.PathLike | None = None) -> tuple[ClassifyFn, float]:
+def digit_classifier() -> tuple[ClassifyFn, float]:
     """The project's cached digit classifier (trained on mnist5k on first use) as a
     ``classify`` function for uint8 channels, and its held-out accuracy."""
     from evaluation.modes import classify_digits
     from ganzoo.digit_classifier import mnist5k_classifier
 
-    model, accuracy, _ = mnist5k_classifier(cache_dir)
+    model, accuracy, _ = mnist5k_classifier()
 
     def classify(channel: torch.Tensor) -> np.ndarray:
         if channel.dtype != torch.uint8:
