@@ -13,8 +13,6 @@ from ganzoo.report.figures import line_band, pyplot, save
 from ganzoo.report.formatting import compact as _num
 from ganzoo.report.formatting import mark, mean_std, p_value, with_interval
 
-RANKS_FIGURE = "leaderboard_ranks.png"
-CURVES_FIGURE = "leaderboard_curves.png"
 RANKS = ("rank_final", "rank_auc")
 
 
@@ -23,8 +21,8 @@ def write_leaderboard(board: dict[str, Any], out: Path, command: str) -> list[Pa
     that cannot be written is one :class:`~ganzoo.errors.WriteError`."""
     data = json.dumps({**board, "command": command}, indent=1)
     written = formatting.write_texts(out, {"leaderboard.json": data}, "leaderboard")
-    figures = [plot_ranks(board, out / RANKS_FIGURE), plot_curves(board, out / CURVES_FIGURE)]
-    figures = [f for f in figures if f]
+    ranks = plot_ranks(board, out / "leaderboard_ranks.png")
+    figures = [f for f in (ranks, plot_curves(board, out / "leaderboard_curves.png")) if f]
     markdown = format_markdown(board, command, figures)
     written += formatting.write_texts(out, {"leaderboard.md": markdown}, "leaderboard")
     return written + figures
@@ -174,11 +172,8 @@ def plot_ranks(board: dict[str, Any], output: Path) -> Path | None:
     axes = [axes] if len(panels) == 1 else list(axes)
     y = {label: i for i, label in enumerate(order)}
     for ax, (title, final, auc) in zip(axes, panels):
-        for entries, offset, color, name in (
-            (final, -0.15, "C0", "final"),
-            (auc, 0.15, "C3", "AUC"),
-        ):
-            for e in entries:
+        for ranks, offset, color, name in ((final, -0.15, "C0", "final"), (auc, 0.15, "C3", "AUC")):
+            for e in ranks:
                 pos = y[e["activation"]] + offset
                 ax.plot([e["low"], e["high"]], [pos, pos], color=color, linewidth=1.5)
                 ax.plot(e["rank"], pos, "o", color=color, markersize=4, label=name)
