@@ -140,13 +140,8 @@ def _task_section(name: str, table: dict[str, Any], baseline: str | None) -> lis
     body = []
     for row in table["rows"]:
         metric = row["metrics"][primary["name"]]
-        cells = [
-            _rank(row["rank_final"]),
-            row["activation"],
-            _cell(metric["final"]),
-            _cell(metric["auc"]),
-            _rank(row["rank_auc"]),
-        ]
+        cells = [_rank(row["rank_final"]), row["activation"], _cell(metric["final"])]
+        cells += [_cell(metric["auc"]), _rank(row["rank_auc"])]
         if baseline:
             cells += [_versus(row.get("vs_baseline_final")), _versus(row.get("vs_baseline_auc"))]
         cells += [_cell(row["metrics"][m["name"]]["final"]) for m in others]
