@@ -81,17 +81,9 @@ def run_cell(payload: tuple[Task, Cell], work_dir: Path) -> dict[str, Any]:
 
 def stale_count(store: RecordStore, tasks: Mapping[str, Task], version: str) -> int:
     """How many stored records belong to another version of a task or of ganzoo."""
-    current = {name: plain(task.fingerprint()) for name, task in tasks.items()}
-    stale = 0
-    for record in store.records():
-        key = record["key"]
-        fingerprint = current.get(key.get("task"))
-        if fingerprint is None:
-            continue
-        same_task = all(key.get(k) == v for k, v in fingerprint.items())
-        if not same_task or key.get("ganzoo_version") != version:
-            stale += 1
-    return stale
+    current = {n: {**plain(t.fingerprint()), "ganzoo_version": version} for n, t in tasks.items()}
+    keys = [record["key"] for record in store.records() if record["key"].get("task") in current]
+    return sum(any(key.get(k) != v for k, v in current[key["task"]].items()) for key in keys)
 
 
 def stored_records(
