@@ -67,13 +67,9 @@ def run_cell(payload: tuple[Task, Cell], work_dir: Path) -> dict[str, Any]:
     result = task.run(task, cell, work_dir)
     curve = [dict(point) for point in result.get("curve", [])]
     problem = check_curve(task, curve)
-    wanted = set(task.eval_points)
-    curve = [p for p in curve if int(p["iteration"]) in wanted]
-    record: dict[str, Any] = {
-        "status": OK if problem is None else FAILED,
-        "curve": curve,
-        "final": curve[-1] if curve else {},
-    }
+    curve = [p for p in curve if int(p["iteration"]) in task.eval_points]
+    final = curve[-1] if curve else {}
+    record = {"status": OK if problem is None else FAILED, "curve": curve, "final": final}
     if problem is not None:
         record["error"] = problem
     return record
