@@ -1,6 +1,6 @@
 """Training and scoring of the mode-collapse tasks (the ``mlp`` GAN on a 2-D mixture, a small
 DCGAN on Stacked MNIST; the activation in every hidden layer of both networks) with ganzoo's one
-plain loop (:func:`train_gan`: GANStep in a for loop, bit-identical for the same arguments and
+plain loop (:func:`train_and_score`: GANStep in a for loop, bit-identical for the same arguments and
 thread count on the CPU). docs/experiments.md gives the settings' sources."""
 
 from __future__ import annotations
