@@ -151,11 +151,10 @@ def training_overrides(task: Task, cell: Cell) -> list[str]:
     """The ``key=value`` overrides that put the cell's activation, seed and budget into the
     task's base config."""
     kwargs = json.dumps(dict(cell.kwargs), sort_keys=True)
-    every = task.eval_points[0]
     return [
         f"seed={cell.seed}",
         f"train.iterations={task.budget}",
-        f"eval.every={every}",
+        f"eval.every={task.eval_points[0]}",
         f"generator.activation={cell.activation}",
         f"discriminator.activation={cell.activation}",
         f"generator.activation_kwargs={kwargs}",
