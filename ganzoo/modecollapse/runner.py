@@ -113,8 +113,7 @@ def import_runs(path: Path, task: Task, cells: Sequence[GridCell], store: Record
     for cell, run in found:
         if cell is None or store.get(cell.group, cell.key) is not None:
             continue
-        point = {"iteration": task.budget}
-        point.update((k, v) for k, v in run.items() if k not in NOT_METRICS)
+        point = {"iteration": task.budget, **{k: v for k, v in run.items() if k not in NOT_METRICS}}
         record = {"status": OK, "curve": [point], "final": point, "imported_from": str(path)}
         store.put(cell.group, cell.key, {**record, "seconds": run.get("seconds", 0.0)})
         imported += 1
