@@ -74,8 +74,7 @@ def run_bench(
     store = RecordStore(Path(out) / STORE_DIR)
 
     def prepare(cells: list[GridCell]) -> None:
-        imported = import_runs(Path(out) / LEGACY_RUNS, task, cells, store)
-        if imported:
+        if imported := import_runs(Path(out) / LEGACY_RUNS, task, cells, store):
             logger.info("imported %d run(s) of %s into %s", imported, LEGACY_RUNS, store.root)
         if task.name == STACKED and any(store.get(c.group, c.key) is None for c in cells):
             # Trained and cached here once, rather than by every worker at the same time.
