@@ -141,12 +141,10 @@ def train_and_score(
     threads: int,
     eval_at: Sequence[int] | None,
 ) -> dict[str, Any]:
-    """Build G and D of ``architecture`` with ``options`` and train them: ``settings.iterations``
-    :class:`GANStep` updates (``n_critic`` D updates, then G on a fresh batch) with Adam on real
-    batches of ``sample(n, data_rng)``; ``measure`` the samples of the evaluation noise at
-    each ``eval_at`` count (the ``curve``) and at the end. ``seed`` sets the weights, data,
-    training noise and evaluation noise, each its own stream; the global RNG and the thread
-    count are restored afterwards."""
+    """Train G and D of ``architecture`` (built with ``options``) for ``settings.iterations``
+    GANStep updates and ``measure`` the samples of the evaluation noise at each ``eval_at``
+    count (the ``curve``) and at the end. ``seed`` sets the weights, data, training and
+    evaluation noise, each its own stream; the global RNG and thread count are restored."""
     checkpoints = sorted(set(eval_at or ()))
     if checkpoints and (checkpoints[0] < 1 or checkpoints[-1] > settings.iterations):
         raise ValueError(f"eval_at must lie in 1..{settings.iterations}, got {checkpoints}")
