@@ -181,7 +181,6 @@ QUARTERS = (0.25, 0.5, 1.0)
 # Inception passes) costs about 45 s of one core, more than the training it scores.
 HALVES = (0.5, 1.0)
 
-
 SHORT_MIXTURE = {"batch_size": 128, "lr": 1e-3, "hidden_dim": 128, "depth": 2}
 # ring8 with PacGAN's learning rate and batch (1e-4, 100) on the same networks: LeakyReLU(0.2)
 # covers every mode with most samples high-quality; at 1e-3 it oscillates between 14% and 62%
@@ -249,77 +248,72 @@ def _image_task(
     )
 
 
-def _builtin_tasks() -> dict[str, Task]:
-    stacked = Task(
-        name="stacked_mnist",
-        version=1,
-        description="DCGAN (width 16) on Stacked MNIST from mnist5k: modes of 1,000 and KL, "
-        "counted on 26,000 samples (PacGAN, VEEGAN)",
-        budget=1000,
-        eval_points=points(1000, QUARTERS),
-        metrics=STACKED_METRICS,
-        run=run_stacked_mnist,
-        settings={"batch_size": 64, "width": 16, "num_samples": 26000},
-        cost="about 90 s of one core per cell (training 47 s, 14 s per 26,000-sample count)",
-    )
-    tasks = [
-        _mixture_task("ring8", "mlp GAN on 8 Gaussians in a ring (VEEGAN, PacGAN), 2,500 samples"),
-        _mixture_task("grid25", "mlp GAN on a 5x5 grid of 25 Gaussians (PacGAN), 2,500 samples"),
-        stacked,
-        _image_task(
-            "mnist_dcgan",
-            "DCGAN (width 16) on the 5,000 mnist5k digits, batch 64; FID/KID/coverage of the "
-            "smoke suite (200 vs 200 images)",
-            data={"name": "mnist5k", "image_size": 28},
-            batch_size=64,
-            budget=900,
-            cost="about 150 s of one core per cell (training 51 s, 45 s per evaluation)",
-        ),
-        _image_task(
-            "fashion_single_class",
-            "DCGAN (width 16) on 5,000 Fashion-MNIST sneakers, batch 32 (the offline stand-in "
-            "for the PSF paper's 5,000 CIFAR-10 cars); FID/KID/coverage of the smoke suite",
-            data={"name": "fashion_mnist", "classes": ["Sneaker"], "limit": 5000, "image_size": 28},
-            batch_size=32,
-            budget=900,
-            cost="about 130 s of one core per cell (training about 30 s, 45 s per evaluation)",
-        ),
-        # issue 24: the mixtures at convergence and Stacked MNIST at 5,000 updates
-        _mixture_task(
-            "ring8_converged",
-            "ring8 trained to convergence: PacGAN's learning rate and batch (1e-4, 100) for "
-            "20,000 updates, where LeakyReLU covers 8 of 8 modes with 72-75% of its samples "
-            "high-quality (docs/results/mixtures_budget.md)",
-            budget=20_000,
-            settings=CONVERGED_RING,
-            mixture="ring8",
-            cost="about 30-40 s of one core per cell with LeakyReLU (1.5-2 ms per update)",
-        ),
-        _mixture_task(
-            "grid25_converged",
-            "grid25 trained to convergence: 40,000 updates at today's settings (1e-3, 128), "
-            "where LeakyReLU has 67-76% of its samples high-quality (PacGAN's 1e-4 reaches "
-            "only 26-34% by 50,000; docs/results/mixtures_budget.md)",
-            budget=40_000,
-            settings=SHORT_MIXTURE,
-            mixture="grid25",
-            cost="about 75-80 s of one core per cell with LeakyReLU (1.9 ms per update)",
-        ),
-        replace(
-            stacked,
-            name="stacked_mnist_5k",
-            description="stacked_mnist trained five times longer (5,000 updates), scored at "
-            "1,000, 2,500 and 5,000: where the runs end, not only how fast modes are found",
-            budget=5000,
-            eval_points=(1000, 2500, 5000),
-            cost="about 280 s of one core per cell (estimated from stacked_mnist: 47 s of training "
-            "per 1,000 updates, 14 s per count)",
-        ),
-    ]
-    return {task.name: task for task in tasks}
-
-
-TASKS: dict[str, Task] = _builtin_tasks()
+_STACKED_MNIST = Task(
+    name="stacked_mnist",
+    version=1,
+    description="DCGAN (width 16) on Stacked MNIST from mnist5k: modes of 1,000 and KL, "
+    "counted on 26,000 samples (PacGAN, VEEGAN)",
+    budget=1000,
+    eval_points=points(1000, QUARTERS),
+    metrics=STACKED_METRICS,
+    run=run_stacked_mnist,
+    settings={"batch_size": 64, "width": 16, "num_samples": 26000},
+    cost="about 90 s of one core per cell (training 47 s, 14 s per 26,000-sample count)",
+)
+_SUITE = [
+    _mixture_task("ring8", "mlp GAN on 8 Gaussians in a ring (VEEGAN, PacGAN), 2,500 samples"),
+    _mixture_task("grid25", "mlp GAN on a 5x5 grid of 25 Gaussians (PacGAN), 2,500 samples"),
+    _STACKED_MNIST,
+    _image_task(
+        "mnist_dcgan",
+        "DCGAN (width 16) on the 5,000 mnist5k digits, batch 64; FID/KID/coverage of the "
+        "smoke suite (200 vs 200 images)",
+        data={"name": "mnist5k", "image_size": 28},
+        batch_size=64,
+        budget=900,
+        cost="about 150 s of one core per cell (training 51 s, 45 s per evaluation)",
+    ),
+    _image_task(
+        "fashion_single_class",
+        "DCGAN (width 16) on 5,000 Fashion-MNIST sneakers, batch 32 (the offline stand-in "
+        "for the PSF paper's 5,000 CIFAR-10 cars); FID/KID/coverage of the smoke suite",
+        data={"name": "fashion_mnist", "classes": ["Sneaker"], "limit": 5000, "image_size": 28},
+        batch_size=32,
+        budget=900,
+        cost="about 130 s of one core per cell (training about 30 s, 45 s per evaluation)",
+    ),
+    # issue 24: the mixtures at convergence and Stacked MNIST at 5,000 updates
+    _mixture_task(
+        "ring8_converged",
+        "ring8 trained to convergence: PacGAN's learning rate and batch (1e-4, 100) for "
+        "20,000 updates, where LeakyReLU covers 8 of 8 modes with 72-75% of its samples "
+        "high-quality (docs/results/mixtures_budget.md)",
+        budget=20_000,
+        settings=CONVERGED_RING,
+        mixture="ring8",
+        cost="about 30-40 s of one core per cell with LeakyReLU (1.5-2 ms per update)",
+    ),
+    _mixture_task(
+        "grid25_converged",
+        "grid25 trained to convergence: 40,000 updates at today's settings (1e-3, 128), "
+        "where LeakyReLU has 67-76% of its samples high-quality (PacGAN's 1e-4 reaches "
+        "only 26-34% by 50,000; docs/results/mixtures_budget.md)",
+        budget=40_000,
+        mixture="grid25",
+        cost="about 75-80 s of one core per cell with LeakyReLU (1.9 ms per update)",
+    ),
+    replace(
+        _STACKED_MNIST,
+        name="stacked_mnist_5k",
+        description="stacked_mnist trained five times longer (5,000 updates), scored at "
+        "1,000, 2,500 and 5,000: where the runs end, not only how fast modes are found",
+        budget=5000,
+        eval_points=(1000, 2500, 5000),
+        cost="about 280 s of one core per cell (estimated from stacked_mnist: 47 s of training "
+        "per 1,000 updates, 14 s per count)",
+    ),
+]
+TASKS: dict[str, Task] = {task.name: task for task in _SUITE}
 
 
 def get_task(name: str) -> Task:
