@@ -13,14 +13,7 @@ import numpy as np
 
 from ganzoo.leaderboard.runner import OK
 from ganzoo.leaderboard.tasks import Task
-from ganzoo.report.aggregate import (
-    Comparison,
-    adjust_comparisons,
-    compare,
-    describe,
-    is_number,
-    rank_table,
-)
+from ganzoo.report.aggregate import Comparison, adjust_comparisons, compare, describe, rank_table
 from ganzoo.report.aggregate import finite_or_none as _clean
 
 Records = Mapping[tuple[str, str, int], Mapping[str, Any]]  # (task, label, seed) -> record
@@ -29,10 +22,11 @@ VIEWS = ("final", "auc")
 
 def seed_values(curves: Mapping[int, list[dict[str, Any]]], metric: str, view: str) -> dict:
     """One number per successful seed (``curves``: seed -> curve): the metric at the end of the
-    budget (``final``) or the area under its curve (``auc``)."""
-    out: dict[int, float] = {}
+    budget (``final``) or the area under its curve (``auc``); None or nan where there is no
+    finite value, which the statistics leave out."""
+    out: dict[int, float | None] = {}
     for seed, curve in curves.items():
-        values = [float(p[metric]) if is_number(p.get(metric)) else math.nan for p in curve]
+        values = [_clean(p.get(metric)) for p in curve]
         if values and view == "final":
             out[seed] = values[-1]
         elif values:
@@ -128,9 +122,9 @@ def build_board(
     }
 
 
-def area_under_curve(iterations: Sequence[int], values: Sequence[float]) -> float:
+def area_under_curve(iterations: Sequence[int], values: Sequence[float | None]) -> float:
     """The curve's mean level between its first and last point (trapezoid rule divided by the
-    span), in the metric's own units; the value itself for one point, nan if any is nan."""
+    span), in the metric's own units; the value itself for one point, nan if any is missing."""
     x = np.asarray(iterations, dtype=float)
     y = np.asarray(values, dtype=float)
     if y.size == 0 or not np.all(np.isfinite(y)):
