@@ -87,13 +87,8 @@ def stored_records(
 ) -> dict[tuple[str, str, int], dict[str, Any]]:
     """The records ``store`` holds for ``cells`` (of :func:`grid_cells`) by (task, activation
     label, seed): what :func:`ganzoo.leaderboard.board.build_board` takes."""
-    records = {}
-    for grid_cell in cells:
-        task, cell = grid_cell.payload
-        record = store.get(grid_cell.group, grid_cell.key)
-        if record is not None:
-            records[(task.name, cell.label(), cell.seed)] = record
-    return records
+    found = ((c.payload, store.get(c.group, c.key)) for c in cells)
+    return {(task.name, cell.label(), cell.seed): r for (task, cell), r in found if r is not None}
 
 
 def run_leaderboard(
