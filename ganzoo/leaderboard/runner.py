@@ -52,10 +52,9 @@ def check_curve(task: Task, curve: Sequence[Mapping[str, Any]]) -> str | None:
     metric), or None when it is fine."""
     by_iteration = {int(point["iteration"]): point for point in curve}
     for iteration in task.eval_points:
-        point = by_iteration.get(iteration)
-        if point is None:
+        if iteration not in by_iteration:
             return f"the run returned no scores at iteration {iteration}"
-        value = point.get(task.primary.name)
+        value = by_iteration[iteration].get(task.primary.name)
         if not isinstance(value, int | float) or not math.isfinite(value):
             return f"{task.primary.name} is {value!r} at iteration {iteration}"
     return None
