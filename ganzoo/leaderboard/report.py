@@ -62,8 +62,7 @@ def _versus(entry: dict[str, Any] | None) -> str:
 
 
 def format_markdown(board: dict[str, Any], command: str, figures: list[Path]) -> str:
-    seeds = board["seeds"]
-    baseline = board["baseline"]
+    seeds, baseline = board["seeds"], board["baseline"]
     lines = [
         "# Activation leaderboard",
         "",
@@ -121,8 +120,7 @@ def format_markdown(board: dict[str, Any], command: str, figures: list[Path]) ->
 
 
 def _task_section(name: str, table: dict[str, Any], baseline: str | None) -> list[str]:
-    primary = table["metrics"][0]
-    others = table["metrics"][1:]
+    primary, *others = table["metrics"]
     better = "higher" if primary["higher_is_better"] else "lower"
     points = ", ".join(str(p) for p in table["eval_points"])
     lines = [
