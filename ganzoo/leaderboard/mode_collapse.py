@@ -184,8 +184,7 @@ def train_and_score(
             curve = []
             for iteration in range(1, settings.iterations + 1):
                 output = step.update(sample(batch, data), iteration)
-                if checkpoints and iteration == checkpoints[0]:
-                    checkpoints.pop(0)
+                if iteration in checkpoints:
                     curve.append({"iteration": iteration, **score()})
             metrics = score()
     finally:
