@@ -106,10 +106,9 @@ CLASSIFIER_ACCURACY = "classifier_accuracy"
 
 
 def run_stacked_mnist(task: Task, cell: Cell, work_dir: Path) -> Mapping[str, Any]:
-    """Stacked MNIST: the small DCGAN of :mod:`~ganzoo.leaderboard.mode_collapse`; modes and KL
-    counted on 26,000 samples (PacGAN, VEEGAN) at each eval point. Each point also carries the
-    digit classifier's accuracy on its 1,000 held-out mnist5k digits (``classifier_accuracy``),
-    so the stored records say how far the mode counts can be trusted."""
+    """Stacked MNIST: the small DCGAN of :mod:`~ganzoo.leaderboard.mode_collapse`, modes and KL
+    counted at each eval point; each point also carries the digit classifier's held-out accuracy
+    (``classifier_accuracy``), so the stored records say how far the mode counts can be trusted."""
     from ganzoo.leaderboard import mode_collapse as mc
 
     classify, accuracy = mc.digit_classifier()
@@ -148,8 +147,7 @@ def run_training(task: Task, cell: Cell, work_dir: Path) -> Mapping[str, Any]:
 
 
 def training_overrides(task: Task, cell: Cell) -> list[str]:
-    """The ``key=value`` overrides that put the cell's activation, seed and budget into the
-    task's base config."""
+    """The ``key=value`` overrides putting the cell's activation, seed and budget in the config."""
     kwargs = json.dumps(dict(cell.kwargs), sort_keys=True)
     return [
         f"seed={cell.seed}",
