@@ -62,8 +62,7 @@ def run_bench(
     out: Path,
     executor: Executor | None = None,
 ) -> dict[str, Any]:
-    """Run every (activation with its kwargs, seed) cell of ``task`` that ``OUT/store`` lacks;
-    returns the board."""
+    """Run the cells of ``task`` that ``OUT/store`` lacks (old runs imported first); the board."""
     store = RecordStore(Path(out) / STORE_DIR)
 
     def prepare(cells: list[GridCell]) -> None:
