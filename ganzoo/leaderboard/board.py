@@ -63,16 +63,14 @@ def build_board(
     }
     directions = {task.name: task.primary.higher_is_better for task in tasks}
     ranks = {view: rank_table(primary[view], directions) for view in VIEWS}
+    others = [label for label in labels if label != baseline] if baseline in labels else []
     per_task_tables, failed = {}, []
     for task in tasks:
+        higher = task.primary.higher_is_better
         versus: dict[str, dict[str, Comparison]] = {}  # view -> label -> against the baseline
         for view in VIEWS:
             values = primary[view][task.name]
-            versus[view] = {
-                label: compare(values[baseline], values[label], task.primary.higher_is_better)
-                for label in labels
-                if label != baseline and baseline in labels
-            }
+            versus[view] = {a: compare(values[baseline], values[a], higher) for a in others}
             adjust_comparisons(versus[view], f"{task.name}, {view}")
         rows = []
         for label in labels:
