@@ -13,14 +13,7 @@ import numpy as np
 
 from ganzoo.leaderboard.runner import OK
 from ganzoo.leaderboard.tasks import Task
-from ganzoo.report.aggregate import (
-    Comparison,
-    adjust_comparisons,
-    compare,
-    describe,
-    is_number,
-    rank_table,
-)
+from ganzoo.report.aggregate import Comparison, adjust_comparisons, compare, describe, rank_table
 from ganzoo.report.aggregate import finite_or_none as _clean
 
 Records = Mapping[tuple[str, str, int], Mapping[str, Any]]  # (task, label, seed) -> record
@@ -29,10 +22,11 @@ VIEWS = ("final", "auc")
 
 def seed_values(curves: Mapping[int, list[dict[str, Any]]], metric: str, view: str) -> dict:
     """One number per successful seed (``curves``: seed -> curve): the metric at the end of the
-    budget (``final``) or the area under its curve (``auc``)."""
-    out: dict[int, float] = {}
+    budget (``final``) or the area under its curve (``auc``); None or nan where there is no
+    finite value, which the statistics leave out."""
+    out: dict[int, float | None] = {}
     for seed, curve in curves.items():
-        values = [float(p[metric]) if is_number(p.get(metric)) else math.nan for p in curve]
+        values = [_clean(p.get(metric)) for p in curve]
         if values and view == "final":
             out[seed] = values[-1]
         elif values:
@@ -69,16 +63,14 @@ def build_board(
     }
     directions = {task.name: task.primary.higher_is_better for task in tasks}
     ranks = {view: rank_table(primary[view], directions) for view in VIEWS}
+    others = [label for label in labels if label != baseline] if baseline in labels else []
     per_task_tables, failed = {}, []
     for task in tasks:
+        higher = task.primary.higher_is_better
         versus: dict[str, dict[str, Comparison]] = {}  # view -> label -> against the baseline
         for view in VIEWS:
             values = primary[view][task.name]
-            versus[view] = {
-                label: compare(values[baseline], values[label], task.primary.higher_is_better)
-                for label in labels
-                if label != baseline and baseline in labels
-            }
+            versus[view] = {a: compare(values[baseline], values[a], higher) for a in others}
             adjust_comparisons(versus[view], f"{task.name}, {view}")
         rows = []
         for label in labels:
@@ -90,9 +82,7 @@ def build_board(
             row: dict[str, Any] = {"activation": label, "metrics": {}, "seeds_ok": len(mine)}
             row["seeds_failed"] = len(bad)
             for metric in task.metrics:
-                entry = {
-                    view: _stats(describe(seed_values(mine, metric.name, view))) for view in VIEWS
-                }
+                entry = {v: _stats(describe(seed_values(mine, metric.name, v))) for v in VIEWS}
                 entry["curve"] = _mean_curve(mine, task.eval_points, metric.name)
                 row["metrics"][metric.name] = entry
             for view in VIEWS:
@@ -114,16 +104,10 @@ def build_board(
             ],
             "rows": rows,
         }
-    overall = {
-        view: sorted(
-            (
-                {"activation": label, **asdict(interval)}
-                for label, interval in ranks[view][1].items()
-            ),
-            key=lambda e: (e["rank"], e["activation"]),
-        )
-        for view in VIEWS
-    }
+    overall = {}
+    for view in VIEWS:
+        entries = [{"activation": label, **asdict(i)} for label, i in ranks[view][1].items()]
+        overall[view] = sorted(entries, key=lambda e: (e["rank"], e["activation"]))
     return {
         "ganzoo_version": version,
         "seeds": list(seeds),
@@ -136,9 +120,9 @@ def build_board(
     }
 
 
-def area_under_curve(iterations: Sequence[int], values: Sequence[float]) -> float:
+def area_under_curve(iterations: Sequence[int], values: Sequence[float | None]) -> float:
     """The curve's mean level between its first and last point (trapezoid rule divided by the
-    span), in the metric's own units; the value itself for one point, nan if any is nan."""
+    span), in the metric's own units; the value itself for one point, nan if any is missing."""
     x = np.asarray(iterations, dtype=float)
     y = np.asarray(values, dtype=float)
     if y.size == 0 or not np.all(np.isfinite(y)):
@@ -175,15 +159,10 @@ def _mean_curve(
     curves: Mapping[int, list[dict[str, Any]]], eval_points: Sequence[int], metric: str
 ) -> list[dict[str, float]]:
     """Mean and std over successful seeds at each eval point."""
+    by_seed = {s: {int(p["iteration"]): p.get(metric) for p in c} for s, c in curves.items()}
     out = []
     for iteration in eval_points:
-        at = {
-            s: p.get(metric)
-            for s, c in curves.items()
-            for p in c
-            if int(p["iteration"]) == iteration
-        }
-        stats = describe(at)
+        stats = describe({s: values.get(iteration) for s, values in by_seed.items()})
         out.append({"iteration": iteration, "mean": _clean(stats.mean), "std": _clean(stats.std)})
     return out
 

@@ -1,11 +1,10 @@
 """Training and scoring of the mode-collapse tasks (the ``mlp`` GAN on a 2-D mixture, a small
 DCGAN on Stacked MNIST; the activation in every hidden layer of both networks) with ganzoo's one
-plain loop (:func:`train_gan`: GANStep in a for loop, bit-identical for the same arguments and
+plain loop (:func:`train_and_score`: GANStep in a for loop, bit-identical for the same arguments and
 thread count on the CPU). docs/experiments.md gives the settings' sources."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -76,21 +75,13 @@ def run_mixture_benchmark(
     if settings.iterations < 1 or settings.batch_size < 1 or settings.num_samples < 1:
         raise ValueError(f"iterations, batch_size and num_samples must be >= 1: {settings}")
     mixture = get_mixture(task)
-    options = dict(data_shape=(2,), hidden_dim=settings.hidden_dim, depth=settings.depth)
+    kwargs = dict(data_shape=(2,), hidden_dim=settings.hidden_dim, depth=settings.depth)
+    kwargs.update(activation=activation, activation_kwargs=activation_kwargs)
 
     def measure(samples: torch.Tensor) -> dict[str, Any]:
         return mixture_metrics(samples, mixture.centers, mixture.std).as_dict()
 
-    return train_and_score(
-        "mlp",
-        {**options, "activation": activation, "activation_kwargs": activation_kwargs},
-        lambda rng: lambda n: mixture.sample(n, rng),
-        measure,
-        settings,
-        seed,
-        threads,
-        eval_at,
-    )
+    return train_and_score("mlp", kwargs, mixture.sample, measure, settings, seed, threads, eval_at)
 
 
 def run_stacked_mnist_benchmark(
@@ -111,33 +102,26 @@ def run_stacked_mnist_benchmark(
     digits = build_dataset("mnist5k")
     if classify is None:
         classify, _ = digit_classifier()
-    options = dict(data_shape=(3, *digits.images.shape[-2:]), width=settings.width)
+    kwargs = dict(data_shape=(3, *digits.images.shape[-2:]), width=settings.width)
+    kwargs.update(activation=activation, activation_kwargs=activation_kwargs)
 
-    def sampler(rng: torch.Generator) -> Callable[[int], torch.Tensor]:
-        return lambda n: to_unit_range(stack_digits(digits.images, digits.labels, n, rng)[0])
+    def sample(n: int, rng: torch.Generator) -> torch.Tensor:
+        return to_unit_range(stack_digits(digits.images, digits.labels, n, rng)[0])
 
     def measure(images: torch.Tensor) -> dict[str, Any]:
         return asdict(stacked_mode_metrics(classify_channels(from_unit_range(images), classify)))
 
-    return train_and_score(
-        settings.architecture,
-        {**options, "activation": activation, "activation_kwargs": activation_kwargs},
-        sampler,
-        measure,
-        settings,
-        seed,
-        threads,
-        eval_at,
-    )
+    arch = settings.architecture
+    return train_and_score(arch, kwargs, sample, measure, settings, seed, threads, eval_at)
 
 
-def digit_classifier(cache_dir: str | os.PathLike | None = None) -> tuple[ClassifyFn, float]:
+def digit_classifier() -> tuple[ClassifyFn, float]:
     """The project's cached digit classifier (trained on mnist5k on first use) as a
     ``classify`` function for uint8 channels, and its held-out accuracy."""
     from evaluation.modes import classify_digits
     from ganzoo.digit_classifier import mnist5k_classifier
 
-    model, accuracy, _ = mnist5k_classifier(cache_dir)
+    model, accuracy, _ = mnist5k_classifier()
 
     def classify(channel: torch.Tensor) -> np.ndarray:
         if channel.dtype != torch.uint8:
@@ -150,19 +134,17 @@ def digit_classifier(cache_dir: str | os.PathLike | None = None) -> tuple[Classi
 def train_and_score(
     architecture: str,
     options: dict[str, Any],
-    make_sampler: Callable[[torch.Generator], Callable[[int], torch.Tensor]],
+    sample: Callable[[int, torch.Generator], torch.Tensor],
     measure: Callable[[torch.Tensor], dict[str, Any]],
     settings: MixtureSettings | StackedSettings,
     seed: int,
     threads: int,
     eval_at: Sequence[int] | None,
 ) -> dict[str, Any]:
-    """Build G and D of ``architecture`` with ``options`` and train them: ``settings.iterations``
-    :class:`GANStep` updates (``n_critic`` D updates, then G on a fresh batch) with Adam on real
-    batches of ``make_sampler(data_rng)``; ``measure`` the samples of the evaluation noise at
-    each ``eval_at`` count (the ``curve``) and at the end. ``seed`` sets the weights, data,
-    training noise and evaluation noise, each its own stream; the global RNG and the thread
-    count are restored afterwards."""
+    """Train G and D of ``architecture`` (built with ``options``) for ``settings.iterations``
+    GANStep updates and ``measure`` the samples of the evaluation noise at each ``eval_at``
+    count (the ``curve``) and at the end. ``seed`` sets the weights, data, training and
+    evaluation noise, each its own stream; the global RNG and thread count are restored."""
     checkpoints = sorted(set(eval_at or ()))
     if checkpoints and (checkpoints[0] < 1 or checkpoints[-1] > settings.iterations):
         raise ValueError(f"eval_at must lie in 1..{settings.iterations}, got {checkpoints}")
@@ -175,7 +157,7 @@ def train_and_score(
             torch.manual_seed(seed)
             generator = arch.generator(latent_dim=settings.latent_dim, **options)
             discriminator = arch.discriminator(**options)
-            sample_real = make_sampler(torch.Generator().manual_seed(seed))
+            data = torch.Generator().manual_seed(seed)
 
             def score() -> dict[str, Any]:
                 generator.eval()
@@ -198,13 +180,11 @@ def train_and_score(
                 noise=torch.Generator().manual_seed(seed + 1_000_003),
                 fresh_generator_batch=True,
             )
+            batch = settings.batch_size * settings.n_critic  # real samples per update
             curve = []
             for iteration in range(1, settings.iterations + 1):
-                output = step.update(
-                    sample_real(settings.batch_size * settings.n_critic), iteration
-                )
-                if checkpoints and iteration == checkpoints[0]:
-                    checkpoints.pop(0)
+                output = step.update(sample(batch, data), iteration)
+                if iteration in checkpoints:
                     curve.append({"iteration": iteration, **score()})
             metrics = score()
     finally:

@@ -13,8 +13,6 @@ from ganzoo.report.figures import line_band, pyplot, save
 from ganzoo.report.formatting import compact as _num
 from ganzoo.report.formatting import mark, mean_std, p_value, with_interval
 
-RANKS_FIGURE = "leaderboard_ranks.png"
-CURVES_FIGURE = "leaderboard_curves.png"
 RANKS = ("rank_final", "rank_auc")
 
 
@@ -23,8 +21,8 @@ def write_leaderboard(board: dict[str, Any], out: Path, command: str) -> list[Pa
     that cannot be written is one :class:`~ganzoo.errors.WriteError`."""
     data = json.dumps({**board, "command": command}, indent=1)
     written = formatting.write_texts(out, {"leaderboard.json": data}, "leaderboard")
-    figures = [plot_ranks(board, out / RANKS_FIGURE), plot_curves(board, out / CURVES_FIGURE)]
-    figures = [f for f in figures if f]
+    ranks = plot_ranks(board, out / "leaderboard_ranks.png")
+    figures = [f for f in (ranks, plot_curves(board, out / "leaderboard_curves.png")) if f]
     markdown = format_markdown(board, command, figures)
     written += formatting.write_texts(out, {"leaderboard.md": markdown}, "leaderboard")
     return written + figures
@@ -64,8 +62,7 @@ def _versus(entry: dict[str, Any] | None) -> str:
 
 
 def format_markdown(board: dict[str, Any], command: str, figures: list[Path]) -> str:
-    seeds = board["seeds"]
-    baseline = board["baseline"]
+    seeds, baseline = board["seeds"], board["baseline"]
     lines = [
         "# Activation leaderboard",
         "",
@@ -123,8 +120,7 @@ def format_markdown(board: dict[str, Any], command: str, figures: list[Path]) ->
 
 
 def _task_section(name: str, table: dict[str, Any], baseline: str | None) -> list[str]:
-    primary = table["metrics"][0]
-    others = table["metrics"][1:]
+    primary, *others = table["metrics"]
     better = "higher" if primary["higher_is_better"] else "lower"
     points = ", ".join(str(p) for p in table["eval_points"])
     lines = [
@@ -142,13 +138,8 @@ def _task_section(name: str, table: dict[str, Any], baseline: str | None) -> lis
     body = []
     for row in table["rows"]:
         metric = row["metrics"][primary["name"]]
-        cells = [
-            _rank(row["rank_final"]),
-            row["activation"],
-            _cell(metric["final"]),
-            _cell(metric["auc"]),
-            _rank(row["rank_auc"]),
-        ]
+        cells = [_rank(row["rank_final"]), row["activation"], _cell(metric["final"])]
+        cells += [_cell(metric["auc"]), _rank(row["rank_auc"])]
         if baseline:
             cells += [_versus(row.get("vs_baseline_final")), _versus(row.get("vs_baseline_auc"))]
         cells += [_cell(row["metrics"][m["name"]]["final"]) for m in others]
@@ -174,11 +165,8 @@ def plot_ranks(board: dict[str, Any], output: Path) -> Path | None:
     axes = [axes] if len(panels) == 1 else list(axes)
     y = {label: i for i, label in enumerate(order)}
     for ax, (title, final, auc) in zip(axes, panels):
-        for entries, offset, color, name in (
-            (final, -0.15, "C0", "final"),
-            (auc, 0.15, "C3", "AUC"),
-        ):
-            for e in entries:
+        for ranks, offset, color, name in ((final, -0.15, "C0", "final"), (auc, 0.15, "C3", "AUC")):
+            for e in ranks:
                 pos = y[e["activation"]] + offset
                 ax.plot([e["low"], e["high"]], [pos, pos], color=color, linewidth=1.5)
                 ax.plot(e["rank"], pos, "o", color=color, markersize=4, label=name)

@@ -5,27 +5,21 @@ ranked (:func:`run_leaderboard`)."""
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ganzoo import __version__
 from ganzoo.experiments import Cell as GridCell
 from ganzoo.experiments import RecordStore, run_grid
 from ganzoo.experiments.executors import Executor
 from ganzoo.experiments.runner import Progress, RunSummary
-from ganzoo.experiments.store import FAILED, OK
+from ganzoo.experiments.store import FAILED, OK, plain
 from ganzoo.leaderboard.tasks import Cell, Task, activation_label
 
 logger = logging.getLogger(__name__)
-
-
-def ganzoo_version() -> str:
-    from ganzoo import __version__
-
-    return __version__
 
 
 def cell_key(cell: Cell, task: Task, version: str | None = None) -> dict[str, Any]:
@@ -36,7 +30,7 @@ def cell_key(cell: Cell, task: Task, version: str | None = None) -> dict[str, An
         "origin": cell.origin,  # a new plugin version runs its rows again
         **task.fingerprint(),
         "seed": int(cell.seed),
-        "ganzoo_version": version or ganzoo_version(),
+        "ganzoo_version": version or __version__,
     }
 
 
@@ -58,10 +52,9 @@ def check_curve(task: Task, curve: Sequence[Mapping[str, Any]]) -> str | None:
     metric), or None when it is fine."""
     by_iteration = {int(point["iteration"]): point for point in curve}
     for iteration in task.eval_points:
-        point = by_iteration.get(iteration)
-        if point is None:
+        if iteration not in by_iteration:
             return f"the run returned no scores at iteration {iteration}"
-        value = point.get(task.primary.name)
+        value = by_iteration[iteration].get(task.primary.name)
         if not isinstance(value, int | float) or not math.isfinite(value):
             return f"{task.primary.name} is {value!r} at iteration {iteration}"
     return None
@@ -73,13 +66,9 @@ def run_cell(payload: tuple[Task, Cell], work_dir: Path) -> dict[str, Any]:
     result = task.run(task, cell, work_dir)
     curve = [dict(point) for point in result.get("curve", [])]
     problem = check_curve(task, curve)
-    wanted = set(task.eval_points)
-    curve = [p for p in curve if int(p["iteration"]) in wanted]
-    record: dict[str, Any] = {
-        "status": OK if problem is None else FAILED,
-        "curve": curve,
-        "final": curve[-1] if curve else {},
-    }
+    curve = [p for p in curve if int(p["iteration"]) in task.eval_points]
+    final = curve[-1] if curve else {}
+    record = {"status": OK if problem is None else FAILED, "curve": curve, "final": final}
     if problem is not None:
         record["error"] = problem
     return record
@@ -87,17 +76,9 @@ def run_cell(payload: tuple[Task, Cell], work_dir: Path) -> dict[str, Any]:
 
 def stale_count(store: RecordStore, tasks: Mapping[str, Task], version: str) -> int:
     """How many stored records belong to another version of a task or of ganzoo."""
-    current = {name: json.loads(json.dumps(task.fingerprint())) for name, task in tasks.items()}
-    stale = 0
-    for record in store.records():
-        key = record["key"]
-        fingerprint = current.get(key.get("task"))
-        if fingerprint is None:
-            continue
-        same_task = all(key.get(k) == v for k, v in fingerprint.items())
-        if not same_task or key.get("ganzoo_version") != version:
-            stale += 1
-    return stale
+    current = {n: {**plain(t.fingerprint()), "ganzoo_version": version} for n, t in tasks.items()}
+    keys = [record["key"] for record in store.records() if record["key"].get("task") in current]
+    return sum(any(key.get(k) != v for k, v in current[key["task"]].items()) for key in keys)
 
 
 def stored_records(
@@ -105,13 +86,8 @@ def stored_records(
 ) -> dict[tuple[str, str, int], dict[str, Any]]:
     """The records ``store`` holds for ``cells`` (of :func:`grid_cells`) by (task, activation
     label, seed): what :func:`ganzoo.leaderboard.board.build_board` takes."""
-    records = {}
-    for grid_cell in cells:
-        task, cell = grid_cell.payload
-        record = store.get(grid_cell.group, grid_cell.key)
-        if record is not None:
-            records[(task.name, cell.label(), cell.seed)] = record
-    return records
+    found = ((c.payload, store.get(c.group, c.key)) for c in cells)
+    return {(task.name, cell.label(), cell.seed): r for (task, cell), r in found if r is not None}
 
 
 def run_leaderboard(
@@ -131,10 +107,8 @@ def run_leaderboard(
     from ganzoo.activations import ACTIVATIONS
     from ganzoo.leaderboard.board import build_board
 
-    version = ganzoo_version()
     store.check_writable()  # before any cell trains, not after the first one
-    stale = stale_count(store, {t.name: t for t in tasks}, version)
-    if stale:
+    if stale := stale_count(store, {t.name: t for t in tasks}, __version__):
         logger.warning(
             "%d stored result(s) of other task settings or versions are kept in %s, not used",
             stale,
@@ -146,7 +120,7 @@ def run_leaderboard(
         for name, kwargs in activations
         for seed in seeds
     ]
-    cells = grid_cells(pairs, version)
+    cells = grid_cells(pairs)
     if prepare is not None:
         prepare(cells)
     summary = run_grid(
@@ -154,4 +128,4 @@ def run_leaderboard(
     )
     labels = [activation_label(name, kwargs) for name, kwargs in activations]
     records = stored_records(store, cells)
-    return build_board(tasks, labels, list(seeds), records, baseline, version), summary
+    return build_board(tasks, labels, list(seeds), records, baseline, __version__), summary

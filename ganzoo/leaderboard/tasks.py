@@ -7,7 +7,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -55,9 +55,6 @@ def activation_label(activation: str, kwargs: Mapping[str, Any]) -> str:
     return f"{activation}({inner})"
 
 
-RunFunction = Callable[["Task", Cell, Path], Mapping[str, Any]]
-
-
 @dataclass(frozen=True)
 class Task:
     """A leaderboard task. ``run(task, cell, work_dir)`` trains one cell and returns at least
@@ -70,7 +67,7 @@ class Task:
     budget: int  # generator updates
     eval_points: tuple[int, ...]  # generator updates at which the run is scored; last = budget
     metrics: tuple[Metric, ...]  # the first ranks the task
-    run: RunFunction
+    run: Callable[[Task, Cell, Path], Mapping[str, Any]]
     settings: Mapping[str, Any] = field(default_factory=dict)
     cost: str = ""  # measured cost of one cell, for people
 
@@ -101,40 +98,34 @@ def run_mixture(
     eval point; ``mixture`` names the dataset when it is not the task's name (ring8_converged)."""
     from ganzoo.leaderboard import mode_collapse as mc
 
-    settings = mc.MixtureSettings(**{**task.settings, "iterations": task.budget})
-    return mc.run_mixture_benchmark(
-        mixture or task.name, cell.activation, **_options(task, cell, settings)
-    )
+    options = _benchmark_options(task, cell, mc.MixtureSettings)
+    return mc.run_mixture_benchmark(mixture or task.name, cell.activation, **options)
 
 
 CLASSIFIER_ACCURACY = "classifier_accuracy"
 
 
 def run_stacked_mnist(task: Task, cell: Cell, work_dir: Path) -> Mapping[str, Any]:
-    """Stacked MNIST: the small DCGAN of :mod:`~ganzoo.leaderboard.mode_collapse`; modes and KL
-    counted on 26,000 samples (PacGAN, VEEGAN) at each eval point. Each point also carries the
-    digit classifier's accuracy on its 1,000 held-out mnist5k digits (``classifier_accuracy``),
-    so the stored records say how far the mode counts can be trusted."""
+    """Stacked MNIST: the small DCGAN of :mod:`~ganzoo.leaderboard.mode_collapse`, modes and KL
+    counted at each eval point; each point also carries the digit classifier's held-out accuracy
+    (``classifier_accuracy``), so the stored records say how far the mode counts can be trusted."""
     from ganzoo.leaderboard import mode_collapse as mc
 
     classify, accuracy = mc.digit_classifier()
-    settings = mc.StackedSettings(**{**task.settings, "iterations": task.budget})
-    result = mc.run_stacked_mnist_benchmark(
-        cell.activation, classify=classify, **_options(task, cell, settings)
-    )
+    options = _benchmark_options(task, cell, mc.StackedSettings)
+    result = mc.run_stacked_mnist_benchmark(cell.activation, classify=classify, **options)
     curve = [{**point, CLASSIFIER_ACCURACY: accuracy} for point in result.get("curve", [])]
     return {**result, "curve": curve}
 
 
-def _options(task: Task, cell: Cell, settings: Any) -> dict[str, Any]:
+def _benchmark_options(task: Task, cell: Cell, settings_type: type) -> dict[str, Any]:
+    settings = settings_type(**{**task.settings, "iterations": task.budget})
     kwargs = dict(cell.kwargs) or None
     eval_at = list(task.eval_points)
     return dict(seed=cell.seed, settings=settings, activation_kwargs=kwargs, eval_at=eval_at)
 
 
 # -- image tasks: a short training run through ganzoo.train, scored by its periodic evaluation --
-
-RUN_SUBDIR = "run"
 
 
 def run_training(task: Task, cell: Cell, work_dir: Path) -> Mapping[str, Any]:
@@ -143,8 +134,8 @@ def run_training(task: Task, cell: Cell, work_dir: Path) -> Mapping[str, Any]:
     interrupted leaderboard is resumed from its last checkpoint rather than started again."""
     import ganzoo
 
-    root = work_dir / RUN_SUBDIR
-    existing = _run_dirs(root)
+    root = work_dir / "run"
+    existing = sorted(p.parent for p in root.glob(f"*/*/{CONFIG_FILE}") if is_run_dir(p.parent))
     if existing and list_checkpoints(existing[-1]):
         result = ganzoo.train(None, resume=existing[-1], progress=False)
     else:
@@ -156,25 +147,17 @@ def run_training(task: Task, cell: Cell, work_dir: Path) -> Mapping[str, Any]:
 
 
 def training_overrides(task: Task, cell: Cell) -> list[str]:
-    """The ``key=value`` overrides that put the cell's activation, seed and budget into the
-    task's base config."""
+    """The ``key=value`` overrides putting the cell's activation, seed and budget in the config."""
     kwargs = json.dumps(dict(cell.kwargs), sort_keys=True)
-    every = task.eval_points[0]
     return [
         f"seed={cell.seed}",
         f"train.iterations={task.budget}",
-        f"eval.every={every}",
+        f"eval.every={task.eval_points[0]}",
         f"generator.activation={cell.activation}",
         f"discriminator.activation={cell.activation}",
         f"generator.activation_kwargs={kwargs}",
         f"discriminator.activation_kwargs={kwargs}",
     ]
-
-
-def _run_dirs(root: Path) -> list[Path]:
-    if not root.is_dir():
-        return []
-    return sorted(p.parent for p in root.glob(f"*/*/{CONFIG_FILE}") if is_run_dir(p.parent))
 
 
 # -- the suite ---------------------------------------------------------------------------------
@@ -195,30 +178,6 @@ QUARTERS = (0.25, 0.5, 1.0)
 # The image tasks are scored at half and all of their budget only: one smoke evaluation (200
 # Inception passes) costs about 45 s of one core, more than the training it scores.
 HALVES = (0.5, 1.0)
-
-
-def _dcgan_config(data: dict[str, Any], batch_size: int, width: int, budget: int) -> dict[str, Any]:
-    """A short DCGAN run: checkpoints at every evaluation (so an interrupted cell resumes from
-    there), one sample grid at the end."""
-    return {
-        "architecture": "dcgan",
-        "data": data,
-        "train": {
-            "batch_size": batch_size,
-            "lr_g": 0.0002,
-            "lr_d": 0.0002,
-            "beta1": 0.5,
-            "log_every": 100,
-            "sample_every": budget,
-            "checkpoint_every": budget // 2,
-            "keep_checkpoints": 1,
-            "progress": False,
-        },
-        "generator": {"latent_dim": 64, "width": width},
-        "discriminator": {"width": width},
-        "eval": {"suite": "smoke"},
-    }
-
 
 SHORT_MIXTURE = {"batch_size": 128, "lr": 1e-3, "hidden_dim": 128, "depth": 2}
 # ring8 with PacGAN's learning rate and batch (1e-4, 100) on the same networks: LeakyReLU(0.2)
@@ -254,7 +213,26 @@ def _image_task(
     name: str, description: str, *, data: dict[str, Any], batch_size: int, budget: int, cost: str
 ) -> Task:
     """A short width-16 DCGAN run through ``ganzoo.train``, scored by the smoke suite at half
-    and all of its budget."""
+    and all of its budget; it checkpoints at every evaluation (so an interrupted cell resumes
+    from there) and draws one sample grid at the end."""
+    config = {
+        "architecture": "dcgan",
+        "data": data,
+        "train": {
+            "batch_size": batch_size,
+            "lr_g": 0.0002,
+            "lr_d": 0.0002,
+            "beta1": 0.5,
+            "log_every": 100,
+            "sample_every": budget,
+            "checkpoint_every": budget // 2,
+            "keep_checkpoints": 1,
+            "progress": False,
+        },
+        "generator": {"latent_dim": 64, "width": 16},
+        "discriminator": {"width": 16},
+        "eval": {"suite": "smoke"},
+    }
     return Task(
         name=name,
         version=1,
@@ -263,94 +241,83 @@ def _image_task(
         eval_points=points(budget, HALVES),
         metrics=IMAGE_METRICS,
         run=run_training,
-        settings={"config": _dcgan_config(data, batch_size, 16, budget)},
+        settings={"config": config},
         cost=cost,
     )
 
 
-def _builtin_tasks() -> dict[str, Task]:
-    mnist_budget = 900
-    fashion_budget = 900
-    stacked_budget = 1000
-    tasks = [
-        _mixture_task("ring8", "mlp GAN on 8 Gaussians in a ring (VEEGAN, PacGAN), 2,500 samples"),
-        _mixture_task("grid25", "mlp GAN on a 5x5 grid of 25 Gaussians (PacGAN), 2,500 samples"),
-        Task(
-            name="stacked_mnist",
-            version=1,
-            description="DCGAN (width 16) on Stacked MNIST from mnist5k: modes of 1,000 and KL, "
-            "counted on 26,000 samples (PacGAN, VEEGAN)",
-            budget=stacked_budget,
-            eval_points=points(stacked_budget, QUARTERS),
-            metrics=STACKED_METRICS,
-            run=run_stacked_mnist,
-            settings={"batch_size": 64, "width": 16, "num_samples": 26000},
-            cost="about 90 s of one core per cell (training 47 s, 14 s per 26,000-sample count)",
-        ),
-        _image_task(
-            "mnist_dcgan",
-            "DCGAN (width 16) on the 5,000 mnist5k digits, batch 64; FID/KID/coverage of the "
-            "smoke suite (200 vs 200 images)",
-            data={"name": "mnist5k", "image_size": 28},
-            batch_size=64,
-            budget=mnist_budget,
-            cost="about 150 s of one core per cell (training 51 s, 45 s per evaluation)",
-        ),
-        _image_task(
-            "fashion_single_class",
-            "DCGAN (width 16) on 5,000 Fashion-MNIST sneakers, batch 32 (the offline stand-in "
-            "for the PSF paper's 5,000 CIFAR-10 cars); FID/KID/coverage of the smoke suite",
-            data={"name": "fashion_mnist", "classes": ["Sneaker"], "limit": 5000, "image_size": 28},
-            batch_size=32,
-            budget=fashion_budget,
-            cost="about 130 s of one core per cell (training about 30 s, 45 s per evaluation)",
-        ),
-        # issue 24: the mixtures at convergence and Stacked MNIST at 5,000 updates
-        _mixture_task(
-            "ring8_converged",
-            "ring8 trained to convergence: PacGAN's learning rate and batch (1e-4, 100) for "
-            "20,000 updates, where LeakyReLU covers 8 of 8 modes with 72-75% of its samples "
-            "high-quality (docs/results/mixtures_budget.md)",
-            budget=20_000,
-            settings=CONVERGED_RING,
-            mixture="ring8",
-            cost="about 30-40 s of one core per cell with LeakyReLU (1.5-2 ms per update)",
-        ),
-        _mixture_task(
-            "grid25_converged",
-            "grid25 trained to convergence: 40,000 updates at today's settings (1e-3, 128), "
-            "where LeakyReLU has 67-76% of its samples high-quality (PacGAN's 1e-4 reaches "
-            "only 26-34% by 50,000; docs/results/mixtures_budget.md)",
-            budget=40_000,
-            settings=SHORT_MIXTURE,
-            mixture="grid25",
-            cost="about 75-80 s of one core per cell with LeakyReLU (1.9 ms per update)",
-        ),
-        Task(
-            name="stacked_mnist_5k",
-            version=1,
-            description="stacked_mnist trained five times longer (5,000 updates), scored at "
-            "1,000, 2,500 and 5,000: where the runs end, not only how fast modes are found",
-            budget=5 * stacked_budget,
-            eval_points=(stacked_budget, 5 * stacked_budget // 2, 5 * stacked_budget),
-            metrics=STACKED_METRICS,
-            run=run_stacked_mnist,
-            settings={"batch_size": 64, "width": 16, "num_samples": 26000},
-            cost="about 280 s of one core per cell (estimated from stacked_mnist: 47 s of training "
-            "per 1,000 updates, 14 s per count)",
-        ),
-    ]
-    return {task.name: task for task in tasks}
+_STACKED_MNIST = Task(
+    name="stacked_mnist",
+    version=1,
+    description="DCGAN (width 16) on Stacked MNIST from mnist5k: modes of 1,000 and KL, "
+    "counted on 26,000 samples (PacGAN, VEEGAN)",
+    budget=1000,
+    eval_points=points(1000, QUARTERS),
+    metrics=STACKED_METRICS,
+    run=run_stacked_mnist,
+    settings={"batch_size": 64, "width": 16, "num_samples": 26000},
+    cost="about 90 s of one core per cell (training 47 s, 14 s per 26,000-sample count)",
+)
+_SUITE = [
+    _mixture_task("ring8", "mlp GAN on 8 Gaussians in a ring (VEEGAN, PacGAN), 2,500 samples"),
+    _mixture_task("grid25", "mlp GAN on a 5x5 grid of 25 Gaussians (PacGAN), 2,500 samples"),
+    _STACKED_MNIST,
+    _image_task(
+        "mnist_dcgan",
+        "DCGAN (width 16) on the 5,000 mnist5k digits, batch 64; FID/KID/coverage of the "
+        "smoke suite (200 vs 200 images)",
+        data={"name": "mnist5k", "image_size": 28},
+        batch_size=64,
+        budget=900,
+        cost="about 150 s of one core per cell (training 51 s, 45 s per evaluation)",
+    ),
+    _image_task(
+        "fashion_single_class",
+        "DCGAN (width 16) on 5,000 Fashion-MNIST sneakers, batch 32 (the offline stand-in "
+        "for the PSF paper's 5,000 CIFAR-10 cars); FID/KID/coverage of the smoke suite",
+        data={"name": "fashion_mnist", "classes": ["Sneaker"], "limit": 5000, "image_size": 28},
+        batch_size=32,
+        budget=900,
+        cost="about 130 s of one core per cell (training about 30 s, 45 s per evaluation)",
+    ),
+    # issue 24: the mixtures at convergence and Stacked MNIST at 5,000 updates
+    _mixture_task(
+        "ring8_converged",
+        "ring8 trained to convergence: PacGAN's learning rate and batch (1e-4, 100) for "
+        "20,000 updates, where LeakyReLU covers 8 of 8 modes with 72-75% of its samples "
+        "high-quality (docs/results/mixtures_budget.md)",
+        budget=20_000,
+        settings=CONVERGED_RING,
+        mixture="ring8",
+        cost="about 30-40 s of one core per cell with LeakyReLU (1.5-2 ms per update)",
+    ),
+    _mixture_task(
+        "grid25_converged",
+        "grid25 trained to convergence: 40,000 updates at today's settings (1e-3, 128), "
+        "where LeakyReLU has 67-76% of its samples high-quality (PacGAN's 1e-4 reaches "
+        "only 26-34% by 50,000; docs/results/mixtures_budget.md)",
+        budget=40_000,
+        mixture="grid25",
+        cost="about 75-80 s of one core per cell with LeakyReLU (1.9 ms per update)",
+    ),
+    replace(
+        _STACKED_MNIST,
+        name="stacked_mnist_5k",
+        description="stacked_mnist trained five times longer (5,000 updates), scored at "
+        "1,000, 2,500 and 5,000: where the runs end, not only how fast modes are found",
+        budget=5000,
+        eval_points=(1000, 2500, 5000),
+        cost="about 280 s of one core per cell (estimated from stacked_mnist: 47 s of training "
+        "per 1,000 updates, 14 s per count)",
+    ),
+]
+TASKS: dict[str, Task] = {task.name: task for task in _SUITE}
 
 
-TASKS: dict[str, Task] = _builtin_tasks()
-
-
-def get_task(name: str, tasks: Mapping[str, Task] | None = None) -> Task:
+def get_task(name: str) -> Task:
     """The task called ``name``; an unknown name is a ConfigError naming the closest one."""
-    tasks = TASKS if tasks is None else tasks
-    if name in tasks:
-        return tasks[name]
-    close = difflib.get_close_matches(name, list(tasks), n=1, cutoff=0.4)
+    if name in TASKS:
+        return TASKS[name]
+    close = difflib.get_close_matches(name, list(TASKS), n=1, cutoff=0.4)
     hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise ConfigError(f"unknown leaderboard task {name!r}.{hint} Tasks: {', '.join(tasks)}.")
+    raise ConfigError(f"unknown leaderboard task {name!r}.{hint} Tasks: {', '.join(TASKS)}.")

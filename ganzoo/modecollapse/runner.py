@@ -11,7 +11,7 @@ import json
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +23,7 @@ from ganzoo.experiments.store import OK
 from ganzoo.leaderboard import mode_collapse
 from ganzoo.leaderboard.mode_collapse import MixtureSettings, StackedSettings, run_mixture_benchmark
 from ganzoo.leaderboard.runner import run_leaderboard
-from ganzoo.leaderboard.tasks import (
-    MIXTURE_METRICS,
-    STACKED_METRICS,
-    Task,
-    run_mixture,
-    run_stacked_mnist,
-)
+from ganzoo.leaderboard.tasks import TASKS, Task
 
 # tests/ganzoo/test_same_numbers.py imports the mixture run from here, where the bench had it.
 __all__ = ["MixtureSettings", "StackedSettings", "bench_task", "run_bench", "run_mixture_benchmark"]
@@ -49,16 +43,15 @@ def bench_task(name: str, settings: MixtureSettings | StackedSettings) -> Task:
     whose budget is ``settings.iterations``, scored once, at the end."""
     fixed = asdict(settings)
     budget = fixed.pop("iterations")
-    stacked = name == STACKED
-    return Task(
+    return replace(
+        TASKS[STACKED if name == STACKED else "ring8"],  # for its metrics and its run function
         name=name,
         version=1,
         description=f"ganzoo bench mode-collapse on {name}",
         budget=budget,
         eval_points=(budget,),
-        metrics=STACKED_METRICS if stacked else MIXTURE_METRICS,
-        run=run_stacked_mnist if stacked else run_mixture,
         settings=fixed,
+        cost="",
     )
 
 
@@ -69,13 +62,11 @@ def run_bench(
     out: Path,
     executor: Executor | None = None,
 ) -> dict[str, Any]:
-    """Run every (activation with its kwargs, seed) cell of ``task`` that ``OUT/store`` lacks;
-    returns the board."""
+    """Run the cells of ``task`` that ``OUT/store`` lacks (old runs imported first); the board."""
     store = RecordStore(Path(out) / STORE_DIR)
 
     def prepare(cells: list[GridCell]) -> None:
-        imported = import_runs(Path(out) / LEGACY_RUNS, task, cells, store)
-        if imported:
+        if imported := import_runs(Path(out) / LEGACY_RUNS, task, cells, store):
             logger.info("imported %d run(s) of %s into %s", imported, LEGACY_RUNS, store.root)
         if task.name == STACKED and any(store.get(c.group, c.key) is None for c in cells):
             # Trained and cached here once, rather than by every worker at the same time.
@@ -113,8 +104,7 @@ def import_runs(path: Path, task: Task, cells: Sequence[GridCell], store: Record
     for cell, run in found:
         if cell is None or store.get(cell.group, cell.key) is not None:
             continue
-        point = {"iteration": task.budget}
-        point.update((k, v) for k, v in run.items() if k not in NOT_METRICS)
+        point = {"iteration": task.budget, **{k: v for k, v in run.items() if k not in NOT_METRICS}}
         record = {"status": OK, "curve": [point], "final": point, "imported_from": str(path)}
         store.put(cell.group, cell.key, {**record, "seconds": run.get("seconds", 0.0)})
         imported += 1
