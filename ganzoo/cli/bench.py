@@ -7,13 +7,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ganzoo.cli.executor_args import add_executor_arguments, executor_from_args
-from ganzoo.cli.leaderboard import (
-    add_grid_arguments,
-    check_positive,
-    quoted_activations,
-    resolve_activations,
-)
+from ganzoo.cli.executor_args import add_executor_arguments, check_at_least, executor_from_args
+from ganzoo.cli.leaderboard import add_grid_arguments, quoted_activations, resolve_activations
 from ganzoo.data.mixtures import mixture_names
 from ganzoo.errors import ConfigError, GanzooError
 from ganzoo.losses import get_loss
@@ -90,7 +85,7 @@ def _check_task(task: str) -> None:
 def _settings(args: argparse.Namespace) -> MixtureSettings | StackedSettings:
     """The run settings the options ask for; a bad value is one ConfigError."""
     # --jobs is checked by executor_from_args
-    check_positive(args, "seeds", "iterations", "batch_size", "n_critic")
+    check_at_least(args, seeds=1, iterations=1, batch_size=1, n_critic=1)
     keys = ("iterations", "batch_size", "loss", "n_critic", "architecture")
     given = {k: getattr(args, k) for k in keys if getattr(args, k)}
     if "loss" in given:

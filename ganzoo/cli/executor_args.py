@@ -32,14 +32,19 @@ def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def check_at_least(args: argparse.Namespace, **least: int) -> None:
+    """Refuse an option below its least value (``--seeds 0``) in one line; unset ones pass."""
+    for option, minimum in least.items():
+        value = getattr(args, option)
+        if value is not None and value < minimum:
+            flag = "--" + option.replace("_", "-")
+            raise ConfigError(f"{flag} must be at least {minimum}; got {value}")
+
+
 def executor_from_args(args: argparse.Namespace, store_root: Path) -> Executor:
     """The executor the options (and the command's ``--jobs``) ask for, checked; submitit's job
     files go to ``STORE/submitit``."""
-    limits = {"jobs": 1, "time": 1, "gpus_per_job": 0, "cells_per_job": 1}
-    for option, least in limits.items():
-        if getattr(args, option) < least:
-            flag = "--" + option.replace("_", "-")
-            raise ConfigError(f"{flag} must be at least {least}; got {getattr(args, option)}")
+    check_at_least(args, jobs=1, time=1, gpus_per_job=0, cells_per_job=1)
     return make_executor(
         args.executor,
         jobs=args.jobs,

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from ganzoo.cli.executor_args import add_executor_arguments, executor_from_args
+from ganzoo.cli.executor_args import add_executor_arguments, check_at_least, executor_from_args
 from ganzoo.errors import ConfigError, GanzooError
 
 DEFAULT_BASELINE = "leaky_relu"
@@ -187,7 +187,7 @@ def leaderboard_command(args: argparse.Namespace) -> int:
                 f"{task.primary.name}; {task.cost}"
             )
         return 0
-    check_positive(args, "seeds")  # --jobs is checked by executor_from_args
+    check_at_least(args, seeds=1)  # --jobs is checked by executor_from_args
     tasks = resolve_tasks(args.tasks)
     store = RecordStore(args.store if args.store is not None else args.out / "store")
     executor = executor_from_args(args, store.root)
@@ -211,15 +211,6 @@ def leaderboard_command(args: argparse.Namespace) -> int:
     for path in paths:
         print(path)
     return 0
-
-
-def check_positive(args: argparse.Namespace, *options: str) -> None:
-    """Refuse an option below 1 (``--seeds 0``) in one line."""
-    for option in options:
-        value = getattr(args, option)
-        if value is not None and value < 1:
-            flag = "--" + option.replace("_", "-")
-            raise ConfigError(f"{flag} must be at least 1; got {value}.")
 
 
 def resolve_tasks(text: str) -> list:
