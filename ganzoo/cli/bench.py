@@ -53,25 +53,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     mc.add_argument(
         "--iterations",
         type=int,
-        default=None,
         help=f"generator updates per run (default {defaults.iterations}; "
         f"{stacked.iterations} for stacked_mnist)",
     )
     mc.add_argument(
         "--batch-size",
         type=int,
-        default=None,
         help=f"default {defaults.batch_size} ({stacked.batch_size} for stacked_mnist)",
     )
     mc.add_argument(
         "--architecture",
-        default=None,
         help="stacked_mnist only: dcgan (default) or resnet (the SNGAN ResNet at 28 px)",
     )
-    mc.add_argument("--loss", default=None, help="a registered loss (default bce)")
-    mc.add_argument(
-        "--n-critic", type=int, default=None, help="discriminator updates per generator update"
-    )
+    mc.add_argument("--loss", help="a registered loss (default bce)")
+    mc.add_argument("--n-critic", type=int, help="discriminator updates per generator update")
     add_executor_arguments(mc)
     mc.set_defaults(func=mode_collapse_command)
 

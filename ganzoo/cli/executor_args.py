@@ -22,7 +22,7 @@ def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
         "--cells-per-job cells through submitit (pip install 'ganzoo[slurm]'); "
         "submitit-local: the same jobs as local processes, to try a setup",
     )
-    group.add_argument("--partition", default=None, help="Slurm partition (--executor slurm)")
+    group.add_argument("--partition", help="Slurm partition (--executor slurm)")
     group.add_argument(
         "--time", type=int, default=60, help="minutes a Slurm job may run (default 60)"
     )

@@ -35,9 +35,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=",".join(TASKS),
         help=f"comma-separated tasks (default: all of {', '.join(TASKS)})",
     )
-    parser.add_argument(
-        "--store", type=Path, default=None, help="results store (default OUT/store)"
-    )
+    parser.add_argument("--store", type=Path, help="results store (default OUT/store)")
     parser.add_argument(
         "--baseline",
         default=DEFAULT_BASELINE,
