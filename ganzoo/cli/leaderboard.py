@@ -5,6 +5,7 @@ activations here too)."""
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -192,8 +193,9 @@ def leaderboard_command(args: argparse.Namespace) -> int:
     activations = resolve_activations(args.activations, args.baseline)
     base_name, base_kwargs = parse_activation(args.baseline)
     baseline = activation_label(ACTIVATIONS._normalise(base_name), base_kwargs)
+    say = functools.partial(print, flush=True)
     board, summary = run_leaderboard(
-        tasks, activations, range(args.seeds), store, executor, baseline, args.retry_failed, _say
+        tasks, activations, range(args.seeds), store, executor, baseline, args.retry_failed, say
     )
     paths = write_leaderboard(board, args.out, _command(args, activations, tasks))
     print(
@@ -228,22 +230,13 @@ def resolve_tasks(text: str) -> list:
     return [get_task(name) for name in names]
 
 
-def _say(message: str) -> None:
-    print(message, flush=True)
-
-
 def _command(args: argparse.Namespace, activations, tasks) -> str:
-    parts = [
-        "ganzoo leaderboard",
-        f"--activations {quoted_activations(activations)}",
-        f"--tasks {','.join(t.name for t in tasks)}",
-        f"--seeds {args.seeds}",
-        f"--baseline {args.baseline}",
-        f"--out {args.out}",
-    ]
-    if args.jobs > 1:
-        parts.append(f"--jobs {args.jobs}")
-    return " ".join(parts)
+    jobs = f" --jobs {args.jobs}" if args.jobs > 1 else ""
+    return (
+        f"ganzoo leaderboard --activations {quoted_activations(activations)} --tasks "
+        f"{','.join(t.name for t in tasks)} --seeds {args.seeds} --baseline {args.baseline} "
+        f"--out {args.out}{jobs}"
+    )
 
 
 def quoted_activations(activations: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
