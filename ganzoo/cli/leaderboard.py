@@ -70,19 +70,17 @@ def add_grid_arguments(
 
 def split_top_level(text: str) -> list[str]:
     """Split at commas outside parentheses: 'a,b(x=1,y=2)' -> ['a', 'b(x=1,y=2)']."""
-    parts, depth, current = [], 0, ""
+    parts, depth = [""], 0
     for char in text:
-        if char == "," and depth == 0:
-            parts.append(current)
-            current = ""
-            continue
         depth += {"(": 1, ")": -1}.get(char, 0)
         if depth < 0:
             raise ConfigError(f"unbalanced ')' in {text!r}")
-        current += char
+        if char == "," and depth == 0:
+            parts.append("")
+        else:
+            parts[-1] += char
     if depth != 0:
         raise ConfigError(f"unbalanced '(' in {text!r}")
-    parts.append(current)
     return [p.strip() for p in parts if p.strip()]
 
 
