@@ -110,14 +110,13 @@ def mode_collapse_command(args: argparse.Namespace) -> int:
     executor = executor_from_args(args, out / STORE_DIR)
     task = bench_task(args.task, settings)
     board = run_bench(task, activations, range(args.seeds), out, executor)
-    title = (
-        f"Mode collapse on {args.task}: {args.seeds} seeds, {settings.iterations} iterations, "
-        f"batch {settings.batch_size}; mean ± sample std over seeds"
-    )
     markdown = format_markdown(board, _command(args, activations, settings, out), [])
     texts = {"summary.csv": format_csv(board), "summary.md": markdown}
     formatting.write_texts(out, texts, "summary")
-    print(title)
+    print(
+        f"Mode collapse on {args.task}: {args.seeds} seeds, {settings.iterations} iterations, "
+        f"batch {settings.batch_size}; mean ± sample std over seeds"
+    )
     print(format_text(board))
     print(out)
     return 0
@@ -125,13 +124,10 @@ def mode_collapse_command(args: argparse.Namespace) -> int:
 
 def _command(args: argparse.Namespace, activations, settings, out: Path) -> str:
     """The command that regenerates this summary (its store reused)."""
-    parts = [
-        f"ganzoo bench mode-collapse --task {args.task}",
-        f"--activations {quoted_activations(activations)}",
-        f"--seeds {args.seeds} --iterations {settings.iterations}",
-        f"--batch-size {settings.batch_size}",
-    ]
-    for option in ("architecture", "loss", "n_critic"):
-        if getattr(args, option):
-            parts.append(f"--{option.replace('_', '-')} {getattr(args, option)}")
-    return " ".join([*parts, f"--out {out}"])
+    given = [option for option in ("architecture", "loss", "n_critic") if getattr(args, option)]
+    extra = "".join(f" --{option.replace('_', '-')} {getattr(args, option)}" for option in given)
+    return (
+        f"ganzoo bench mode-collapse --task {args.task} --activations "
+        f"{quoted_activations(activations)} --seeds {args.seeds} --iterations "
+        f"{settings.iterations} --batch-size {settings.batch_size}{extra} --out {out}"
+    )
