@@ -11,17 +11,20 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import torch
 import yaml
 
+from ganzoo.activations import ACTIVATIONS, create_activation
 from ganzoo.cli.executor_args import add_executor_arguments, check_at_least, executor_from_args
 from ganzoo.errors import ConfigError, GanzooError
+from ganzoo.experiments import RecordStore
+from ganzoo.leaderboard.runner import run_leaderboard
+from ganzoo.leaderboard.tasks import TASKS, activation_label, get_task
 
 DEFAULT_BASELINE = "leaky_relu"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    from ganzoo.leaderboard.tasks import TASKS
-
     parser = subparsers.add_parser(
         "leaderboard",
         help="rank activations on a fixed suite of GAN tasks over seeds",
@@ -113,8 +116,6 @@ def resolve_activations(text: str | None, baseline: str | None) -> list[tuple[st
     added when missing. Named activations that are unknown or do not build are refused in one
     line; with no list, every registered one runs, a plugin that does not build left out with
     a warning."""
-    from ganzoo.activations import ACTIVATIONS, create_activation
-
     normal = ACTIVATIONS._normalise
     if text is None:
         wanted = [(name, {}) for name in ACTIVATIONS.names()]
@@ -146,10 +147,6 @@ def check_kwargs_work(name: str, kwargs: dict[str, Any], module: Any) -> None:
     """Refuse kwargs that build but break the activation (``elu(alpha=abc)``): the module fails
     on a small input where the same activation with its defaults works. An activation that
     fails with its defaults too is left to fail its cells (a plugin's own bug)."""
-    import torch
-
-    from ganzoo.activations import create_activation
-
     if not kwargs:
         return
     probe = torch.linspace(-2.0, 2.0, 16).reshape(2, 8)
@@ -169,11 +166,7 @@ def check_kwargs_work(name: str, kwargs: dict[str, Any], module: Any) -> None:
 
 
 def leaderboard_command(args: argparse.Namespace) -> int:
-    from ganzoo.activations import ACTIVATIONS
-    from ganzoo.experiments import RecordStore
-    from ganzoo.leaderboard.report import write_leaderboard
-    from ganzoo.leaderboard.runner import run_leaderboard
-    from ganzoo.leaderboard.tasks import TASKS, activation_label
+    from ganzoo.leaderboard.report import write_leaderboard  # (matplotlib: lazily)
 
     if args.list_tasks:
         for task in TASKS.values():
@@ -214,8 +207,6 @@ def leaderboard_command(args: argparse.Namespace) -> int:
 def resolve_tasks(text: str) -> list:
     """The tasks named in ``--tasks``, each once (a repeated name would count twice in the
     mean rank): an unknown name or a repeat is refused in one line."""
-    from ganzoo.leaderboard.tasks import TASKS, get_task
-
     names = [name.strip() for name in text.split(",") if name.strip()]
     if not names:
         raise ConfigError(f"--tasks needs at least one task: {', '.join(TASKS)}")
@@ -239,6 +230,4 @@ def _command(args: argparse.Namespace, activations, tasks) -> str:
 
 def quoted_activations(activations: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
     """The activations as ``--activations`` takes them, quoted for a shell."""
-    from ganzoo.leaderboard.tasks import activation_label
-
     return "'" + ",".join(activation_label(n, k).replace(" ", "") for n, k in activations) + "'"
