@@ -199,8 +199,7 @@ def leaderboard_command(args: argparse.Namespace) -> int:
             f"  {position:>2}. {entry['activation']:<24} {entry['rank']:.2f} "
             f"[{entry['low']:.1f}, {entry['high']:.1f}]"
         )
-    for path in paths:
-        print(path)
+    print(*paths, sep="\n")
     return 0
 
 
