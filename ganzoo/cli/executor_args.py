@@ -42,8 +42,7 @@ def check_at_least(args: argparse.Namespace, **least: int) -> None:
 
 
 def executor_from_args(args: argparse.Namespace, store_root: Path) -> Executor:
-    """The executor the options (and the command's ``--jobs``) ask for, checked; submitit's job
-    files go to ``STORE/submitit``."""
+    """The executor the options (and the command's ``--jobs``) ask for, checked."""
     check_at_least(args, jobs=1, time=1, gpus_per_job=0, cells_per_job=1)
     return make_executor(
         args.executor,
