@@ -85,17 +85,16 @@ def _settings(args: argparse.Namespace) -> MixtureSettings | StackedSettings:
     given = {k: getattr(args, k) for k in keys if getattr(args, k)}
     if "loss" in given:
         get_loss(given["loss"])  # an unknown loss fails here, before any training
-    architecture = given.pop("architecture", None)
-    if architecture is not None:
-        allowed = ("dcgan", "resnet") if args.task == STACKED else ("mlp",)
-        if architecture not in allowed:
-            raise ConfigError(
-                f"--architecture {architecture!r} does not fit {args.task}: it trains "
-                f"{' or '.join(allowed)} (the 2-D mixtures an mlp, Stacked MNIST 28 px images)"
-            )
-        if args.task == STACKED:
-            given["architecture"] = architecture
-    return StackedSettings(**given) if args.task == STACKED else MixtureSettings(**given)
+    allowed = ("dcgan", "resnet") if args.task == STACKED else ("mlp",)
+    if "architecture" in given and given["architecture"] not in allowed:
+        raise ConfigError(
+            f"--architecture {given['architecture']!r} does not fit {args.task}: it trains "
+            f"{' or '.join(allowed)} (the 2-D mixtures an mlp, Stacked MNIST 28 px images)"
+        )
+    if args.task == STACKED:
+        return StackedSettings(**given)
+    given.pop("architecture", None)  # mlp, the mixtures' only network, is no setting of theirs
+    return MixtureSettings(**given)
 
 
 def mode_collapse_command(args: argparse.Namespace) -> int:
