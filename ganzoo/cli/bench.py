@@ -7,13 +7,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ganzoo.cli.executor_args import add_executor_arguments, executor_from_args
-from ganzoo.cli.leaderboard import (
-    add_grid_arguments,
-    check_positive,
-    quoted_activations,
-    resolve_activations,
-)
+from ganzoo.cli.executor_args import add_executor_arguments, check_at_least, executor_from_args
+from ganzoo.cli.leaderboard import add_grid_arguments, quoted_activations, resolve_activations
 from ganzoo.data.mixtures import mixture_names
 from ganzoo.errors import ConfigError, GanzooError
 from ganzoo.losses import get_loss
@@ -58,25 +53,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     mc.add_argument(
         "--iterations",
         type=int,
-        default=None,
         help=f"generator updates per run (default {defaults.iterations}; "
         f"{stacked.iterations} for stacked_mnist)",
     )
     mc.add_argument(
         "--batch-size",
         type=int,
-        default=None,
         help=f"default {defaults.batch_size} ({stacked.batch_size} for stacked_mnist)",
     )
     mc.add_argument(
         "--architecture",
-        default=None,
         help="stacked_mnist only: dcgan (default) or resnet (the SNGAN ResNet at 28 px)",
     )
-    mc.add_argument("--loss", default=None, help="a registered loss (default bce)")
-    mc.add_argument(
-        "--n-critic", type=int, default=None, help="discriminator updates per generator update"
-    )
+    mc.add_argument("--loss", help="a registered loss (default bce)")
+    mc.add_argument("--n-critic", type=int, help="discriminator updates per generator update")
     add_executor_arguments(mc)
     mc.set_defaults(func=mode_collapse_command)
 
@@ -90,22 +80,21 @@ def _check_task(task: str) -> None:
 def _settings(args: argparse.Namespace) -> MixtureSettings | StackedSettings:
     """The run settings the options ask for; a bad value is one ConfigError."""
     # --jobs is checked by executor_from_args
-    check_positive(args, "seeds", "iterations", "batch_size", "n_critic")
+    check_at_least(args, seeds=1, iterations=1, batch_size=1, n_critic=1)
     keys = ("iterations", "batch_size", "loss", "n_critic", "architecture")
     given = {k: getattr(args, k) for k in keys if getattr(args, k)}
     if "loss" in given:
         get_loss(given["loss"])  # an unknown loss fails here, before any training
-    architecture = given.pop("architecture", None)
-    if architecture is not None:
-        allowed = ("dcgan", "resnet") if args.task == STACKED else ("mlp",)
-        if architecture not in allowed:
-            raise ConfigError(
-                f"--architecture {architecture!r} does not fit {args.task}: it trains "
-                f"{' or '.join(allowed)} (the 2-D mixtures an mlp, Stacked MNIST 28 px images)"
-            )
-        if args.task == STACKED:
-            given["architecture"] = architecture
-    return StackedSettings(**given) if args.task == STACKED else MixtureSettings(**given)
+    allowed = ("dcgan", "resnet") if args.task == STACKED else ("mlp",)
+    if "architecture" in given and given["architecture"] not in allowed:
+        raise ConfigError(
+            f"--architecture {given['architecture']!r} does not fit {args.task}: it trains "
+            f"{' or '.join(allowed)} (the 2-D mixtures an mlp, Stacked MNIST 28 px images)"
+        )
+    if args.task == STACKED:
+        return StackedSettings(**given)
+    given.pop("architecture", None)  # mlp, the mixtures' only network, is no setting of theirs
+    return MixtureSettings(**given)
 
 
 def mode_collapse_command(args: argparse.Namespace) -> int:
@@ -120,14 +109,13 @@ def mode_collapse_command(args: argparse.Namespace) -> int:
     executor = executor_from_args(args, out / STORE_DIR)
     task = bench_task(args.task, settings)
     board = run_bench(task, activations, range(args.seeds), out, executor)
-    title = (
-        f"Mode collapse on {args.task}: {args.seeds} seeds, {settings.iterations} iterations, "
-        f"batch {settings.batch_size}; mean ± sample std over seeds"
-    )
     markdown = format_markdown(board, _command(args, activations, settings, out), [])
     texts = {"summary.csv": format_csv(board), "summary.md": markdown}
     formatting.write_texts(out, texts, "summary")
-    print(title)
+    print(
+        f"Mode collapse on {args.task}: {args.seeds} seeds, {settings.iterations} iterations, "
+        f"batch {settings.batch_size}; mean ± sample std over seeds"
+    )
     print(format_text(board))
     print(out)
     return 0
@@ -135,13 +123,10 @@ def mode_collapse_command(args: argparse.Namespace) -> int:
 
 def _command(args: argparse.Namespace, activations, settings, out: Path) -> str:
     """The command that regenerates this summary (its store reused)."""
-    parts = [
-        f"ganzoo bench mode-collapse --task {args.task}",
-        f"--activations {quoted_activations(activations)}",
-        f"--seeds {args.seeds} --iterations {settings.iterations}",
-        f"--batch-size {settings.batch_size}",
-    ]
-    for option in ("architecture", "loss", "n_critic"):
-        if getattr(args, option):
-            parts.append(f"--{option.replace('_', '-')} {getattr(args, option)}")
-    return " ".join([*parts, f"--out {out}"])
+    given = [option for option in ("architecture", "loss", "n_critic") if getattr(args, option)]
+    extra = "".join(f" --{option.replace('_', '-')} {getattr(args, option)}" for option in given)
+    return (
+        f"ganzoo bench mode-collapse --task {args.task} --activations "
+        f"{quoted_activations(activations)} --seeds {args.seeds} --iterations "
+        f"{settings.iterations} --batch-size {settings.batch_size}{extra} --out {out}"
+    )

@@ -22,7 +22,7 @@ def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
         "--cells-per-job cells through submitit (pip install 'ganzoo[slurm]'); "
         "submitit-local: the same jobs as local processes, to try a setup",
     )
-    group.add_argument("--partition", default=None, help="Slurm partition (--executor slurm)")
+    group.add_argument("--partition", help="Slurm partition (--executor slurm)")
     group.add_argument(
         "--time", type=int, default=60, help="minutes a Slurm job may run (default 60)"
     )
@@ -32,14 +32,18 @@ def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def executor_from_args(args: argparse.Namespace, store_root: Path) -> Executor:
-    """The executor the options (and the command's ``--jobs``) ask for, checked; submitit's job
-    files go to ``STORE/submitit``."""
-    limits = {"jobs": 1, "time": 1, "gpus_per_job": 0, "cells_per_job": 1}
-    for option, least in limits.items():
-        if getattr(args, option) < least:
+def check_at_least(args: argparse.Namespace, **least: int) -> None:
+    """Refuse an option below its least value (``--seeds 0``) in one line; unset ones pass."""
+    for option, minimum in least.items():
+        value = getattr(args, option)
+        if value is not None and value < minimum:
             flag = "--" + option.replace("_", "-")
-            raise ConfigError(f"{flag} must be at least {least}; got {getattr(args, option)}")
+            raise ConfigError(f"{flag} must be at least {minimum}; got {value}")
+
+
+def executor_from_args(args: argparse.Namespace, store_root: Path) -> Executor:
+    """The executor the options (and the command's ``--jobs``) ask for, checked."""
+    check_at_least(args, jobs=1, time=1, gpus_per_job=0, cells_per_job=1)
     return make_executor(
         args.executor,
         jobs=args.jobs,

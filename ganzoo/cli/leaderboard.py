@@ -5,22 +5,26 @@ activations here too)."""
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import torch
 import yaml
 
-from ganzoo.cli.executor_args import add_executor_arguments, executor_from_args
+from ganzoo.activations import ACTIVATIONS, create_activation
+from ganzoo.cli.executor_args import add_executor_arguments, check_at_least, executor_from_args
 from ganzoo.errors import ConfigError, GanzooError
+from ganzoo.experiments import RecordStore
+from ganzoo.leaderboard.runner import run_leaderboard
+from ganzoo.leaderboard.tasks import TASKS, activation_label, get_task
 
 DEFAULT_BASELINE = "leaky_relu"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    from ganzoo.leaderboard.tasks import TASKS
-
     parser = subparsers.add_parser(
         "leaderboard",
         help="rank activations on a fixed suite of GAN tasks over seeds",
@@ -35,9 +39,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=",".join(TASKS),
         help=f"comma-separated tasks (default: all of {', '.join(TASKS)})",
     )
-    parser.add_argument(
-        "--store", type=Path, default=None, help="results store (default OUT/store)"
-    )
+    parser.add_argument("--store", type=Path, help="results store (default OUT/store)")
     parser.add_argument(
         "--baseline",
         default=DEFAULT_BASELINE,
@@ -71,19 +73,17 @@ def add_grid_arguments(
 
 def split_top_level(text: str) -> list[str]:
     """Split at commas outside parentheses: 'a,b(x=1,y=2)' -> ['a', 'b(x=1,y=2)']."""
-    parts, depth, current = [], 0, ""
+    parts, depth = [""], 0
     for char in text:
-        if char == "," and depth == 0:
-            parts.append(current)
-            current = ""
-            continue
         depth += {"(": 1, ")": -1}.get(char, 0)
         if depth < 0:
             raise ConfigError(f"unbalanced ')' in {text!r}")
-        current += char
+        if char == "," and depth == 0:
+            parts.append("")
+        else:
+            parts[-1] += char
     if depth != 0:
         raise ConfigError(f"unbalanced '(' in {text!r}")
-    parts.append(current)
     return [p.strip() for p in parts if p.strip()]
 
 
@@ -116,8 +116,6 @@ def resolve_activations(text: str | None, baseline: str | None) -> list[tuple[st
     added when missing. Named activations that are unknown or do not build are refused in one
     line; with no list, every registered one runs, a plugin that does not build left out with
     a warning."""
-    from ganzoo.activations import ACTIVATIONS, create_activation
-
     normal = ACTIVATIONS._normalise
     if text is None:
         wanted = [(name, {}) for name in ACTIVATIONS.names()]
@@ -149,10 +147,6 @@ def check_kwargs_work(name: str, kwargs: dict[str, Any], module: Any) -> None:
     """Refuse kwargs that build but break the activation (``elu(alpha=abc)``): the module fails
     on a small input where the same activation with its defaults works. An activation that
     fails with its defaults too is left to fail its cells (a plugin's own bug)."""
-    import torch
-
-    from ganzoo.activations import create_activation
-
     if not kwargs:
         return
     probe = torch.linspace(-2.0, 2.0, 16).reshape(2, 8)
@@ -172,11 +166,7 @@ def check_kwargs_work(name: str, kwargs: dict[str, Any], module: Any) -> None:
 
 
 def leaderboard_command(args: argparse.Namespace) -> int:
-    from ganzoo.activations import ACTIVATIONS
-    from ganzoo.experiments import RecordStore
-    from ganzoo.leaderboard.report import write_leaderboard
-    from ganzoo.leaderboard.runner import run_leaderboard
-    from ganzoo.leaderboard.tasks import TASKS, activation_label
+    from ganzoo.leaderboard.report import write_leaderboard  # (matplotlib: lazily)
 
     if args.list_tasks:
         for task in TASKS.values():
@@ -187,15 +177,16 @@ def leaderboard_command(args: argparse.Namespace) -> int:
                 f"{task.primary.name}; {task.cost}"
             )
         return 0
-    check_positive(args, "seeds")  # --jobs is checked by executor_from_args
+    check_at_least(args, seeds=1)  # --jobs is checked by executor_from_args
     tasks = resolve_tasks(args.tasks)
     store = RecordStore(args.store if args.store is not None else args.out / "store")
     executor = executor_from_args(args, store.root)
     activations = resolve_activations(args.activations, args.baseline)
     base_name, base_kwargs = parse_activation(args.baseline)
     baseline = activation_label(ACTIVATIONS._normalise(base_name), base_kwargs)
+    say = functools.partial(print, flush=True)
     board, summary = run_leaderboard(
-        tasks, activations, range(args.seeds), store, executor, baseline, args.retry_failed, _say
+        tasks, activations, range(args.seeds), store, executor, baseline, args.retry_failed, say
     )
     paths = write_leaderboard(board, args.out, _command(args, activations, tasks))
     print(
@@ -208,25 +199,13 @@ def leaderboard_command(args: argparse.Namespace) -> int:
             f"  {position:>2}. {entry['activation']:<24} {entry['rank']:.2f} "
             f"[{entry['low']:.1f}, {entry['high']:.1f}]"
         )
-    for path in paths:
-        print(path)
+    print(*paths, sep="\n")
     return 0
-
-
-def check_positive(args: argparse.Namespace, *options: str) -> None:
-    """Refuse an option below 1 (``--seeds 0``) in one line."""
-    for option in options:
-        value = getattr(args, option)
-        if value is not None and value < 1:
-            flag = "--" + option.replace("_", "-")
-            raise ConfigError(f"{flag} must be at least 1; got {value}.")
 
 
 def resolve_tasks(text: str) -> list:
     """The tasks named in ``--tasks``, each once (a repeated name would count twice in the
     mean rank): an unknown name or a repeat is refused in one line."""
-    from ganzoo.leaderboard.tasks import TASKS, get_task
-
     names = [name.strip() for name in text.split(",") if name.strip()]
     if not names:
         raise ConfigError(f"--tasks needs at least one task: {', '.join(TASKS)}")
@@ -239,26 +218,15 @@ def resolve_tasks(text: str) -> list:
     return [get_task(name) for name in names]
 
 
-def _say(message: str) -> None:
-    print(message, flush=True)
-
-
 def _command(args: argparse.Namespace, activations, tasks) -> str:
-    parts = [
-        "ganzoo leaderboard",
-        f"--activations {quoted_activations(activations)}",
-        f"--tasks {','.join(t.name for t in tasks)}",
-        f"--seeds {args.seeds}",
-        f"--baseline {args.baseline}",
-        f"--out {args.out}",
-    ]
-    if args.jobs > 1:
-        parts.append(f"--jobs {args.jobs}")
-    return " ".join(parts)
+    jobs = f" --jobs {args.jobs}" if args.jobs > 1 else ""
+    return (
+        f"ganzoo leaderboard --activations {quoted_activations(activations)} --tasks "
+        f"{','.join(t.name for t in tasks)} --seeds {args.seeds} --baseline {args.baseline} "
+        f"--out {args.out}{jobs}"
+    )
 
 
 def quoted_activations(activations: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
     """The activations as ``--activations`` takes them, quoted for a shell."""
-    from ganzoo.leaderboard.tasks import activation_label
-
     return "'" + ",".join(activation_label(n, k).replace(" ", "") for n, k in activations) + "'"

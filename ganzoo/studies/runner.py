@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import ganzoo
 from evaluation import result_keys
 from ganzoo.config import ExperimentConfig, config_from_dict, flatten, load_config, to_dict
 from ganzoo.engine.resume import is_resumable_key
@@ -145,8 +146,6 @@ def train_study_run(payload: StudyCell, work_dir: Path) -> dict[str, Any]:
     """In the worker, under the cell's lock: plan the run again (another command may have run
     it), train or resume it through :func:`ganzoo.train` (output in ``logs/<run>.log``), return
     its record. An interrupted training raises KeyboardInterrupt: not stored, resumed next time."""
-    import ganzoo
-
     directory = payload.directory
     plan = plan_run(directory, payload.base, payload.run, read_index(directory))
     if plan.action == "conflict":
