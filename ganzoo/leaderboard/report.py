@@ -105,7 +105,7 @@ def format_markdown(board: dict[str, Any], command: str, figures: list[Path]) ->
     ]
     lines += formatting.table(header + [f"{t} (final)" for t in board["tasks"]], body)
     for figure in figures:
-        lines += ["", formatting.image(figure.name, figure.stem)]
+        lines += ["", f"![{figure.stem}]({figure.name})"]
     for task_name in board["tasks"]:
         lines += _task_section(task_name, board["per_task"][task_name], baseline)
     if board["failed"]:

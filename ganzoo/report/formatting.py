@@ -73,10 +73,6 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return lines + ["| " + " | ".join(row) + " |" for row in rows]
 
 
-def image(path: str, alt: str) -> str:
-    return f"![{alt}]({path})"
-
-
 def write_texts(directory: Path, texts: Mapping[str, str], what: str) -> list[Path]:
     """Write each ``name: text`` into ``directory`` whole (a temporary file and a rename); a
     directory that cannot be made or written is one :class:`WriteError` naming ``what``."""
