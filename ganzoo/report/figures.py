@@ -172,9 +172,11 @@ def save(fig, output: Path, drew: bool = True, rect=None, **savefig) -> Path | N
 
 
 def plot_used_activations(runs: Sequence[RunData], output: Path) -> Path | None:
-    """The curves of the activations the runs use (the paper's Fig. 1); None when an activation
-    cannot be built here (its plugin is not installed: a warning says so)."""
-    names = used_activations(runs)
+    """The curves of the activations the runs' networks use, per-layer lists too (Fig. 1); None
+    when one cannot be built here (its plugin is not installed: a warning says so)."""
+    specs = [r.config.get(s) or {} for r in runs for s in ("generator", "discriminator")]
+    values = [v for s in specs for v in [s.get("activation"), *(s.get("layer_activations") or [])]]
+    names = list(dict.fromkeys(v for v in values if isinstance(v, str)))
     if not names:
         return None
     try:
@@ -184,10 +186,3 @@ def plot_used_activations(runs: Sequence[RunData], output: Path) -> Path | None:
     except GanzooError as exc:  # e.g. an activation whose plugin is not installed here
         logger.warning("no activation figure: %s", exc)
         return None
-
-
-def used_activations(runs: Sequence[RunData]) -> list[str]:
-    """Activation names the runs' generators and discriminators use (per-layer lists too)."""
-    specs = [r.config.get(s) or {} for r in runs for s in ("generator", "discriminator")]
-    values = [v for s in specs for v in [s.get("activation"), *(s.get("layer_activations") or [])]]
-    return list(dict.fromkeys(v for v in values if isinstance(v, str)))
