@@ -160,11 +160,8 @@ def _mean_curve(
 ) -> list[dict[str, float]]:
     """Mean and std over successful seeds at each eval point."""
     by_seed = {s: {int(p["iteration"]): p.get(metric) for p in c} for s, c in curves.items()}
-    out = []
-    for iteration in eval_points:
-        stats = describe({s: values.get(iteration) for s, values in by_seed.items()})
-        out.append({"iteration": iteration, "mean": _clean(stats.mean), "std": _clean(stats.std)})
-    return out
+    stats = [(i, describe({s: v.get(i) for s, v in by_seed.items()})) for i in eval_points]
+    return [{"iteration": i, "mean": _clean(d.mean), "std": _clean(d.std)} for i, d in stats]
 
 
 def _stats(stats: Any) -> dict[str, Any]:
