@@ -162,7 +162,6 @@ def plot_ranks(board: dict[str, Any], output: Path) -> Path | None:
         panels.append((task, final, auc))
     height = max(2.5, 0.32 * len(order) + 1.2)
     fig, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels) + 1.5, height), sharey=True)
-    axes = [axes] if len(panels) == 1 else list(axes)
     y = {label: i for i, label in enumerate(order)}
     for ax, (title, final, auc) in zip(axes, panels):
         for ranks, offset, color, name in ((final, -0.15, "C0", "final"), (auc, 0.15, "C3", "AUC")):
