@@ -160,15 +160,13 @@ def plot_final_samples(groups: Sequence[Group], output: Path) -> Path | None:
 def save(fig, output: Path, drew: bool = True, rect=None, **savefig) -> Path | None:
     """Lay out, write (through :func:`ganzoo.plotting.save_figure`: a full disk leaves no
     partial file) and close ``fig``; None, and nothing written, when nothing was drawn."""
-    plt = pyplot()
-    if not drew:
-        plt.close(fig)
-        return None
-    fig.tight_layout(rect=rect)
     try:
-        return save_figure(fig, output, dpi=110, **savefig)
+        if drew:
+            fig.tight_layout(rect=rect)
+            return save_figure(fig, output, dpi=110, **savefig)
+        return None
     finally:
-        plt.close(fig)
+        pyplot().close(fig)
 
 
 def plot_used_activations(runs: Sequence[RunData], output: Path) -> Path | None:
