@@ -55,9 +55,7 @@ def mean_std(mean: float | None, std: float | None, fmt: Callable = number) -> s
 
 def mark(beyond_noise: bool, better: bool | None) -> str:
     """ "▲ " better or "▼ " worse than the baseline beyond noise; empty otherwise."""
-    if not beyond_noise or better is None:
-        return ""
-    return "▲ " if better else "▼ "
+    return ("▲ " if better else "▼ ") if beyond_noise and better is not None else ""
 
 
 def difference(comparison: Comparison, marked: bool = True) -> str:
