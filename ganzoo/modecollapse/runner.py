@@ -77,10 +77,9 @@ def run_bench(
 
 
 def import_runs(path: Path, task: Task, cells: Sequence[GridCell], store: RecordStore) -> int:
-    """Store the lines of the old bench's ``path`` whose task, settings and thread count (one)
-    are those of one of ``cells`` and that ``store`` lacks; returns how many. A line that is
-    not such a run is one error saying how to go on, before anything is stored (a last line
-    cut short, a killed run, is skipped)."""
+    """Store the old bench's runs in ``path`` that are ``cells`` missing from ``store`` (see
+    docs/experiments.md); returns how many. A line that is no run is one error, before anything
+    is stored; a last line cut short (a killed run) is skipped."""
     if not path.is_file():
         return 0
     wanted = {(cell.payload[1].activation, cell.payload[1].seed): cell for cell in cells}
