@@ -201,8 +201,7 @@ def plot_curves(board: dict[str, Any], output: Path) -> Path | None:
             x = [p["iteration"] for p in curve]
             mean = [math.nan if p["mean"] is None else p["mean"] for p in curve]
             is_base = row["activation"] == board["baseline"]
-            color = "black" if is_base else colors[row["activation"]]
-            width = 2.2 if is_base else 1.0
+            color, width = ("black", 2.2) if is_base else (colors[row["activation"]], 1.0)
             line_band(ax, x, mean, None, color, row["activation"], width, marker="o", markersize=3)
         ax.set_title(task, fontsize=9)
         ax.set_xlabel("generator updates", fontsize=8)
