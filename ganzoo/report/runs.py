@@ -95,8 +95,7 @@ def load_run(path: str | Path, levels: dict[str, str] | None = None) -> RunData:
         elif not isinstance(record.get("final"), dict):  # the final protocol's is eval/final.json
             run.train.append(record)
     # A resumed run may repeat iterations after its checkpoint: keep the last line for each.
-    run.train = _dedupe(run.train)
-    run.evals = _dedupe(run.evals)
+    run.train, run.evals = _dedupe(run.train), _dedupe(run.evals)
     run.eval_files.update(read_eval_files(path / "eval"))
     last_logged = max((r["iteration"] for r in run.train + run.evals), default=0)
     run.reached = max(recorded_iteration(path), int(last_logged))
