@@ -78,12 +78,11 @@ def plot_eval_metrics(groups: Sequence[Group], output: Path) -> Path | None:
     """FID, KID, coverage, modes... over training per group; collapse points as dotted lines."""
     present = [m for m in EVAL_METRICS if any(r.eval_series(m)[0] for g in groups for r in g.runs)]
     panels = {m: (lambda r, m=m: r.eval_series(m)) for m in present if m != "kid_std"}
-    collapses = [(g.label, first_collapse(r)) for g in groups for r in g.runs]
+    flagged = [(g.label, i) for g in groups for r in g.runs if (i := first_collapse(r)) is not None]
 
     def mark_collapses(ax, colors: dict[str, str]) -> None:
-        for label, iteration in collapses:
-            if iteration is not None:
-                ax.axvline(iteration, color=colors[label], linestyle=":", linewidth=1)
+        for label, iteration in flagged:
+            ax.axvline(iteration, color=colors[label], linestyle=":", linewidth=1)
 
     return _panels(groups, panels, output, 3, (4.5, 3.4), marker="o", decorate=mark_collapses)
 
