@@ -11,7 +11,7 @@ import json
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -43,16 +43,9 @@ def bench_task(name: str, settings: MixtureSettings | StackedSettings) -> Task:
     whose budget is ``settings.iterations``, scored once, at the end."""
     fixed = asdict(settings)
     budget = fixed.pop("iterations")
-    return replace(
-        TASKS[STACKED if name == STACKED else "ring8"],  # for its metrics and its run function
-        name=name,
-        version=1,
-        description=f"ganzoo bench mode-collapse on {name}",
-        budget=budget,
-        eval_points=(budget,),
-        settings=fixed,
-        cost="",
-    )
+    suite = TASKS[STACKED if name == STACKED else "ring8"]  # for its metrics and run function
+    description = f"ganzoo bench mode-collapse on {name}"
+    return Task(name, 1, description, budget, (budget,), suite.metrics, suite.run, fixed)
 
 
 def run_bench(
