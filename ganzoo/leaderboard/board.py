@@ -21,9 +21,8 @@ VIEWS = ("final", "auc")
 
 
 def seed_values(curves: Mapping[int, list[dict[str, Any]]], metric: str, view: str) -> dict:
-    """One number per successful seed (``curves``: seed -> curve): the metric at the end of the
-    budget (``final``) or the area under its curve (``auc``); None or nan where there is no
-    finite value, which the statistics leave out."""
+    """Per seed (``curves``: seed -> curve) the metric's last value (``final``) or the area under
+    its curve (``auc``); None or nan, which the statistics leave out, where it has none."""
     out: dict[int, float | None] = {}
     for seed, curve in curves.items():
         values = [_clean(p.get(metric)) for p in curve]
