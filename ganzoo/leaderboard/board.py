@@ -122,8 +122,7 @@ def build_board(
 def area_under_curve(iterations: Sequence[int], values: Sequence[float | None]) -> float:
     """The curve's mean level between its first and last point (trapezoid rule divided by the
     span), in the metric's own units; the value itself for one point, nan if any is missing."""
-    x = np.asarray(iterations, dtype=float)
-    y = np.asarray(values, dtype=float)
+    x, y = np.asarray(iterations, dtype=float), np.asarray(values, dtype=float)
     if y.size == 0 or not np.all(np.isfinite(y)):
         return math.nan
     if y.size == 1 or x[-1] == x[0]:
