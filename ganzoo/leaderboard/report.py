@@ -191,8 +191,7 @@ def plot_curves(board: dict[str, Any], output: Path) -> Path | None:
     plt = pyplot()
     tasks = board["tasks"]
     fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.6), squeeze=False)
-    cmap = plt.get_cmap("tab20")
-    colors = {label: cmap(i % 20) for i, label in enumerate(board["activations"])}
+    colors = {label: plt.get_cmap("tab20")(i % 20) for i, label in enumerate(board["activations"])}
     for ax, task in zip(axes[0], tasks):
         table = board["per_task"][task]
         primary = table["metrics"][0]
