@@ -21,9 +21,8 @@ VIEWS = ("final", "auc")
 
 
 def seed_values(curves: Mapping[int, list[dict[str, Any]]], metric: str, view: str) -> dict:
-    """One number per successful seed (``curves``: seed -> curve): the metric at the end of the
-    budget (``final``) or the area under its curve (``auc``); None or nan where there is no
-    finite value, which the statistics leave out."""
+    """Per seed (``curves``: seed -> curve) the metric's last value (``final``) or the area under
+    its curve (``auc``); None or nan, which the statistics leave out, where it has none."""
     out: dict[int, float | None] = {}
     for seed, curve in curves.items():
         values = [_clean(p.get(metric)) for p in curve]
@@ -123,8 +122,7 @@ def build_board(
 def area_under_curve(iterations: Sequence[int], values: Sequence[float | None]) -> float:
     """The curve's mean level between its first and last point (trapezoid rule divided by the
     span), in the metric's own units; the value itself for one point, nan if any is missing."""
-    x = np.asarray(iterations, dtype=float)
-    y = np.asarray(values, dtype=float)
+    x, y = np.asarray(iterations, dtype=float), np.asarray(values, dtype=float)
     if y.size == 0 or not np.all(np.isfinite(y)):
         return math.nan
     if y.size == 1 or x[-1] == x[0]:
@@ -160,11 +158,8 @@ def _mean_curve(
 ) -> list[dict[str, float]]:
     """Mean and std over successful seeds at each eval point."""
     by_seed = {s: {int(p["iteration"]): p.get(metric) for p in c} for s, c in curves.items()}
-    out = []
-    for iteration in eval_points:
-        stats = describe({s: values.get(iteration) for s, values in by_seed.items()})
-        out.append({"iteration": iteration, "mean": _clean(stats.mean), "std": _clean(stats.std)})
-    return out
+    stats = [(i, describe({s: v.get(i) for s, v in by_seed.items()})) for i in eval_points]
+    return [{"iteration": i, "mean": _clean(d.mean), "std": _clean(d.std)} for i, d in stats]
 
 
 def _stats(stats: Any) -> dict[str, Any]:

@@ -105,7 +105,7 @@ def format_markdown(board: dict[str, Any], command: str, figures: list[Path]) ->
     ]
     lines += formatting.table(header + [f"{t} (final)" for t in board["tasks"]], body)
     for figure in figures:
-        lines += ["", formatting.image(figure.name, figure.stem)]
+        lines += ["", f"![{figure.stem}]({figure.name})"]
     for task_name in board["tasks"]:
         lines += _task_section(task_name, board["per_task"][task_name], baseline)
     if board["failed"]:
@@ -162,7 +162,6 @@ def plot_ranks(board: dict[str, Any], output: Path) -> Path | None:
         panels.append((task, final, auc))
     height = max(2.5, 0.32 * len(order) + 1.2)
     fig, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels) + 1.5, height), sharey=True)
-    axes = [axes] if len(panels) == 1 else list(axes)
     y = {label: i for i, label in enumerate(order)}
     for ax, (title, final, auc) in zip(axes, panels):
         for ranks, offset, color, name in ((final, -0.15, "C0", "final"), (auc, 0.15, "C3", "AUC")):
@@ -192,8 +191,7 @@ def plot_curves(board: dict[str, Any], output: Path) -> Path | None:
     plt = pyplot()
     tasks = board["tasks"]
     fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.6), squeeze=False)
-    cmap = plt.get_cmap("tab20")
-    colors = {label: cmap(i % 20) for i, label in enumerate(board["activations"])}
+    colors = {label: plt.get_cmap("tab20")(i % 20) for i, label in enumerate(board["activations"])}
     for ax, task in zip(axes[0], tasks):
         table = board["per_task"][task]
         primary = table["metrics"][0]
@@ -202,8 +200,7 @@ def plot_curves(board: dict[str, Any], output: Path) -> Path | None:
             x = [p["iteration"] for p in curve]
             mean = [math.nan if p["mean"] is None else p["mean"] for p in curve]
             is_base = row["activation"] == board["baseline"]
-            color = "black" if is_base else colors[row["activation"]]
-            width = 2.2 if is_base else 1.0
+            color, width = ("black", 2.2) if is_base else (colors[row["activation"]], 1.0)
             line_band(ax, x, mean, None, color, row["activation"], width, marker="o", markersize=3)
         ax.set_title(task, fontsize=9)
         ax.set_xlabel("generator updates", fontsize=8)

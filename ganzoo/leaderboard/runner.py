@@ -69,9 +69,7 @@ def run_cell(payload: tuple[Task, Cell], work_dir: Path) -> dict[str, Any]:
     curve = [p for p in curve if int(p["iteration"]) in task.eval_points]
     final = curve[-1] if curve else {}
     record = {"status": OK if problem is None else FAILED, "curve": curve, "final": final}
-    if problem is not None:
-        record["error"] = problem
-    return record
+    return record if problem is None else {**record, "error": problem}
 
 
 def stale_count(store: RecordStore, tasks: Mapping[str, Task], version: str) -> int:

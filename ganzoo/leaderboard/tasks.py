@@ -196,16 +196,10 @@ def _mixture_task(
     mixture: str | None = None,
 ) -> Task:
     """A mixture task; ``mixture``: the dataset, when the task's name is not it."""
+    run = partial(run_mixture, mixture=mixture) if mixture else run_mixture
+    eval_points = points(budget, QUARTERS)
     return Task(
-        name=name,
-        version=1,
-        description=description,
-        budget=budget,
-        eval_points=points(budget, QUARTERS),
-        metrics=MIXTURE_METRICS,
-        run=partial(run_mixture, mixture=mixture) if mixture else run_mixture,
-        settings=dict(settings),
-        cost=cost,
+        name, 1, description, budget, eval_points, MIXTURE_METRICS, run, dict(settings), cost
     )
 
 
@@ -233,16 +227,9 @@ def _image_task(
         "discriminator": {"width": 16},
         "eval": {"suite": "smoke"},
     }
+    eval_points, settings = points(budget, HALVES), {"config": config}
     return Task(
-        name=name,
-        version=1,
-        description=description,
-        budget=budget,
-        eval_points=points(budget, HALVES),
-        metrics=IMAGE_METRICS,
-        run=run_training,
-        settings={"config": config},
-        cost=cost,
+        name, 1, description, budget, eval_points, IMAGE_METRICS, run_training, settings, cost
     )
 
 

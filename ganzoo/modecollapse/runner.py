@@ -11,7 +11,7 @@ import json
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -43,16 +43,9 @@ def bench_task(name: str, settings: MixtureSettings | StackedSettings) -> Task:
     whose budget is ``settings.iterations``, scored once, at the end."""
     fixed = asdict(settings)
     budget = fixed.pop("iterations")
-    return replace(
-        TASKS[STACKED if name == STACKED else "ring8"],  # for its metrics and its run function
-        name=name,
-        version=1,
-        description=f"ganzoo bench mode-collapse on {name}",
-        budget=budget,
-        eval_points=(budget,),
-        settings=fixed,
-        cost="",
-    )
+    suite = TASKS[STACKED if name == STACKED else "ring8"]  # for its metrics and run function
+    description = f"ganzoo bench mode-collapse on {name}"
+    return Task(name, 1, description, budget, (budget,), suite.metrics, suite.run, fixed)
 
 
 def run_bench(
@@ -77,10 +70,9 @@ def run_bench(
 
 
 def import_runs(path: Path, task: Task, cells: Sequence[GridCell], store: RecordStore) -> int:
-    """Store the lines of the old bench's ``path`` whose task, settings and thread count (one)
-    are those of one of ``cells`` and that ``store`` lacks; returns how many. A line that is
-    not such a run is one error saying how to go on, before anything is stored (a last line
-    cut short, a killed run, is skipped)."""
+    """Store the old bench's runs in ``path`` that are ``cells`` missing from ``store`` (see
+    docs/experiments.md); returns how many. A line that is no run is one error, before anything
+    is stored; a last line cut short (a killed run) is skipped."""
     if not path.is_file():
         return 0
     wanted = {(cell.payload[1].activation, cell.payload[1].seed): cell for cell in cells}

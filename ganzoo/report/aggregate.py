@@ -201,10 +201,8 @@ class Comparison:
     @property
     def beyond_noise(self) -> bool:
         """Both the paired and Welch's test below ALPHA after Holm within the family."""
-        return all(
-            a is not None and math.isfinite(a.holm) and a.holm < ALPHA
-            for a in (self.adjusted.get("paired"), self.adjusted.get("welch"))
-        )
+        adjusted = [self.adjusted.get("paired"), self.adjusted.get("welch")]
+        return all(a is not None and a.holm < ALPHA for a in adjusted)  # nan < ALPHA is False
 
 
 def compare(baseline: Values, other: Values, higher_is_better: bool | None = None) -> Comparison:

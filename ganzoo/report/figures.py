@@ -78,12 +78,11 @@ def plot_eval_metrics(groups: Sequence[Group], output: Path) -> Path | None:
     """FID, KID, coverage, modes... over training per group; collapse points as dotted lines."""
     present = [m for m in EVAL_METRICS if any(r.eval_series(m)[0] for g in groups for r in g.runs)]
     panels = {m: (lambda r, m=m: r.eval_series(m)) for m in present if m != "kid_std"}
-    collapses = [(g.label, first_collapse(r)) for g in groups for r in g.runs]
+    flagged = [(g.label, i) for g in groups for r in g.runs if (i := first_collapse(r)) is not None]
 
     def mark_collapses(ax, colors: dict[str, str]) -> None:
-        for label, iteration in collapses:
-            if iteration is not None:
-                ax.axvline(iteration, color=colors[label], linestyle=":", linewidth=1)
+        for label, iteration in flagged:
+            ax.axvline(iteration, color=colors[label], linestyle=":", linewidth=1)
 
     return _panels(groups, panels, output, 3, (4.5, 3.4), marker="o", decorate=mark_collapses)
 
@@ -160,21 +159,21 @@ def plot_final_samples(groups: Sequence[Group], output: Path) -> Path | None:
 def save(fig, output: Path, drew: bool = True, rect=None, **savefig) -> Path | None:
     """Lay out, write (through :func:`ganzoo.plotting.save_figure`: a full disk leaves no
     partial file) and close ``fig``; None, and nothing written, when nothing was drawn."""
-    plt = pyplot()
-    if not drew:
-        plt.close(fig)
-        return None
-    fig.tight_layout(rect=rect)
     try:
-        return save_figure(fig, output, dpi=110, **savefig)
+        if drew:
+            fig.tight_layout(rect=rect)
+            return save_figure(fig, output, dpi=110, **savefig)
+        return None
     finally:
-        plt.close(fig)
+        pyplot().close(fig)
 
 
 def plot_used_activations(runs: Sequence[RunData], output: Path) -> Path | None:
-    """The curves of the activations the runs use (the paper's Fig. 1); None when an activation
-    cannot be built here (its plugin is not installed: a warning says so)."""
-    names = used_activations(runs)
+    """The curves of the activations the runs' networks use, per-layer lists too (Fig. 1); None
+    when one cannot be built here (its plugin is not installed: a warning says so)."""
+    specs = [r.config.get(s) or {} for r in runs for s in ("generator", "discriminator")]
+    values = [v for s in specs for v in [s.get("activation"), *(s.get("layer_activations") or [])]]
+    names = list(dict.fromkeys(v for v in values if isinstance(v, str)))
     if not names:
         return None
     try:
@@ -184,10 +183,3 @@ def plot_used_activations(runs: Sequence[RunData], output: Path) -> Path | None:
     except GanzooError as exc:  # e.g. an activation whose plugin is not installed here
         logger.warning("no activation figure: %s", exc)
         return None
-
-
-def used_activations(runs: Sequence[RunData]) -> list[str]:
-    """Activation names the runs' generators and discriminators use (per-layer lists too)."""
-    specs = [r.config.get(s) or {} for r in runs for s in ("generator", "discriminator")]
-    values = [v for s in specs for v in [s.get("activation"), *(s.get("layer_activations") or [])]]
-    return list(dict.fromkeys(v for v in values if isinstance(v, str)))

@@ -55,9 +55,7 @@ def mean_std(mean: float | None, std: float | None, fmt: Callable = number) -> s
 
 def mark(beyond_noise: bool, better: bool | None) -> str:
     """ "▲ " better or "▼ " worse than the baseline beyond noise; empty otherwise."""
-    if not beyond_noise or better is None:
-        return ""
-    return "▲ " if better else "▼ "
+    return ("▲ " if better else "▼ ") if beyond_noise and better is not None else ""
 
 
 def difference(comparison: Comparison, marked: bool = True) -> str:
@@ -71,10 +69,6 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     """A Markdown table's lines."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     return lines + ["| " + " | ".join(row) + " |" for row in rows]
-
-
-def image(path: str, alt: str) -> str:
-    return f"![{alt}]({path})"
 
 
 def write_texts(directory: Path, texts: Mapping[str, str], what: str) -> list[Path]:

@@ -116,7 +116,7 @@ def render(
         if made.get(key) is None:
             lines += ["No data for this figure in these runs.", ""]
             continue
-        lines += [formatting.image(Path(made[key]).name, heading), ""]
+        lines += [f"![{heading}]({Path(made[key]).name})", ""]
         if caption:
             lines += [caption, ""]
     lines += ["## Collapse points", ""]

@@ -95,17 +95,14 @@ def load_run(path: str | Path, levels: dict[str, str] | None = None) -> RunData:
         elif not isinstance(record.get("final"), dict):  # the final protocol's is eval/final.json
             run.train.append(record)
     # A resumed run may repeat iterations after its checkpoint: keep the last line for each.
-    run.train = _dedupe(run.train)
-    run.evals = _dedupe(run.evals)
+    run.train, run.evals = _dedupe(run.train), _dedupe(run.evals)
     run.eval_files.update(read_eval_files(path / "eval"))
     last_logged = max((r["iteration"] for r in run.train + run.evals), default=0)
     run.reached = max(recorded_iteration(path), int(last_logged))
     train = run.config.get("train") if isinstance(run.config.get("train"), dict) else {}
     run.end = planned_end(train.get("iterations"), train.get("epochs"), path)
-    samples_dir = path / SAMPLES_DIR
-    if samples_dir.is_dir():
-        found = [(SAMPLE_PATTERN.match(p.name), p) for p in samples_dir.iterdir()]
-        run.samples = sorted((int(m.group(1)), p) for m, p in found if m)
+    found = [(SAMPLE_PATTERN.match(p.name), p) for p in (path / SAMPLES_DIR).glob("iter_*")]
+    run.samples = sorted((int(m.group(1)), p) for m, p in found if m)
     return run
 
 

@@ -91,11 +91,8 @@ def _make_groups(runs: Sequence[RunData], labels: Sequence[str]) -> list[Group]:
 
 
 def run_summary(run: RunData, last_k: int | None = None) -> dict[str, float]:
-    """One number per metric for a run: the last logged training values, the last periodic
-    evaluation (and with ``last_k`` the mean of the last k), the lowest FID seen (a minimum
-    over noisy values: descriptive, never a headline), each eval JSON's metrics (e.g. the
-    ``final`` protocol's), learnable activation parameters, and the first collapse iteration
-    (when a collapse was flagged)."""
+    """One number per metric for a run, keyed by its summary row's name (``last_k``: also the
+    mean of the last k periodic evaluations)."""
     out: dict[str, float] = {}
     if run.train:
         last = run.train[-1]
