@@ -76,7 +76,7 @@ class InlineExecutor:
 @dataclass
 class LocalExecutor:
     """Keeps ``jobs`` spawned worker processes busy. A worker that dies (killed, out of memory)
-    breaks the pool: its calls are tried once more in a new pool, then yielded as Lost."""
+    breaks the pool: its calls are tried once more, each alone, then yielded as Lost."""
 
     jobs: int
 
@@ -91,6 +91,10 @@ class LocalExecutor:
                 with sigterm_as_interrupt():
                     while (queue or running) and not broken:
                         while queue and len(running) < self.jobs:
+                            # A call that broke a pool once runs alone, so a second death is
+                            # its own, not that of a call beside it.
+                            if running and any(deaths[i] for i in [queue[0], *running.values()]):
+                                break
                             index = queue.pop(0)
                             running[pool.submit(function, *calls[index])] = index
                         finished, _ = wait(running, return_when=FIRST_COMPLETED)

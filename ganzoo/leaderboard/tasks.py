@@ -194,17 +194,25 @@ def _mixture_task(
     settings: Mapping[str, Any] = SHORT_MIXTURE,
     cost: str = "about 8 s of one core per cell (PAU: 17 s)",
     mixture: str | None = None,
+    version: int = 1,
 ) -> Task:
     """A mixture task; ``mixture``: the dataset, when the task's name is not it."""
     run = partial(run_mixture, mixture=mixture) if mixture else run_mixture
     eval_points = points(budget, QUARTERS)
     return Task(
-        name, 1, description, budget, eval_points, MIXTURE_METRICS, run, dict(settings), cost
+        name, version, description, budget, eval_points, MIXTURE_METRICS, run, dict(settings), cost
     )
 
 
 def _image_task(
-    name: str, description: str, *, data: dict[str, Any], batch_size: int, budget: int, cost: str
+    name: str,
+    description: str,
+    *,
+    data: dict[str, Any],
+    batch_size: int,
+    budget: int,
+    cost: str,
+    version: int = 1,
 ) -> Task:
     """A short width-16 DCGAN run through ``ganzoo.train``, scored by the smoke suite at half
     and all of its budget; it checkpoints at every evaluation (so an interrupted cell resumes
@@ -229,7 +237,7 @@ def _image_task(
     }
     eval_points, settings = points(budget, HALVES), {"config": config}
     return Task(
-        name, 1, description, budget, eval_points, IMAGE_METRICS, run_training, settings, cost
+        name, version, description, budget, eval_points, IMAGE_METRICS, run_training, settings, cost
     )
 
 
