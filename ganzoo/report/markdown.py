@@ -62,8 +62,17 @@ def write_report(
     table = summary_table(groups, baseline, last_k=(headline or {}).get("k"))
     text = render(groups, table, made, title=title, baseline=baseline or groups[0].label)
     if headline is not None:
+        declared = headline.get("baseline")
+        if declared not in [g.label for g in groups]:
+            declared_table = None  # headline_lines says the declared test cannot be run here
+        elif declared != baseline:  # --baseline chose another comparison; the headline keeps its
+            declared_table = summary_table(groups, declared, last_k=headline.get("k"))
+        else:
+            declared_table = table
         text = text.replace(
-            "## Summary\n", "\n".join(headline_lines(headline, table)) + "## Summary\n", 1
+            "## Summary\n",
+            "\n".join(headline_lines(headline, declared_table)) + "\n## Summary\n",
+            1,
         )
     summary = json.dumps(summary_json(table), indent=2) + "\n"
     path, _ = formatting.write_texts(output, {REPORT_FILE: text, "summary.json": summary}, "report")
@@ -198,8 +207,9 @@ def declared_headline(paths: Sequence[str | Path]) -> dict | None:
     return None
 
 
-def headline_lines(headline: dict, table: Sequence[SummaryRow]) -> list[str]:
-    """The declared headline and what the runs say about it, before the full table."""
+def headline_lines(headline: dict, table: Sequence[SummaryRow] | None) -> list[str]:
+    """The declared headline and what the runs say about it, before the full table; ``table``
+    compares against the declared baseline (None: that baseline is not among the groups)."""
     metric, point, k = headline["metric"], headline["point"], headline.get("k")
     if point == "final":
         row_name, where = f"{metric} (eval final)", "the final protocol (eval/final.json)"
@@ -212,6 +222,12 @@ def headline_lines(headline: dict, table: Sequence[SummaryRow]) -> list[str]:
         f"**{metric}** at {where}, against **{headline['baseline']}**.",
         "",
     ]
+    if table is None:
+        return lines + [
+            f"Not tested here: the declared baseline {headline['baseline']!r} is not one of "
+            "these runs' groups.",
+            "",
+        ]
     row = next((r for r in table if r.metric == row_name), None)
     if row is None:
         hint = "score each run with `ganzoo eval RUN_DIR --suite final`" if point == "final" else ""

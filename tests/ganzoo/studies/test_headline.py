@@ -44,12 +44,9 @@ def test_bad_headlines_are_refused_with_the_reason(write_study, headline, messag
         load_study(write_study(vary=VARY, headline=headline))
 
 
-def test_report_puts_the_declared_headline_first(tmp_path):
-    """A study whose study.json declares fid at the mean of the last 2 evaluations against
-    lrelu gets a headline section with that row: psf's mean of its last two FIDs, and its
-    difference from lrelu; the baseline comes from the declaration."""
-    from ganzoo.report import write_report
-
+def _study_with_headline(tmp_path, baseline="elu"):
+    """psf and elu at seeds 0-2, FIDs at 3 points; study.json declares fid at the mean of the
+    last 2 evaluations against ``baseline``."""
     study = tmp_path / "study"
     entries = {}
     for activation, last in (("psf", [40.0, 30.0]), ("elu", [50.0, 44.0])):
@@ -74,14 +71,52 @@ def test_report_puts_the_declared_headline_first(tmp_path):
                 "levels": {"act": activation},
                 "run_dir": str(run.relative_to(study)),
             }
-    headline = {"metric": "fid", "point": "last_k", "k": 2, "baseline": "elu"}
+    headline = {"metric": "fid", "point": "last_k", "k": 2, "baseline": baseline}
     (study / "study.json").write_text(
         json.dumps({"study": {"headline": headline}, "runs": entries})
     )
-    text = write_report([study], tmp_path / "out").read_text()
+    return study
+
+
+def test_report_puts_the_declared_headline_first(tmp_path):
+    """A study whose study.json declares fid at the mean of the last 2 evaluations against
+    elu gets a headline section with that row: psf's mean of its last two FIDs, and its
+    difference from elu; the baseline comes from the declaration."""
+    from ganzoo.report import write_report
+
+    text = write_report([_study_with_headline(tmp_path)], tmp_path / "out").read_text()
     assert text.index("## Headline") < text.index("## Summary")
+    assert "|\n\n## Summary\n" in text  # the headline table ends before the next heading
     assert "**fid** at the mean of the last 2 periodic evaluations, against **elu**" in text
     # psf: mean of (40, 30) + seed = 35, 36, 37 -> 36; elu: 47; difference -11 at every seed
     # plus the seed term (-12, -11, -10): mean -11.
     row = next(line for line in text.splitlines() if line.startswith("| psf | 36 "))
     assert "| -11 [" in row
+
+
+def test_headline_keeps_its_declared_baseline_when_the_report_compares_with_another(tmp_path):
+    """--baseline psf changes the full table's comparisons, not the declared headline: it still
+    tests psf against elu (-11), and says elu is its baseline."""
+    from ganzoo.report import write_report
+
+    text = write_report(
+        [_study_with_headline(tmp_path)], tmp_path / "out", baseline="psf"
+    ).read_text()
+    headline = text[text.index("## Headline") : text.index("## Summary")]
+    assert "against **elu**" in headline
+    row = next(line for line in headline.splitlines() if line.startswith("| psf | 36 "))
+    assert "| -11 [" in row
+    assert "| elu | 47 ± 0 (3) | baseline |" in headline
+    assert "mean(**psf**)" in text[text.index("## Summary") :]  # the full table: against psf
+
+
+def test_headline_whose_baseline_is_not_among_the_runs_is_not_tested(tmp_path):
+    """A report of runs without the declared baseline says the headline cannot be tested
+    there, instead of printing another comparison under the declared name."""
+    from ganzoo.report import write_report
+
+    study = _study_with_headline(tmp_path, baseline="leaky_relu")
+    text = write_report([study], tmp_path / "out", baseline="elu").read_text()
+    headline = text[text.index("## Headline") : text.index("## Summary")]
+    assert "Not tested here: the declared baseline 'leaky_relu'" in headline
+    assert "| psf |" not in headline
