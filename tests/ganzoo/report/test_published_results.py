@@ -14,7 +14,7 @@ from ganzoo.report.markdown import summary_json
 RESULTS = Path(__file__).resolve().parents[3] / "docs" / "results"
 
 # Reports whose runs are committed as records (`ganzoo study STUDY --archive DIR/records`).
-PUBLISHED = ["paper_cars_fashion"]
+PUBLISHED = ["paper_cars_fashion", "paper_cars_fashion_5seeds"]
 
 
 @pytest.mark.parametrize("name", PUBLISHED)
