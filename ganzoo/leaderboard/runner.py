@@ -102,9 +102,6 @@ def run_leaderboard(
     """Run every (task, activation, seed) cell ``store`` lacks and rank what it holds: the board
     of :func:`~ganzoo.leaderboard.board.build_board` and the run's summary. ``prepare(cells)``
     runs once the store is known writable, before any cell trains."""
-    from ganzoo.activations import ACTIVATIONS
-    from ganzoo.leaderboard.board import build_board
-
     store.check_writable()  # before any cell trains, not after the first one
     if stale := stale_count(store, {t.name: t for t in tasks}, __version__):
         logger.warning(
@@ -112,18 +109,48 @@ def run_leaderboard(
             stale,
             store.root,
         )
+    cells = leaderboard_cells(tasks, activations, seeds)
+    if prepare is not None:
+        prepare(cells)
+    summary = run_grid(
+        cells, store, run_cell, executor=executor, retry_failed=retry_failed, progress=progress
+    )
+    return board_from_store(tasks, activations, seeds, store, baseline, cells=cells), summary
+
+
+def leaderboard_cells(
+    tasks: Sequence[Task],
+    activations: Sequence[tuple[str, Mapping[str, Any]]],
+    seeds: Sequence[int],
+    version: str | None = None,
+) -> list[GridCell]:
+    """Every (task, activation, seed) cell, task by task, keyed for ganzoo ``version``."""
+    from ganzoo.activations import ACTIVATIONS
+
     pairs = [
         (task, Cell(name, kwargs, task.name, seed, ACTIVATIONS.origin(name)))
         for task in tasks
         for name, kwargs in activations
         for seed in seeds
     ]
-    cells = grid_cells(pairs)
-    if prepare is not None:
-        prepare(cells)
-    summary = run_grid(
-        cells, store, run_cell, executor=executor, retry_failed=retry_failed, progress=progress
-    )
+    return grid_cells(pairs, version)
+
+
+def board_from_store(
+    tasks: Sequence[Task],
+    activations: Sequence[tuple[str, Mapping[str, Any]]],
+    seeds: Sequence[int],
+    store: RecordStore,
+    baseline: str = "",
+    version: str | None = None,
+    cells: Sequence[GridCell] | None = None,
+) -> dict[str, Any]:
+    """The board of what ``store`` holds for these cells (ganzoo ``version``'s keys; ``cells``
+    when already built); reads the store, trains and writes nothing."""
+    from ganzoo.leaderboard.board import build_board
+
+    if cells is None:
+        cells = leaderboard_cells(tasks, activations, seeds, version)
     labels = [activation_label(name, kwargs) for name, kwargs in activations]
     records = stored_records(store, cells)
-    return build_board(tasks, labels, list(seeds), records, baseline, __version__), summary
+    return build_board(tasks, labels, list(seeds), records, baseline, version or __version__)

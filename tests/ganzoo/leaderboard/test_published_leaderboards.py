@@ -9,39 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from ganzoo.activations import ACTIVATIONS
 from ganzoo.cli.leaderboard import parse_activation
 from ganzoo.experiments import RecordStore
-from ganzoo.leaderboard.board import build_board
-from ganzoo.leaderboard.runner import grid_cells, stored_records
-from ganzoo.leaderboard.tasks import Cell, get_task
+from ganzoo.leaderboard.runner import board_from_store
+from ganzoo.leaderboard.tasks import get_task
 
 RESULTS = Path(__file__).resolve().parents[3] / "docs" / "results"
 
 # Leaderboards whose result stores are committed beside them (OUT/store of `ganzoo leaderboard`).
 PUBLISHED = ["leaderboard_converged"]
-
-
-def rebuild_board(published: dict, store: RecordStore) -> dict:
-    """The board of ``published``'s tasks, activations, seeds and baseline, built from the
-    records ``store`` holds for them (read only: nothing trains, nothing is written)."""
-    tasks = [get_task(name) for name in published["tasks"]]
-    activations = [parse_activation(label) for label in published["activations"]]
-    pairs = [
-        (task, Cell(name, kwargs, task.name, seed, ACTIVATIONS.origin(name)))
-        for task in tasks
-        for name, kwargs in activations
-        for seed in published["seeds"]
-    ]
-    records = stored_records(store, grid_cells(pairs, published["ganzoo_version"]))
-    return build_board(
-        tasks,
-        published["activations"],
-        published["seeds"],
-        records,
-        published["baseline"],
-        published["ganzoo_version"],
-    )
 
 
 @pytest.mark.parametrize("name", PUBLISHED)
@@ -52,7 +28,15 @@ def test_published_leaderboard_is_regenerated_from_its_store(name):
     published = json.loads((RESULTS / name / "leaderboard.json").read_text())
     published.pop("command")
     store = RecordStore(RESULTS / name / "store")
-    rebuilt = json.loads(json.dumps(rebuild_board(published, store)))
+    board = board_from_store(  # read only: nothing trains, nothing is written
+        [get_task(task) for task in published["tasks"]],
+        [parse_activation(label) for label in published["activations"]],
+        published["seeds"],
+        store,
+        published["baseline"],
+        published["ganzoo_version"],
+    )
+    rebuilt = json.loads(json.dumps(board))
     cells = len(published["tasks"]) * len(published["activations"]) * len(published["seeds"])
     assert sum(r["seeds_ok"] for t in rebuilt["per_task"].values() for r in t["rows"]) == cells
     assert rebuilt == published
